@@ -1,0 +1,395 @@
+"""Lecture configuration: YAML (``yaml.safe_load`` only) validated into typed objects.
+
+Shape of a lecture file::
+
+    title: Convolutional Neural Networks
+    language: en          # en | zh
+    theme: dark           # dark | solarized
+    scenes:               # in lecture order
+      - scene: conv2d
+        stride: 1
+        padding: 0
+
+Every mistake raises :class:`ConfigError` naming the file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Union
+
+import numpy as np
+
+from . import shapes
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "SCENE_PARAMS",
+    "ConfigError",
+    "LectureConfig",
+    "SceneEntry",
+    "load_config",
+    "parse_config",
+    "scene_entry",
+]
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "lecture.yaml"
+Array = list  # a nested list of numbers in YAML, an ndarray once validated
+
+
+class ConfigError(ValueError):
+    """A lecture configuration that cannot be used; the message says where and what is allowed."""
+
+
+# ---------------------------------------------------------------- scene parameters
+@dataclass(frozen=True)
+class SceneParams:
+    """Base of every scene's parameters. ``ARRAY_NDIM`` gives the allowed ndim of array fields."""
+
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {}
+    seed: int = 0  # seeds the small integers used where `input`/`kernel` are omitted
+
+    def check(self) -> None:
+        """Refuse impossible combinations; raise ValueError naming the keys involved."""
+
+
+@dataclass(frozen=True)
+class LocalConnectivityParams(SceneParams):
+    image_size: int = 100
+    window: int = 3
+
+
+@dataclass(frozen=True)
+class Conv1dParams(SceneParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (1,), "kernel": (1,)}
+    input: Array | None = None
+    kernel: Array | None = None
+    length: int = 6  # of the seeded input, when `input` is omitted
+    kernel_size: int = 3
+
+    def check(self) -> None:
+        n = len(self.input) if self.input is not None else self.length
+        k = len(self.kernel) if self.kernel is not None else self.kernel_size
+        _guard(("input", "kernel"), lambda: shapes.conv_output_size(n, k))
+
+
+@dataclass(frozen=True)
+class ConvParams(SceneParams):
+    """A single-channel 2-D convolution."""
+
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,)}
+    input: Array | None = None
+    kernel: Array | None = None
+    size: int = 5  # of the seeded input
+    kernel_size: int = 3
+    bias: float = 0.0
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+
+    def input_shape(self) -> tuple[int, int]:
+        return tuple(np.shape(self.input)) if self.input is not None else (self.size, self.size)  # type: ignore
+
+    def kernel_shape(self) -> tuple[int, int]:
+        return tuple(np.shape(self.kernel)) if self.kernel is not None else (self.kernel_size,) * 2  # type: ignore
+
+    def check(self) -> None:
+        for axis in (0, 1):
+            _guard(("input", "kernel", "stride", "padding", "dilation"), lambda a=axis: shapes.conv_output_size(
+                self.input_shape()[a], self.kernel_shape()[a], stride=self.stride, padding=self.padding,
+                dilation=self.dilation))
+
+
+@dataclass(frozen=True)
+class ReceptiveFieldParams(SceneParams):
+    layers: int = 2
+    kernel_size: int = 3
+    stride: int = 1
+    dilation: int = 1
+
+
+@dataclass(frozen=True)
+class StridePaddingParams(ConvParams):
+    size: int = 6
+    stride: int = 2
+    padding: int = 1
+
+
+@dataclass(frozen=True)
+class MultichannelParams(SceneParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (3,), "kernel": (4,), "bias": (1,)}
+    input: Array | None = None  # (C_in, H, W)
+    kernel: Array | None = None  # (C_out, C_in, k, k)
+    bias: Array | None = None
+    in_channels: int = 3
+    out_channels: int = 2
+    size: int = 4
+    kernel_size: int = 3
+
+    def check(self) -> None:
+        c_in = np.shape(self.input)[0] if self.input is not None else self.in_channels
+        if self.kernel is not None and np.shape(self.kernel)[1] != c_in:
+            raise ValueError(f"kernel has {np.shape(self.kernel)[1]} input channels but input has {c_in}")
+
+
+@dataclass(frozen=True)
+class PoolingParams(SceneParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,)}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"mode": ("max", "avg")}
+    input: Array | None = None
+    input_size: int = 4
+    mode: Literal["max", "avg"] = "max"
+    size: int = 2
+    stride: int | None = None
+
+    def check(self) -> None:
+        n = np.shape(self.input)[0] if self.input is not None else self.input_size
+        _guard(("input", "size", "stride"), lambda: shapes.pool_output_size(n, self.size, stride=self.stride))
+
+
+@dataclass(frozen=True)
+class TransposedParams(SceneParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,)}
+    input: Array | None = None
+    kernel: Array | None = None
+    size: int = 2
+    kernel_size: int = 3
+    stride: int = 2
+    padding: int = 0
+    output_padding: int = 0
+    dilation: int = 1
+
+    def check(self) -> None:
+        n = np.shape(self.input)[0] if self.input is not None else self.size
+        k = np.shape(self.kernel)[0] if self.kernel is not None else self.kernel_size
+        _guard(("stride", "padding", "output_padding", "dilation"), lambda: shapes.conv_transpose_output_size(
+            n, k, stride=self.stride, padding=self.padding, output_padding=self.output_padding,
+            dilation=self.dilation))
+
+
+@dataclass(frozen=True)
+class DilatedParams(ConvParams):
+    size: int = 7
+    dilation: int = 2
+
+
+@dataclass(frozen=True)
+class ImageFiltersParams(SceneParams):
+    image: str = "assets/photo.png"
+    size: int = 96  # the photo is resized to size x size (grey) before filtering
+
+
+@dataclass(frozen=True)
+class BackpropConvParams(ConvParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,), "delta": (2,)}
+    size: int = 4
+    kernel_size: int = 2
+    delta: Array | None = None
+
+
+@dataclass(frozen=True)
+class BackpropPoolParams(PoolingParams):
+    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "delta": (2,)}
+    delta: Array | None = None
+
+
+@dataclass(frozen=True)
+class MnistParams(SceneParams):
+    index: int = 0  # which test digit
+    checkpoint: str | None = None  # default: train one into the cache folder when none exists
+
+
+SCENE_PARAMS: dict[str, type[SceneParams]] = {
+    "local_connectivity": LocalConnectivityParams,
+    "conv1d": Conv1dParams,
+    "conv2d": ConvParams,
+    "receptive_field": ReceptiveFieldParams,
+    "stride_padding": StridePaddingParams,
+    "multichannel": MultichannelParams,
+    "pooling": PoolingParams,
+    "transposed": TransposedParams,
+    "dilated": DilatedParams,
+    "image_filters": ImageFiltersParams,
+    "backprop_conv": BackpropConvParams,
+    "backprop_pool": BackpropPoolParams,
+    "error_flow": MnistParams,
+    "mnist_architecture": MnistParams,
+    "mnist_training": MnistParams,
+    "mnist_features": MnistParams,
+}
+"""Scene id → its parameter class, in lecture order."""
+
+
+def _guard(keys: tuple[str, ...], check: typing.Callable[[], Any]) -> None:
+    try:
+        check()
+    except ValueError as exc:
+        raise ValueError(f"{', '.join(keys)} do not fit together: {exc}") from None
+
+
+# ---------------------------------------------------------------- lecture
+@dataclass(frozen=True)
+class SceneEntry:
+    scene: str
+    params: SceneParams
+
+
+@dataclass(frozen=True)
+class LectureConfig:
+    title: str = "Convolutional Neural Networks"
+    language: Literal["en", "zh"] = "en"
+    theme: Literal["dark", "solarized"] = "dark"
+    scenes: tuple[SceneEntry, ...] = field(default_factory=tuple)
+    source: str = "<defaults>"
+
+    def entry(self, scene_id: str) -> SceneEntry:
+        """This lecture's entry for ``scene_id``, or the defaults when it has none."""
+        if scene_id not in SCENE_PARAMS:
+            raise ConfigError(f"unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
+        for e in self.scenes:
+            if e.scene == scene_id:
+                return e
+        return SceneEntry(scene_id, SCENE_PARAMS[scene_id]())
+
+
+MAY_BE_ZERO = {"padding", "output_padding", "seed", "index"}  # every other integer parameter must be >= 1
+TOP_KEYS = {"title": str, "language": ("en", "zh"), "theme": ("dark", "solarized"), "scenes": list}
+
+
+def _type_name(tp: Any) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str, ndim: tuple[int, ...] | None, choices: tuple | None) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where, ndim, choices)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(f"{where}: got {value!r}; allowed: {', '.join(map(str, choices))}")
+        return value
+    if tp is list or origin is list:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: got {value!r}; must be a (nested) list of numbers of equal lengths") from None
+        if ndim and arr.ndim not in ndim:
+            raise ConfigError(f"{where}: got an array of shape {arr.shape}; must have {' or '.join(map(str, ndim))} "
+                              f"dimension(s)")
+        if arr.size == 0 or not np.all(np.isfinite(arr)):
+            raise ConfigError(f"{where}: got {value!r}; must be non-empty and contain only finite numbers")
+        return arr.tolist()
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: got {value!r}; must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: got {value!r}; must be an integer")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ConfigError(f"{where}: got {value!r}; must be a finite number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: got {value!r}; must be a string")
+        return value
+    raise TypeError(f"unsupported config type {tp}")  # a bug in SCENE_PARAMS, not a user mistake
+
+
+def _params(scene_id: str, raw: dict[str, Any], where: str) -> SceneParams:
+    cls = SCENE_PARAMS[scene_id]
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key {key!r} for scene {scene_id!r}; allowed: "
+                              f"{', '.join(sorted(fields))}")
+        values[key] = _coerce(value, hints[key], f"{where}.{key}", cls.ARRAY_NDIM.get(key), None)
+    params = cls(**values)
+    for name in sorted(fields - set(cls.ARRAY_NDIM)):
+        v, least = getattr(params, name), 0 if name in MAY_BE_ZERO else 1
+        if isinstance(v, int) and not isinstance(v, bool) and v < least:
+            raise ConfigError(f"{where}.{name}: got {v}; must be an integer >= {least}")
+    try:
+        params.check()
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return params
+
+
+def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
+    """Validate an already-parsed YAML document into a :class:`LectureConfig`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping with keys {', '.join(TOP_KEYS)}; "
+                          f"got {type(data).__name__}")
+    top: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{source}: unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}")
+        allowed = TOP_KEYS[key]
+        if isinstance(allowed, tuple):
+            if value not in allowed:
+                raise ConfigError(f"{source}: {key}: got {value!r}; allowed: {', '.join(allowed)}")
+        elif not isinstance(value, allowed):
+            raise ConfigError(f"{source}: {key}: got {value!r}; must be {_type_name(allowed)}"
+                              + (" (a list of scene entries)" if allowed is list else ""))
+        top[key] = value
+    entries: list[SceneEntry] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(top.pop("scenes", [])):
+        where = f"{source}: scenes[{n}]"
+        if not isinstance(raw, dict) or "scene" not in raw:
+            raise ConfigError(f"{where}: each entry must be a mapping with a 'scene' key, e.g. "
+                              f"{{scene: conv2d, stride: 2}}; got {raw!r}")
+        raw = dict(raw)
+        scene_id = raw.pop("scene")
+        if scene_id not in SCENE_PARAMS:
+            raise ConfigError(f"{where}.scene: unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
+        if scene_id in seen:
+            raise ConfigError(f"{where}.scene: {scene_id!r} appears twice; each scene id may appear once")
+        seen.add(scene_id)
+        entries.append(SceneEntry(scene_id, _params(scene_id, raw, f"{where} ({scene_id})")))
+    return LectureConfig(scenes=tuple(entries), source=source, **top)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> LectureConfig:
+    """Read and validate a lecture YAML file (default: ``assets/lecture.yaml``)."""
+    import yaml
+
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the config file ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    return parse_config(data, str(p))
+
+
+def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
+    """What a scene renders with: ``$CNNVIZ_CONFIG`` (default ``assets/lecture.yaml``), with
+    ``$CNNVIZ_LANGUAGE`` / ``$CNNVIZ_THEME`` overriding the file's language and theme."""
+    cfg = load_config(os.environ.get("CNNVIZ_CONFIG") or None)
+    for key in ("language", "theme"):
+        value = os.environ.get(f"CNNVIZ_{key.upper()}")
+        if value:
+            if value not in TOP_KEYS[key]:
+                raise ConfigError(f"CNNVIZ_{key.upper()}: got {value!r}; allowed: {', '.join(TOP_KEYS[key])}")
+            cfg = dataclasses.replace(cfg, **{key: value})
+    return cfg, cfg.entry(scene_id)
