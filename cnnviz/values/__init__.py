@@ -1,0 +1,72 @@
+"""What each lecture scene shows, computed: ``scene_values(scene_id, params)``.
+
+One module per scene id (``cnnviz/values/<id>.py``) defines ``compute(params) -> SceneValues``.
+Scenes draw ``SceneValues``; they never compute a number themselves. ``arrays`` holds every
+number that appears on screen, under plain names, and is written to ``<id>.json`` beside the clip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import SCENE_PARAMS, SceneParams
+
+__all__ = ["SceneValues", "fmt", "scene_json", "scene_values", "seeded_ints"]
+
+
+@dataclass
+class SceneValues:
+    """Values of one scene: ``arrays`` (everything shown, JSON-ready) and ``data`` (traces and the like)."""
+
+    arrays: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["data"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def seeded_ints(seed: int, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
+    """Small reproducible integers in ``[low, high]`` as float64, for omitted ``input``/``kernel``."""
+    return np.random.default_rng(seed).integers(low, high + 1, size=shape).astype(np.float64)
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    """How a number is written on screen: integers plainly, others rounded to ``digits`` decimals."""
+    v = float(value)
+    if abs(v - round(v)) < 1e-9:
+        return str(int(round(v)))
+    s = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def scene_values(scene_id: str, params: SceneParams | None = None) -> SceneValues:
+    """Compute what scene ``scene_id`` shows for ``params`` (default parameters when ``None``)."""
+    if scene_id not in SCENE_PARAMS:
+        raise ValueError(f"unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
+    module = importlib.import_module(f"cnnviz.values.{scene_id}")
+    return module.compute(params if params is not None else SCENE_PARAMS[scene_id]())
+
+
+def scene_json(scene_id: str, params: SceneParams, values: SceneValues) -> dict[str, Any]:
+    """The ``<id>.json`` document: ``{"scene", "params", "arrays"}``."""
+    return {"scene": scene_id, "params": _jsonable(dataclasses.asdict(params)), "arrays": _jsonable(values.arrays)}

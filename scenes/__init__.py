@@ -1,0 +1,1 @@
+"""Manim scenes of the CNN lecture: they draw values from cnnviz and compute nothing."""

@@ -1,0 +1,267 @@
+"""The lecture's one visual language: colours by role, number grids, sliding windows, padding cells,
+arrows, formula panels, captions, and the base class every scene derives from.
+
+Scenes draw; they never compute. Every number comes from :func:`cnnviz.values.scene_values`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    FadeIn,
+    FadeOut,
+    MathTex,
+    Rectangle,
+    Scene,
+    Square,
+    SurroundingRectangle,
+    Text,
+    VGroup,
+    Write,
+    config,
+)
+
+from cnnviz.catalog import scene_info
+from cnnviz.config import scene_entry
+from cnnviz.values import SceneValues, fmt, scene_json, scene_values
+
+__all__ = [
+    "FONT",
+    "MONO",
+    "THEMES",
+    "LectureScene",
+    "NumberGrid",
+    "Theme",
+    "arrow",
+    "cells_box",
+    "formula",
+    "label",
+    "step_times",
+]
+
+FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
+MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours by role; every scene uses these and nothing else."""
+
+    background: str
+    text: str
+    muted: str
+    input: str
+    kernel: str
+    output: str
+    gradient: str
+    padding: str
+    highlight: str
+
+
+THEMES: dict[str, Theme] = {
+    "dark": Theme("#16181d", "#ECECEC", "#9AA0A6", "#58C4DD", "#F0AC5F", "#83C167", "#FC6255", "#6B6F76",
+                  "#FFFF66"),
+    # Solarized light, to sit in slides like the course's own.
+    "solarized": Theme("#FDF6E3", "#073642", "#657B83", "#268BD2", "#CB4B16", "#859900", "#DC322F", "#93A1A1",
+                       "#B58900"),
+}
+
+
+def step_times(n: int, *, slow: float = 1.0, fast: float = 0.25, slow_steps: int = 3) -> list[float]:
+    """Run times for ``n`` identical steps: the first few at a pace a student can follow, then faster."""
+    return [slow if i < slow_steps else max(fast, slow * 0.6 ** (i - slow_steps + 1)) for i in range(n)]
+
+
+class NumberGrid(VGroup):
+    """A grid of numbers in coloured cells.
+
+    Parameters
+    ----------
+    values
+        2-D array (a 1-D array is drawn as one row). ``None`` entries draw empty cells.
+    color
+        The role colour (input, kernel, output, gradient) for cell borders and fill.
+    padding_mask
+        True where a cell is padding: drawn grey and dashed-looking with a muted number.
+    show_values
+        False draws empty cells, to be filled with :meth:`number_for`.
+    """
+
+    def __init__(self, values: Any, theme: Theme, color: str, *, cell: float = 0.6, font_size: float = 26,
+                 padding_mask: Any = None, show_values: bool = True, fill_opacity: float = 0.14,
+                 digits: int = 2) -> None:
+        super().__init__()
+        arr = np.atleast_2d(np.asarray(values, dtype=float))
+        self.values, self.theme, self.color, self.cell_size = arr, theme, color, cell
+        self.font_size, self.digits = font_size, digits
+        mask = np.zeros(arr.shape, bool) if padding_mask is None else np.atleast_2d(np.asarray(padding_mask, bool))
+        rows, cols = self.shape = arr.shape
+        self.cells = VGroup()
+        self.numbers = VGroup()
+        self._number_at: dict[tuple[int, int], Text] = {}
+        for i in range(rows):
+            for j in range(cols):
+                pad = bool(mask[i, j])
+                sq = Square(side_length=cell, stroke_width=1.5 if pad else 2.5,
+                            stroke_color=theme.padding if pad else color,
+                            fill_color=theme.padding if pad else color, fill_opacity=0.08 if pad else fill_opacity)
+                sq.move_to(np.array([(j - (cols - 1) / 2) * cell, ((rows - 1) / 2 - i) * cell, 0.0]))
+                self.cells.add(sq)
+                if show_values:
+                    num = self.number_for(i, j, arr[i, j], muted=pad)
+                    self.numbers.add(num)
+                    self._number_at[(i, j)] = num
+        self.add(self.cells, self.numbers)
+
+    def cell(self, i: int, j: int = 0) -> Square:
+        """The square at row ``i``, column ``j`` (a 1-D grid takes ``cell(0, j)``)."""
+        return self.cells[i * self.shape[1] + j]
+
+    def number(self, i: int, j: int) -> Text:
+        return self._number_at[(i, j)]
+
+    def number_for(self, i: int, j: int, value: float, *, muted: bool = False, color: str | None = None) -> Text:
+        """A number placed in cell (i, j), sized to fit; not added to the grid."""
+        t = Text(fmt(value, self.digits), font=MONO, font_size=self.font_size,
+                 color=color or (self.theme.muted if muted else self.theme.text))
+        if t.width > self.cell_size * 0.86:
+            t.scale_to_fit_width(self.cell_size * 0.86)
+        return t.move_to(self.cell(i, j).get_center())
+
+
+def cells_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *, buff: float = 0.0,
+              stroke_width: float = 5) -> Rectangle:
+    """A rectangle around the bounding box of ``cells``: the sliding window."""
+    cells = list(cells)
+    group = VGroup(*(grid.cell(*c) for c in cells))
+    return SurroundingRectangle(group, color=color, buff=buff, stroke_width=stroke_width, corner_radius=0.04)
+
+
+def label(text: str, theme: Theme, *, color: str | None = None, font_size: float = 26) -> Text:
+    """A short label in the lecture font."""
+    return Text(text, font=FONT, font_size=font_size, color=color or theme.text)
+
+
+def formula(tex: str, theme: Theme, *, font_size: float = 36, color: str | None = None, **kwargs: Any) -> MathTex:
+    """A formula in LaTeX (kept apart from Chinese text, which LaTeX here would misalign)."""
+    return MathTex(tex, font_size=font_size, color=color or theme.text, **kwargs)
+
+
+def arrow(start: Any, end: Any, color: str, *, buff: float = 0.1) -> Arrow:
+    return Arrow(start, end, color=color, buff=buff, stroke_width=4, max_tip_length_to_length_ratio=0.15)
+
+
+class LectureScene(Scene):
+    """Base of every lecture scene.
+
+    Reads its parameters from the lecture config (``$CNNVIZ_CONFIG``, default ``assets/lecture.yaml``),
+    its values from :mod:`cnnviz.values`, sets the theme and language, and writes ``<id>.json`` beside
+    its video. Subclasses set ``scene_id`` and implement :meth:`play_scene`; variants override class
+    attributes or small hooks.
+    """
+
+    scene_id: ClassVar[str] = ""
+    #: seconds a caption stays before the next step, per character (reading pace), at least 1.2 s
+    reading_pace: ClassVar[float] = 0.045
+
+    def setup(self) -> None:
+        self.lecture, entry = scene_entry(self.scene_id)
+        self.params = entry.params
+        self.theme = THEMES[self.lecture.theme]
+        self.language = self.lecture.language
+        self.values: SceneValues = scene_values(self.scene_id, self.params)
+        self.camera.background_color = self.theme.background
+        self._caption: Text | None = None
+        self.out_of_frame: list[str] = []
+
+    # ----------------------------------------------------------------- language
+    def tr(self, en: str, zh: str) -> str:
+        """The caption text in the lecture's language."""
+        return zh if self.language == "zh" else en
+
+    def title(self) -> Text:
+        info = scene_info(self.scene_id)
+        return Text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
+                    weight="BOLD").to_edge(UP, buff=0.3)
+
+    def caption(self, en: str, zh: str, *, wait: bool = True) -> Text:
+        """Replace the bottom caption; wait long enough to read it."""
+        text = self.tr(en, zh)
+        new = Text(text, font=FONT, font_size=26, color=self.theme.text)
+        if new.width > config.frame_width - 1.0:
+            new.scale_to_fit_width(config.frame_width - 1.0)
+        new.to_edge(DOWN, buff=0.3)
+        if self._caption is None:
+            self.play(FadeIn(new), run_time=0.5)
+        else:
+            self.play(FadeOut(self._caption), FadeIn(new), run_time=0.5)
+        self._caption = new
+        if wait:
+            self.wait(max(1.2, self.reading_pace * len(text) * (2.2 if self.language == "zh" else 1.0)))
+        return new
+
+    # ----------------------------------------------------------------- flow
+    def construct(self) -> None:
+        self.next_section("title")
+        heading = self.title()
+        self.play(Write(heading), run_time=0.8)
+        self.heading = heading
+        self.play_scene()
+        self.wait(1.0)
+
+    def play_scene(self) -> None:  # pragma: no cover - every scene overrides it
+        raise NotImplementedError
+
+    def play(self, *args: Any, **kwargs: Any) -> None:
+        super().play(*args, **kwargs)
+        self._check_frame()
+
+    def _check_frame(self) -> None:
+        """Record any mobject that leaves the frame (checked by the tests on sampled frames)."""
+        half_w, half_h = config.frame_width / 2 + 1e-3, config.frame_height / 2 + 1e-3
+        for mob in self.mobjects:
+            if mob.get_num_points() == 0 and not mob.submobjects:
+                continue
+            (x0, y0, _), (x1, y1, _) = mob.get_corner(LEFT + DOWN), mob.get_corner(RIGHT + UP)
+            if x0 < -half_w or x1 > half_w or y0 < -half_h or y1 > half_h:
+                self.out_of_frame.append(f"{type(mob).__name__} at t={self.time:.2f}s spans "
+                                         f"x [{x0:.2f}, {x1:.2f}], y [{y0:.2f}, {y1:.2f}]")
+
+    def tear_down(self) -> None:
+        doc = scene_json(self.scene_id, self.params, self.values)
+        doc["language"], doc["theme"] = self.language, self.lecture.theme
+        doc["out_of_frame"] = self.out_of_frame
+        self._write_json(doc)
+
+    def _write_json(self, doc: dict[str, Any]) -> None:
+        """Atomically write ``<id>.json`` beside the video (or into ``$CNNVIZ_JSON_DIR``)."""
+        target_dir = os.environ.get("CNNVIZ_JSON_DIR")
+        if not target_dir:
+            movie = getattr(self.renderer.file_writer, "movie_file_path", None)
+            target_dir = str(Path(movie).parent) if movie else str(Path(config.media_dir))
+        path = Path(target_dir) / f"{self.scene_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def row_of(*mobjects: Any, buff: float = 0.4) -> VGroup:
+    """Mobjects side by side, centred vertically."""
+    return VGroup(*mobjects).arrange(RIGHT, buff=buff)
+
+
+def stack_of(mobjects: Sequence[Any], buff: float = 0.25) -> VGroup:
+    return VGroup(*mobjects).arrange(DOWN, buff=buff)
