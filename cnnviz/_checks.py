@@ -32,7 +32,9 @@ def as_float_array(x: Any, name: str) -> np.ndarray:
 
 def as_int(value: Any, name: str, *, minimum: int) -> int:
     """Return ``value`` as an int ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if not isinstance(value, Integral):
         if isinstance(value, Real) and float(value).is_integer():
             value = int(value)
         else:
