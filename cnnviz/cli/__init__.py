@@ -17,7 +17,9 @@ __all__ = ["main", "UserError"]
 COMMANDS: dict[str, str] = {
     "list": "list_scenes",
     "render": "render",
+    "lecture": "lecture",
     "train": "train",
+    "bench-train": "bench_train",
 }
 
 
@@ -51,6 +53,7 @@ def cli() -> None:
     Examples:
       python render.py list
       python render.py render conv2d -q l
+      python render.py lecture
       python render.py train --epochs 5
     """
 

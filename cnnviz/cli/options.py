@@ -1,0 +1,37 @@
+"""Option decorators shared by the commands that render."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["config_option", "render_options"]
+
+
+def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Lecture YAML (default: assets/lecture.yaml).")(f)
+
+
+def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, -q, --language, --theme, --jobs, --force, --out."""
+    for opt in reversed([
+        config_option,
+        click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default="l", show_default=True,
+                     help="480p15, 720p30, 1080p60 or 2160p60."),
+        click.option("--language", type=click.Choice(["en", "zh"]), default=None,
+                     help="Caption language (default: the config's)."),
+        click.option("--theme", type=click.Choice(["dark", "solarized"]), default=None,
+                     help="Colour theme (default: the config's)."),
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+                     help="Scenes rendered in parallel."),
+        click.option("--force", is_flag=True, help="Render again even when nothing changed."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+                     show_default=True, help="Output folder."),
+    ]):
+        f = opt(f)
+    return f

@@ -1,0 +1,74 @@
+"""``render.py render <id>...``: one clip and one JSON per scene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import UserError
+from .options import render_options
+
+
+def load_lecture(config_path: Path | None):
+    """The lecture config, with config mistakes turned into a clear user error."""
+    from ..config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def check_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
+
+
+def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> None:
+    """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
+    from ..catalog import SCENES
+    from ..pipeline import RenderOptions, render_scenes
+
+    known = [s.id for s in SCENES]
+    unknown = [i for i in scene_ids if i not in known]
+    if unknown:
+        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `render.py list` for: {', '.join(known)}")
+    lecture = load_lecture(config_path)
+    check_out_dir(opts["out_dir"])
+    options = RenderOptions(**opts)
+
+    def progress(res, done, total):
+        state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
+        click.echo(f"[{done}/{total}] {res.scene:<20} {state:<7} {res.seconds:6.1f} s", err=True)
+
+    click.echo(f"rendering {len(scene_ids)} scene(s) at -q{options.quality} with {options.jobs} job(s)", err=True)
+    results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress)
+    click.echo(f"\n{'scene':<20} {'seconds':>8}  {'cache':<5}  output")
+    for r in results:
+        click.echo(f"{r.scene:<20} {r.seconds:8.1f}  {'hit' if r.cached else 'miss':<5}  "
+                   f"{r.clip if r.ok else 'FAILED'}")
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        click.echo(f"\n{r.scene} failed:\n{r.error}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("render")
+@click.argument("scene_ids", nargs=-1, required=True, metavar="ID...")
+@render_options
+def command(scene_ids: tuple[str, ...], config_path: Path | None, **opts) -> None:
+    """Render scenes to OUT/<id>.mp4 with their numbers in OUT/<id>.json.
+
+    \b
+    Examples:
+      python render.py render conv2d
+      python render.py render conv2d pooling -q h --language zh --out clips
+    """
+    run_render(list(scene_ids), config_path, **opts)

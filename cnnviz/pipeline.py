@@ -1,0 +1,126 @@
+"""Render scenes into ``OUT/<id>.mp4`` and ``OUT/<id>.json``: one ``manim`` process per scene.
+
+A separate process per scene keeps this module free of manim imports, lets scenes render in
+parallel, and means one failing scene does not stop the others. Outputs appear atomically (rendered
+into a work folder, then renamed), and a scene whose code, config entry and options are unchanged
+is not rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .catalog import SceneInfo, scene_info
+from .config import DEFAULT_CONFIG, LectureConfig
+
+__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "render_scenes"]
+
+ROOT = Path(__file__).resolve().parent.parent
+QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    quality: str = "l"
+    out_dir: Path = Path("out")
+    language: str | None = None  # overrides the config's
+    theme: str | None = None
+    jobs: int = 1
+    force: bool = False
+
+
+@dataclass
+class RenderResult:
+    scene: str
+    ok: bool
+    seconds: float
+    clip: Path | None
+    cached: bool
+    error: str = ""
+
+
+def _source_files(info: SceneInfo) -> list[Path]:
+    # what a clip depends on: its scene file, the shared visual module, and the whole core
+    files = [ROOT / info.path, ROOT / "scenes" / "common.py"]
+    files += sorted((ROOT / "cnnviz").rglob("*.py"))
+    return [f for f in files if f.exists()]
+
+
+def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> str:
+    """A hash of everything a clip depends on: code, its config entry, language, theme and quality."""
+    h = hashlib.sha256()
+    for f in _source_files(info):
+        h.update(f.relative_to(ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+    entry = lecture.entry(info.id)
+    h.update(json.dumps(asdict(entry.params), sort_keys=True, default=str).encode())
+    h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}".encode())
+    return h.hexdigest()[:20]
+
+
+def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
+    start = time.perf_counter()
+    out = opts.out_dir
+    clip, doc = out / f"{info.id}.mp4", out / f"{info.id}.json"
+    key = cache_key(info, lecture, opts)
+    stamp = out / ".cache" / f"{info.id}.key"
+    if not opts.force and clip.exists() and doc.exists() and stamp.exists() and stamp.read_text() == key:
+        return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
+    work = out / ".work" / info.id
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "CNNVIZ_CONFIG": str(config_path.resolve()), "CNNVIZ_JSON_DIR": str(work.resolve())}
+    for name, value in (("CNNVIZ_LANGUAGE", opts.language), ("CNNVIZ_THEME", opts.theme)):
+        if value:
+            env[name] = value
+    cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir",
+           str((out / ".media").resolve()), "-o", f"{info.id}.mp4", "-v", "WARNING", str(ROOT / info.path), info.cls]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    rendered = sorted((out / ".media" / "videos" / info.module / QUALITIES[opts.quality]).glob(f"{info.id}.mp4"))
+    if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
+        return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
+                            error="\n".join(tail) or f"manim exited with {done.returncode}")
+    # rename into place: a clip under its final name is always complete
+    tmp_clip = work / f"{info.id}.mp4"
+    shutil.copyfile(rendered[0], tmp_clip)
+    os.replace(tmp_clip, clip)
+    os.replace(work / f"{info.id}.json", doc)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+    shutil.rmtree(work, ignore_errors=True)
+    return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
+
+
+def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: RenderOptions, *,
+                  config_path: Path | None = None,
+                  on_done: Callable[[RenderResult, int, int], None] | None = None) -> list[RenderResult]:
+    """Render ``scene_ids`` with up to ``opts.jobs`` in parallel; results in the order given."""
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    path = config_path or Path(lecture.source if lecture.source != "<defaults>" else DEFAULT_CONFIG)
+    infos = [scene_info(i) for i in scene_ids]
+    results: dict[str, RenderResult] = {}
+
+    def run(info: SceneInfo) -> RenderResult:
+        try:
+            res = _render_one(info, lecture, path, opts)
+        except Exception as exc:  # one scene's failure must not stop the others
+            res = RenderResult(info.id, False, 0.0, None, cached=False, error=f"{type(exc).__name__}: {exc}")
+        results[info.id] = res
+        if on_done:
+            on_done(res, len(results), len(infos))
+        return res
+
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        list(pool.map(run, infos))
+    return [results[i] for i in scene_ids]

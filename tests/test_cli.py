@@ -1,0 +1,81 @@
+"""The command line as a user meets it: help, list, and clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnnviz.catalog import SCENES
+from cnnviz.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_list_shows_every_scene_in_lecture_order():
+    res = run("list")
+    assert res.exit_code == 0
+    ids = [line.split()[0] for line in res.output.splitlines()]
+    assert ids == [s.id for s in SCENES]
+
+
+@pytest.mark.parametrize("command", ["render", "list", "train"])
+def test_every_command_has_help_with_an_example(command):
+    res = run(command, "--help")
+    assert res.exit_code == 0
+    assert "python render.py" in res.output
+
+
+def test_unknown_scene_id_is_a_clear_error():
+    res = run("render", "conv3d")
+    assert res.exit_code == 2
+    assert "unknown scene id(s): conv3d" in res.output and "conv2d" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_invalid_config_names_file_key_and_value(tmp_path):
+    bad = tmp_path / "lecture.yaml"
+    bad.write_text("scenes:\n  - scene: conv2d\n    stride: zero\n")
+    res = run("render", "conv2d", "--config", str(bad))
+    assert res.exit_code == 2
+    assert str(bad) in res.output and "stride" in res.output and "'zero'" in res.output
+
+
+def test_bad_yaml_is_a_clear_error(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("scenes: [\n")
+    res = run("render", "conv2d", "--config", str(bad))
+    assert res.exit_code == 2 and "not valid YAML" in res.output
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = run("render", "conv2d", "--out", str(blocker / "sub"))
+    assert res.exit_code == 2 and "cannot write there" in res.output
+
+
+def test_list_and_help_import_neither_torch_nor_manim():
+    code = ("import sys; from cnnviz.cli import main\n"
+            "try: main(['list'])\nexcept SystemExit: pass\n"
+            "print('torch' in sys.modules, 'manim' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False"
+
+
+@pytest.mark.slow
+def test_render_writes_clip_and_json_then_hits_the_cache(tmp_path):
+    out = tmp_path / "out"
+    first = run("render", "conv2d", "--out", str(out), "--jobs", "1")
+    assert first.exit_code == 0, first.output
+    assert (out / "conv2d.mp4").stat().st_size > 10_000 and (out / "conv2d.json").exists()
+    assert "miss" in first.output
+    second = run("render", "conv2d", "--out", str(out))
+    assert second.exit_code == 0 and "hit" in second.output
