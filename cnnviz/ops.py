@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import IntOrPair, as_float_array, as_pair, check_ndim
+from ._checks import IntOrPair, as_float_array, as_int, as_pair, check_ndim
 from .shapes import conv_output_size, conv_transpose_output_size, pool_output_size
 
 __all__ = [
@@ -153,6 +153,8 @@ def conv1d(x: Any, w: Any, *, stride: int = 1, padding: int = 0, dilation: int =
     for name, v in (("stride", stride), ("padding", padding), ("dilation", dilation)):
         if isinstance(v, (tuple, list)):
             raise ValueError(f"{name} of conv1d must be a single integer; got {v!r}")
+    stride, padding, dilation = (as_int(stride, "stride", minimum=1), as_int(padding, "padding", minimum=0),
+                                 as_int(dilation, "dilation", minimum=1))
     args = check_conv2d(x3, w4, stride=(1, stride), padding=(0, padding), dilation=(1, dilation), bias=bias)
     y = _run_conv2d(args)[:, 0, :]
     return y[0] if squeeze else y

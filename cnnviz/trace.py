@@ -153,8 +153,8 @@ def conv1d_trace(x: Any, w: Any, *, stride: int = 1, padding: int = 0, dilation:
     torch_out = ops.conv1d(x, w, stride=stride, padding=padding, dilation=dilation, bias=bias)
     x3, w4, squeeze = ops._as_2d_conv_args_1d(x, w)
     b = ops._bias(bias, w4.shape[0])
-    return _conv_trace(x3[:, 0, :], w4[:, :, 0, :], b, (stride,), (padding,), (dilation,), 1, torch_out, squeeze,
-                       "conv1d")
+    s, p, d = int(stride), int(padding), int(dilation)  # checked by ops.conv1d above; 2.0 -> 2
+    return _conv_trace(x3[:, 0, :], w4[:, :, 0, :], b, (s,), (p,), (d,), 1, torch_out, squeeze, "conv1d")
 
 
 @dataclass(frozen=True)
