@@ -79,3 +79,26 @@ def test_render_writes_clip_and_json_then_hits_the_cache(tmp_path):
     assert "miss" in first.output
     second = run("render", "conv2d", "--out", str(out))
     assert second.exit_code == 0 and "hit" in second.output
+
+
+@pytest.mark.slow
+def test_lecture_joins_clips_with_chapters_at_clip_boundaries(tmp_path):
+    from cnnviz.assemble import clip_seconds
+
+    import av
+
+    cfg = tmp_path / "two.yaml"
+    cfg.write_text("language: zh\nscenes:\n  - scene: conv2d\n    size: 4\n  - scene: conv2d_placeholder\n")
+    res = run("lecture", "--config", str(cfg), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "conv2d_placeholder" in res.output  # unknown id refused before rendering
+    cfg.write_text("language: zh\nscenes:\n  - scene: conv2d\n    size: 4\n")
+    res = run("lecture", "--config", str(cfg), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    lecture, clip = tmp_path / "out" / "lecture.mp4", tmp_path / "out" / "conv2d.mp4"
+    assert abs(clip_seconds(lecture) - clip_seconds(clip)) < 1e-6
+    with av.open(str(lecture)) as c:
+        chapters = c.chapters()
+    assert [ch["metadata"]["title"] for ch in chapters] == ["二维卷积"]
+    assert chapters[0]["start"] == 0
+    assert abs(float(chapters[0]["end"] * chapters[0]["time_base"]) - clip_seconds(clip)) < 1e-3
+    assert "二维卷积" in (tmp_path / "out" / "lecture.vtt").read_text(encoding="utf-8")

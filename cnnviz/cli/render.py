@@ -30,7 +30,7 @@ def check_out_dir(out_dir: Path) -> None:
         raise UserError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
 
 
-def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> None:
+def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     from ..catalog import SCENES
     from ..pipeline import RenderOptions, render_scenes
@@ -58,6 +58,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> None:
         click.echo(f"\n{r.scene} failed:\n{r.error}", err=True)
     if failed:
         raise SystemExit(1)
+    return results
 
 
 @click.command("render")
