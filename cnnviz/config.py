@@ -191,11 +191,34 @@ class BackpropConvParams(ConvParams):
     kernel_size: int = 2
     delta: Array | None = None
 
+    def check(self) -> None:
+        super().check()
+        if self.dilation != 1:
+            raise ValueError("dilation must be 1 here; the dilated scene shows dilation")
+        if max(self.input_shape()) + 2 * self.padding > 8 or max(self.kernel_shape()) > 4:
+            raise ValueError(f"input + 2*padding ({max(self.input_shape())} + 2*{self.padding}) must be at most 8 "
+                             f"and the kernel at most 4x4 to stay legible")
+        out = tuple(shapes.conv_output_size(n, k, stride=self.stride, padding=self.padding)
+                    for n, k in zip(self.input_shape(), self.kernel_shape()))
+        if self.delta is not None and tuple(np.shape(self.delta)) != out:
+            raise ValueError(f"delta has shape {tuple(np.shape(self.delta))}; it is dL/dZ, so it must have the "
+                             f"shape of the layer's output {out} (input, kernel, stride, padding)")
+
 
 @dataclass(frozen=True)
 class BackpropPoolParams(PoolingParams):
     ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "delta": (2,)}
     delta: Array | None = None
+
+    def check(self) -> None:
+        super().check()
+        shape = tuple(np.shape(self.input)) if self.input is not None else (self.input_size,) * 2
+        if max(shape) > 8:
+            raise ValueError(f"input is {shape[0]}x{shape[1]}; at most 8x8 stays legible")
+        out = tuple(shapes.pool_output_size(n, self.size, stride=self.stride) for n in shape)
+        if self.delta is not None and tuple(np.shape(self.delta)) != out:
+            raise ValueError(f"delta has shape {tuple(np.shape(self.delta))}; it is the error term of the pooled "
+                             f"layer, so it must have the pooled output's shape {out} (input, size, stride)")
 
 
 @dataclass(frozen=True)

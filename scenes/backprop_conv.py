@@ -1,0 +1,135 @@
+"""Backprop through a conv layer: ∂L/∂b = Σδ, ∂L/∂W = A ⊗ δ, ∂L/∂A = rot180(W) ⊗̃ δ, with values.
+
+Render alone with ``manim -ql scenes/backprop_conv.py BackpropThroughConv``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from manim import DOWN, PI, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Rotate, SurroundingRectangle, Text, VGroup
+
+from cnnviz.values import fmt
+
+from scenes.backprop_parts import ProductsPanel, slide_window
+from scenes.common import MONO, LectureScene, NumberGrid, formula, label
+
+__all__ = ["BackpropThroughConv"]
+
+ROW_Y = UP * 0.55
+PANEL_Y = DOWN * 2.2
+
+
+class BackpropThroughConv(LectureScene):
+    """Given δ = ∂L/∂Z: the bias, kernel and input gradients, each a convolution shown step by step."""
+
+    scene_id = "backprop_conv"
+
+    def grid(self, values, color, *, mask=None, empty=False, rows=None) -> NumberGrid:
+        cell = min(0.62, 3.6 / (rows or np.shape(values)[0]))
+        return NumberGrid(values, self.theme, color, cell=cell, font_size=42 * cell, padding_mask=mask,
+                          show_values=not empty)
+
+    def named(self, grid, tex: str, color: str):
+        return formula(tex, self.theme, font_size=30, color=color).next_to(grid, UP, buff=0.15)
+
+    def row(self, *items) -> VGroup:
+        return VGroup(*items).arrange(RIGHT, buff=0.4).move_to(ROW_Y)
+
+    def play_scene(self) -> None:
+        t, v = self.theme, self.values
+        tr, rows = v.trace, max(v.trace.grad_kernel.padded_input.shape[0], v.trace.grad_input.direct_input.shape[0])
+        # ---- forward and the given error term
+        self.next_section("forward and δ")
+        a, w = self.grid(v.arrays["input"], t.input, rows=rows), self.grid(v.arrays["kernel"], t.kernel, rows=rows)
+        z, d = self.grid(v.arrays["output"], t.output, rows=rows), self.grid(v.delta, t.gradient, rows=rows)
+        plus_b = Text(f"+ {fmt(v.arrays['bias'])}", font=MONO, font_size=34, color=t.text)
+        sym = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
+        top = self.row(a, sym[0], w, plus_b, sym[1], z, d)
+        d.shift(RIGHT * 0.5)
+        names = VGroup(self.named(a, "A", t.input), self.named(w, "W", t.kernel), self.named(z, "Z", t.output),
+                       self.named(d, r"\delta = \partial L / \partial Z", t.gradient))
+        law = formula(r"Z = A \otimes W + b", t, font_size=40).move_to(PANEL_Y)
+        self.play(FadeIn(top[:6]), FadeIn(names[:3]), FadeIn(law), run_time=1.0)
+        self.caption("Forward pass: Z = A ⊗ W + b.", "前向计算：Z = A ⊗ W + b。")
+        self.play(FadeIn(d), FadeIn(names[3]), run_time=0.8)
+        self.caption("Backward: the error term δ = ∂L/∂Z is given, one value per output of Z.",
+                     "反向：误差项 δ = ∂L/∂Z 已知，Z 的每个输出对应一个值。")
+        # ---- ∂L/∂b
+        self.next_section("bias")
+        box = SurroundingRectangle(d, color=t.highlight, buff=0.06)
+        db = VGroup(formula(r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij} =", t, font_size=36),
+                    Text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
+                    ).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
+        self.play(FadeIn(box), ReplacementTransform(law, db), run_time=1.0)
+        self.caption("b is added to every output, so ∂L/∂b is the sum of all of δ.",
+                     "b 加到了每个输出上，所以 ∂L/∂b 等于 δ 的所有元素之和。")
+        self.play(FadeOut(box), FadeOut(db), run_time=0.5)
+        # ---- ∂L/∂W = A ⊗ δ
+        self.next_section("kernel gradient")
+        gk = tr.grad_kernel
+        a2 = self.grid(gk.padded_input, t.input, mask=gk.padding_mask, rows=rows)
+        d2, gw = self.grid(v.delta, t.gradient, rows=rows), self.grid(v.arrays["grad_kernel"], t.gradient, empty=True,
+                                                                      rows=rows)
+        ops = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
+        self.row(a2, ops[0], d2, ops[1], gw)
+        names2 = VGroup(self.named(a2, "A", t.input), self.named(d2, r"\delta", t.gradient),
+                        self.named(gw, r"\partial L / \partial W", t.gradient))
+        self.play(FadeOut(VGroup(w, plus_b, z, names[1:3], sym[1])), ReplacementTransform(a, a2),
+                  ReplacementTransform(d, d2), ReplacementTransform(names[0], names2[0]),
+                  ReplacementTransform(names[3], names2[1]), ReplacementTransform(sym[0], ops[0]), run_time=1.0)
+        self.play(FadeIn(ops[1]), FadeIn(gw), FadeIn(names2[2]), run_time=0.6)
+        law = formula(r"\frac{\partial L}{\partial W} = A \otimes \delta", t, font_size=40).move_to(PANEL_Y)
+        self.play(FadeIn(law), run_time=0.6)
+        st = self.params.stride
+        self.caption("Each weight met many inputs: δ slides over A like a kernel."
+                     + (f" With stride {st}, δ's values sit {st} cells apart." if st > 1 else ""),
+                     "每个权重都作用于多个输入：δ 像卷积核一样在 A 上滑动。"
+                     + (f"步长为 {st}，δ 的值间隔 {st} 格。" if st > 1 else ""))
+        self.play(FadeOut(law), run_time=0.4)
+        filled = slide_window(self, a2, d2, gw, gk.steps,
+                              ProductsPanel(self, r"A_{\text{patch}} \odot \delta =", PANEL_Y))
+        self.play(FadeIn(law), run_time=0.6)
+        self.wait(1.0)
+        self.play(FadeOut(VGroup(a2, ops, d2, gw, filled, names2, law)), run_time=0.6)
+        self.grad_input_part(rows)
+
+    def grad_input_part(self, rows: int) -> None:
+        t, v = self.theme, self.values
+        gi = v.trace.grad_input
+        self.next_section("input gradient: rot180(W)")
+        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows)
+        wr = self.grid(gi.flipped_kernel, t.kernel, rows=rows)
+        d = self.grid(v.delta, t.gradient, rows=rows)
+        dp = self.grid(gi.direct_input, t.gradient, mask=gi.padding_mask | gi.inserted_mask, rows=rows)
+        ga = self.grid(v.arrays["grad_input"], t.gradient, empty=True, rows=rows)
+        ops = [formula(s, t, font_size=44) for s in (r"\tilde{\otimes}", "=")]
+        self.row(dp, ops[0], wr, ops[1], ga)
+        w.move_to(wr), d.move_to(dp)
+        nw = self.named(wr, "W", t.kernel)
+        self.play(FadeIn(w), FadeIn(nw), run_time=0.6)
+        nwr = self.named(wr, r"\mathrm{rot180}(W)", t.kernel)
+        self.play(Rotate(w, PI), ReplacementTransform(nw, nwr), run_time=1.2)
+        self.play(ReplacementTransform(w, wr), run_time=0.5)
+        self.caption("For ∂L/∂A, first rotate W by 180°.", "求 ∂L/∂A：先把 W 旋转 180°，得到 rot180(W)。")
+        self.next_section("input gradient: pad δ")
+        nd = self.named(dp, r"\delta", t.gradient)
+        self.play(FadeIn(d), FadeIn(nd), run_time=0.6)
+        self.play(ReplacementTransform(d, dp), run_time=1.0)
+        s = self.params.stride
+        self.caption("Then pad δ with zeros (wide convolution ⊗̃)"
+                     + (f", {s - 1} zero(s) between its values for stride {s}." if s > 1 else "."),
+                     "再给 δ 补零（宽卷积 ⊗̃）" + (f"，步长为 {s} 时值之间插入 {s - 1} 个零。" if s > 1 else "。"))
+        self.play(FadeIn(ops[0]), FadeIn(ops[1]), FadeIn(ga),
+                  FadeIn(self.named(ga, r"\partial L / \partial A", t.gradient).set_z_index(0)), run_time=0.6)
+        law = formula(r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta", t,
+                      font_size=40).move_to(PANEL_Y)
+        self.play(FadeIn(law), run_time=0.6)
+        self.caption("rot180(W) slides over the padded δ; each sum is one value of ∂L/∂A.",
+                     "rot180(W) 在补零后的 δ 上滑动；每个和就是 ∂L/∂A 的一个值。")
+        self.play(FadeOut(law), run_time=0.4)
+        slide_window(self, dp, wr, ga, gi.direct.steps,
+                     ProductsPanel(self, r"\delta_{\text{patch}} \odot \mathrm{rot180}(W) =", PANEL_Y))
+        self.next_section("summary")
+        self.play(FadeIn(law), run_time=0.6)
+        self.caption("Every gradient of a conv layer is itself a convolution.",
+                     "卷积层的每个梯度本身也是一次卷积。")
