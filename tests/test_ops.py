@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cnnviz import avg_pool2d, conv1d, conv2d, conv_transpose2d, max_pool2d
 
-SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

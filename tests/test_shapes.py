@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cnnviz import Layer, conv_output_size, conv_transpose_output_size, pool_output_size, receptive_field
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
