@@ -130,6 +130,10 @@ class BackpropThroughConv(LectureScene):
         slide_window(self, dp, wr, ga, gi.direct.steps,
                      ProductsPanel(self, r"\delta_{\text{patch}} \odot \mathrm{rot180}(W) =", PANEL_Y))
         self.next_section("summary")
-        self.play(FadeIn(law), run_time=0.6)
+        summary = VGroup(*(formula(tex, t, font_size=34) for tex in (
+            r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij}", r"\frac{\partial L}{\partial W} = A \otimes \delta",
+            r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta"))
+        ).arrange(RIGHT, buff=0.9).move_to(PANEL_Y)
+        self.play(FadeIn(summary), run_time=0.8)
         self.caption("Every gradient of a conv layer is itself a convolution.",
                      "卷积层的每个梯度本身也是一次卷积。")
