@@ -11,7 +11,7 @@ from manim import DOWN, PI, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Ro
 from cnnviz.values import fmt
 
 from scenes.backprop_parts import ProductsPanel, slide_window
-from scenes.common import MONO, LectureScene, NumberGrid, formula, label
+from scenes.common import MONO, LectureScene, NumberGrid, formula
 
 __all__ = ["BackpropThroughConv"]
 
@@ -120,7 +120,7 @@ class BackpropThroughConv(LectureScene):
                      + (f", {s - 1} zero(s) between its values for stride {s}." if s > 1 else "."),
                      "再给 δ 补零（宽卷积 ⊗̃）" + (f"，步长为 {s} 时值之间插入 {s - 1} 个零。" if s > 1 else "。"))
         self.play(FadeIn(ops[0]), FadeIn(ops[1]), FadeIn(ga),
-                  FadeIn(self.named(ga, r"\partial L / \partial A", t.gradient).set_z_index(0)), run_time=0.6)
+                  FadeIn(self.named(ga, r"\partial L / \partial A", t.gradient)), run_time=0.6)
         law = formula(r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta", t,
                       font_size=40).move_to(PANEL_Y)
         self.play(FadeIn(law), run_time=0.6)
@@ -131,7 +131,8 @@ class BackpropThroughConv(LectureScene):
                      ProductsPanel(self, r"\delta_{\text{patch}} \odot \mathrm{rot180}(W) =", PANEL_Y))
         self.next_section("summary")
         summary = VGroup(*(formula(tex, t, font_size=34) for tex in (
-            r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij}", r"\frac{\partial L}{\partial W} = A \otimes \delta",
+            r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij}",
+            r"\frac{\partial L}{\partial W} = A \otimes \delta",
             r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta"))
         ).arrange(RIGHT, buff=0.9).move_to(PANEL_Y)
         self.play(FadeIn(summary), run_time=0.8)

@@ -6,7 +6,7 @@ Render alone with ``manim -ql scenes/backprop_pool.py BackpropThroughPooling``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, Transform, TransformFromCopy, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Text, Transform, TransformFromCopy, VGroup
 
 from cnnviz.values import fmt
 
