@@ -63,6 +63,10 @@ class LocalConnectivityParams(SceneParams):
     image_size: int = 100
     window: int = 3
 
+    def check(self) -> None:
+        if self.window > self.image_size:
+            raise ValueError(f"window ({self.window}) must not be larger than image_size ({self.image_size})")
+
 
 @dataclass(frozen=True)
 class Conv1dParams(SceneParams):
@@ -76,6 +80,8 @@ class Conv1dParams(SceneParams):
         n = len(self.input) if self.input is not None else self.length
         k = len(self.kernel) if self.kernel is not None else self.kernel_size
         _guard(("input", "kernel"), lambda: shapes.conv_output_size(n, k))
+        if n > 12:
+            raise ValueError(f"input has {n} values; at most 12 fit on screen")
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,18 @@ class ReceptiveFieldParams(SceneParams):
     kernel_size: int = 3
     stride: int = 1
     dilation: int = 1
+    table_depth: int = 4  # the closing table: depths 1..table_depth
+    table_stride: int = 2  # its row with strided layers
+    table_dilation: int = 2  # its row with dilated layers
+
+    def check(self) -> None:
+        layer = shapes.Layer(kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
+        size = shapes.receptive_field([layer] * self.layers)[-1].size
+        if size > 13:  # the widest map the scene draws
+            raise ValueError(f"layers, kernel_size, stride, dilation give a receptive field of {size}x{size}; "
+                             f"at most 13x13 can be drawn")
+        if self.table_depth > 6:
+            raise ValueError(f"table_depth must be at most 6; got {self.table_depth}")
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,14 @@ class StridePaddingParams(ConvParams):
     size: int = 6
     stride: int = 2
     padding: int = 1
+
+    def check(self) -> None:
+        super().check()
+        if self.dilation != 1:
+            raise ValueError("dilation must be 1 here; the dilated scene shows dilation")
+        if max(self.input_shape()) + 2 * self.padding > 10:
+            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 10 "
+                             f"cells wide to stay legible")
 
 
 @dataclass(frozen=True)
@@ -203,6 +229,12 @@ class BackpropConvParams(ConvParams):
         if self.delta is not None and tuple(np.shape(self.delta)) != out:
             raise ValueError(f"delta has shape {tuple(np.shape(self.delta))}; it is dL/dZ, so it must have the "
                              f"shape of the layer's output {out} (input, kernel, stride, padding)")
+
+    def check(self) -> None:
+        super().check()
+        if max(self.input_shape()) + 2 * self.padding > 9:
+            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 9 "
+                             f"cells wide to stay legible")
 
 
 @dataclass(frozen=True)

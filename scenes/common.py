@@ -265,3 +265,56 @@ def row_of(*mobjects: Any, buff: float = 0.4) -> VGroup:
 
 def stack_of(mobjects: Sequence[Any], buff: float = 0.25) -> VGroup:
     return VGroup(*mobjects).arrange(DOWN, buff=buff)
+
+
+# ----------------------------------------------------------------- helpers appended for the group-A scenes
+def indexed(base: str, index: str, theme: Theme, *, color: str | None = None, font_size: float = 28) -> VGroup:
+    """``base`` with a subscript ``index`` (x₁, a₃, w₂) in plain Text: no LaTeX run per index."""
+    from manim import ITALIC
+
+    b = Text(base, font=FONT, font_size=font_size, color=color or theme.text, slant=ITALIC)
+    i = Text(index, font=FONT, font_size=font_size * 0.62, color=color or theme.text)
+    i.next_to(b, RIGHT, buff=0.03).align_to(b, DOWN).shift(DOWN * font_size * 0.0035)
+    return VGroup(b, i)
+
+
+def taps_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *, stroke_width: float = 4) -> VGroup:
+    """One outline per cell: the taps of a window with holes (a dilated kernel), unlike :func:`cells_box`."""
+    return VGroup(*(Square(side_length=grid.cell_size * 0.92, color=color, stroke_width=stroke_width)
+                    .move_to(grid.cell(*c).get_center()) for c in cells))
+
+
+def text_table(rows: Sequence[Sequence[str]], theme: Theme, *, font_size: float = 24,
+               colors: Sequence[str | None] | None = None, col_buff: float = 0.45, row_buff: float = 0.2,
+               header: bool = True) -> VGroup:
+    """A small table of Text (header row and first column in the lecture font, numbers in MONO, right-aligned).
+
+    ``colors`` gives one colour per column (``None``: the text colour). The header row, when there is
+    one, is muted and underlined. ``table.entries[i][j]`` is the cell text of row ``i``, column ``j``.
+    """
+    from manim import Line
+
+    n_cols = max(len(r) for r in rows)
+    colors = list(colors) if colors is not None else [None] * n_cols
+    entries = [[Text(s, font=FONT if j == 0 or (header and i == 0) else MONO, font_size=font_size,
+                     color=theme.muted if header and i == 0 else (colors[j] or theme.text))
+                for j, s in enumerate(r)] for i, r in enumerate(rows)]
+    widths = [max(r[j].width for r in entries if j < len(r)) for j in range(n_cols)]
+    height = max(t.height for r in entries for t in r)
+    cap = Text("0", font=MONO, font_size=font_size).height  # digits and capitals share this top
+    x, xs = 0.0, []
+    for w in widths:
+        xs.append(x)
+        x += w + col_buff
+    table = VGroup()
+    for i, r in enumerate(entries):
+        y = -i * (height + row_buff) - (row_buff * 0.6 if header and i > 0 else 0.0)
+        for j, t in enumerate(r):
+            left = xs[j] if j == 0 else xs[j] + widths[j] - t.width
+            t.move_to([left + t.width / 2, 0, 0]).shift(UP * (y + cap / 2 - t.get_top()[1]))  # tops level
+            table.add(t)
+    if header:
+        y = -(height + row_buff) / 2 - row_buff * 0.3
+        table.add(Line([-0.1, y, 0], [x - col_buff + 0.1, y, 0], color=theme.muted, stroke_width=1.5))
+    table.entries = entries
+    return table.center()
