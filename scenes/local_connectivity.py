@@ -1,0 +1,161 @@
+"""Local connectivity and weight sharing: 10,000 weights for a fully connected neuron, 9 for a shared 3×3 kernel.
+
+Render alone with ``manim -ql scenes/local_connectivity.py CountWeightsOfLocalWindow``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from manim import DOWN, ITALIC, LEFT, RIGHT, UP, Circle, DashedLine, FadeIn, FadeOut, Line, Square, Text, Transform, VGroup
+
+from scenes.common import FONT, MONO, LectureScene, NumberGrid, indexed, label, step_times, text_table
+
+__all__ = ["CountWeightsOfLocalWindow"]
+
+
+class CountWeightsOfLocalWindow(LectureScene):
+    """Count the weights: fully connected, local window, local without sharing, local with sharing."""
+
+    scene_id = "local_connectivity"
+    image_side = 3.4  # scene units the image square takes
+
+    def play_scene(self) -> None:
+        t, a, txt = self.theme, self.values.arrays, self.values.text
+        n, k = a["image_size"], a["window"]
+        image = self.image_square(n).move_to(LEFT * 3.3 + UP * 0.5)
+        image_name = label(self.tr(f"input image {n}×{n}", f"输入图像 {n}×{n}"), t, color=t.input)
+        image_name.next_to(image, UP, buff=0.15)
+        self.next_section("image")
+        self.play(FadeIn(image), FadeIn(image_name), run_time=0.8)
+        self.counter = VGroup()
+        self.count(self.tr("pixels", "像素"), f"{n} × {n} = {txt['pixels']}", t.input)
+        self.caption(f"A {n} × {n} image has {txt['pixels']} pixels.", f"一幅 {n}×{n} 的图像有 {txt['pixels']} 个像素。")
+
+        self.next_section("fully connected")
+        neuron = Circle(radius=0.3, color=t.output, fill_opacity=0.3).move_to(RIGHT * 2.7 + UP * 0.5)
+        g = np.linspace(-0.47, 0.47, 10) * self.image_side
+        fan = VGroup(*(Line(image.get_center() + [x, y, 0], neuron.get_left(), color=t.input, stroke_width=1,
+                            stroke_opacity=0.45) for x in g for y in g))
+        neuron_name = label(self.tr("neuron", "神经元"), t, color=t.output, font_size=22).next_to(neuron, DOWN, buff=0.15)
+        self.play(FadeIn(neuron), FadeIn(neuron_name), FadeIn(fan), run_time=1.0)
+        self.count(self.tr("weights of one fully connected neuron", "全连接神经元的权重"),
+                   f"{n} × {n} = {txt['fc_neuron']}", t.kernel)
+        self.caption(f"A fully connected neuron connects to every pixel: {txt['fc_neuron']} weights.",
+                     f"全连接层的一个神经元连接每一个像素：{txt['fc_neuron']} 个权重。")
+
+        self.next_section("local window")
+        window = self.window = self.window_at(image, 0, 0, n, k)
+        zoom = NumberGrid(np.zeros((k, k)), t, t.kernel, cell=min(0.42, 1.5 / k), show_values=False)
+        zoom.move_to(RIGHT * 0.45 + UP * 0.5)
+        callout = VGroup(DashedLine(window.get_corner(UP + RIGHT), zoom.get_corner(UP + LEFT), color=t.muted),
+                         DashedLine(window.get_corner(DOWN + RIGHT), zoom.get_corner(DOWN + LEFT), color=t.muted))
+        links = VGroup(*(Line(c.get_center(), neuron.get_left(), color=t.kernel, stroke_width=2.5) for c in zoom.cells))
+        self.play(FadeOut(fan), FadeIn(window), run_time=0.6)
+        self.play(FadeIn(callout), FadeIn(zoom), FadeIn(links), run_time=0.8)
+        self.count(self.tr("weights of one local neuron", "局部连接神经元的权重"),
+                   f"{k} × {k} = {txt['local_neuron']}", t.kernel)
+        self.caption(f"Local connection: the neuron sees only a {k} × {k} window: {txt['local_neuron']} weights.",
+                     f"局部连接：神经元只看一个 {k}×{k} 的窗口：{txt['local_neuron']} 个权重。")
+
+        fmap, dot, name = self.feature_map(neuron, a["output_size"])
+        wname = self.weight_name(zoom, self.values.tour_text[0])
+        self.next_section("no sharing")
+        self.play(Transform(neuron, dot), FadeOut(neuron_name), FadeIn(fmap), FadeIn(name), FadeIn(wname),
+                  FadeOut(links), run_time=0.8)
+        self.tour(image, zoom, fmap, neuron, callout, wname, shared=False)
+        self.count(self.tr("no sharing: positions × weights", "不共享：位置数 × 权重"),
+                   f"{txt['positions']} × {txt['local_neuron']} = {txt['local_no_sharing']}", t.kernel)
+        self.caption(f"One neuron per window position ({txt['positions']}), each with its own "
+                     f"{txt['local_neuron']} weights: {txt['local_no_sharing']}.",
+                     f"每个窗口位置一个神经元（{txt['positions']} 个），各有 {txt['local_neuron']} 个权重："
+                     f"共 {txt['local_no_sharing']} 个。")
+
+        self.next_section("weight sharing")
+        shared = self.weight_name(zoom, None)
+        self.play(Transform(wname, shared), run_time=0.6)
+        self.tour(image, zoom, fmap, neuron, callout, wname, shared=True)
+        self.count(self.tr("weight sharing: one kernel W", "权重共享：同一个卷积核 W"),
+                   f"{txt['local_shared']}", t.kernel)
+        self.caption(f"Weight sharing: every position uses the same kernel W: still {txt['local_shared']} weights.",
+                     f"权重共享：所有位置使用同一个卷积核 W：仍然只要 {txt['local_shared']} 个权重。")
+        self.summary()
+
+    # ------------------------------------------------------------------ pieces
+    def image_square(self, n: int) -> VGroup:
+        """The image as a square with a faint pixel grid (every pixel up to 25 per side, else every few)."""
+        t, side = self.theme, self.image_side
+        box = Square(side_length=side, color=t.input, fill_color=t.input, fill_opacity=0.12, stroke_width=3)
+        lines = VGroup()
+        for f in np.linspace(0, 1, min(n, 25) + 1)[1:-1]:
+            x = (f - 0.5) * side
+            lines.add(Line([x, -side / 2, 0], [x, side / 2, 0]), Line([-side / 2, x, 0], [side / 2, x, 0]))
+        lines.set_stroke(t.input, width=0.8, opacity=0.35)
+        return VGroup(box, lines)
+
+    def window_at(self, image: VGroup, i: int, j: int, n: int, k: int) -> Square:
+        px = self.image_side / n
+        corner = image.get_corner(UP + LEFT) + np.array([j * px, -i * px, 0])
+        return Square(side_length=k * px, color=self.theme.kernel, stroke_width=4).move_to(
+            corner + np.array([k * px / 2, -k * px / 2, 0]))
+
+    def feature_map(self, neuron: Circle, side: int) -> tuple[Square, Square, Text]:
+        t = self.theme
+        fmap = Square(side_length=2.2, color=t.output, fill_color=t.output, fill_opacity=0.1).move_to(neuron)
+        fmap.shift(RIGHT * 0.5)
+        name = label(self.tr(f"feature map {side}×{side}", f"特征图 {side}×{side}"), t, color=t.output,
+                     font_size=22).next_to(fmap, UP, buff=0.15)
+        return fmap, self.neuron_in(fmap, 0, 0), name
+
+    def neuron_in(self, fmap: Square, i: int, j: int) -> Square:
+        px = fmap.width / self.values.arrays["output_size"]
+        size = max(px, 0.1)
+        corner = fmap.get_corner(UP + LEFT) + np.array([j * px + px / 2, -i * px - px / 2, 0])
+        return Square(side_length=size, color=self.theme.output, fill_opacity=0.9).move_to(corner)
+
+    def weight_name(self, zoom: NumberGrid, index: str | None) -> VGroup:
+        """W with the neuron's number (its own weights) or plain W (the shared kernel), above the window."""
+        t = self.theme
+        name = (Text("W", font=FONT, font_size=30, color=t.kernel, slant=ITALIC) if index is None
+                else indexed("W", index, t, color=t.kernel, font_size=30))
+        return name.next_to(zoom, UP, buff=0.15)
+
+    def tour(self, image, zoom, fmap, neuron, callout, wname, *, shared: bool) -> None:
+        a = self.values.arrays
+        stops = a["tour"]
+        for n_, ((i, j, _), run) in enumerate(zip(stops, step_times(len(stops), slow=0.8, fast=0.35, slow_steps=2))):
+            window = self.window_at(image, i, j, a["image_size"], a["window"])
+            anims = [Transform(self.window, window),
+                     Transform(neuron, self.neuron_in(fmap, i, j)),
+                     Transform(callout[0], DashedLine(window.get_corner(UP + RIGHT), zoom.get_corner(UP + LEFT),
+                                                      color=self.theme.muted)),
+                     Transform(callout[1], DashedLine(window.get_corner(DOWN + RIGHT), zoom.get_corner(DOWN + LEFT),
+                                                      color=self.theme.muted))]
+            if not shared:
+                anims.append(Transform(wname, self.weight_name(zoom, self.values.tour_text[n_])))
+            self.play(*anims, run_time=run)
+            self.wait(0.3 if n_ < 2 else 0.1)
+
+    def count(self, what: str, equation: str, color: str) -> None:
+        """The running count at the right: what is counted, and the count."""
+        t = self.theme
+        new = VGroup(label(what + ":", t, font_size=28, color=t.muted),
+                     Text(equation, font=MONO, font_size=34, color=color)).arrange(RIGHT, buff=0.3)
+        new.move_to(DOWN * 2.25)
+        self.play(FadeOut(self.counter), FadeIn(new), run_time=0.6)
+        self.counter = new
+
+    def summary(self) -> None:
+        t, a, txt = self.theme, self.values.arrays, self.values.text
+        k, pos = a["window"], txt["positions"]
+        rows = [["", self.tr("weights", "权重数")],
+                [self.tr("fully connected, one neuron", "全连接，一个神经元"), txt["fc_neuron"]],
+                [self.tr(f"fully connected, {pos} neurons", f"全连接，{pos} 个神经元"), txt["fc_layer"]],
+                [self.tr(f"local {k}×{k}, one neuron", f"局部连接 {k}×{k}，一个神经元"), txt["local_neuron"]],
+                [self.tr(f"local, {pos} neurons, no sharing", f"局部连接，{pos} 个神经元，不共享"), txt["local_no_sharing"]],
+                [self.tr(f"local, {pos} neurons, shared kernel", f"局部连接，{pos} 个神经元，权重共享"), txt["local_shared"]]]
+        table = text_table(rows, t, font_size=26, colors=[None, t.kernel]).move_to(UP * 0.2)
+        self.next_section("summary")
+        self.play(*(FadeOut(m) for m in self.mobjects if m not in (self.heading, self._caption)), run_time=0.6)
+        self.play(FadeIn(table), run_time=0.8)
+        self.caption(f"Local connection and weight sharing: from {txt['fc_layer']} weights down to {txt['local_shared']}.",
+                     f"局部连接与权重共享：权重从 {txt['fc_layer']} 个减到 {txt['local_shared']} 个。")
