@@ -1,0 +1,23 @@
+"""Values of the ``conv1d`` scene: a kernel sliding along a row, and the flipped kernel of signal convolution."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Conv1dParams
+from ..trace import conv1d_trace
+from . import SceneValues, seeded_ints
+
+
+def compute(p: Conv1dParams) -> SceneValues:
+    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (p.length,), 0, 3)
+    w = np.asarray(p.kernel, float) if p.kernel is not None else seeded_ints(p.seed + 1, (p.kernel_size,), -1, 1)
+    trace = conv1d_trace(x, w)  # what deep learning libraries compute: cross-correlation
+    flipped = w[::-1].copy()
+    # signal convolution (f * g)[n] = sum_m f[m] g[n-m] is cross-correlation with the flipped kernel
+    convolution = conv1d_trace(x, flipped)
+    arrays = {"input": x, "kernel": w, "output": trace.output,
+              "patches": [s.patch for s in trace.steps], "products": [s.products for s in trace.steps],
+              "sums": [s.total for s in trace.steps],
+              "flipped_kernel": flipped, "convolution": convolution.output}
+    return SceneValues(arrays, {"trace": trace, "convolution": convolution})
