@@ -1,6 +1,8 @@
 # The two commands a new user needs:  make lecture   and   make test
 PY := .venv/bin/python
 ARGS ?=
+# The real MNIST beside the project (as in CI), unless the caller chose a data folder.
+export CNNVIZ_DATA_DIR ?= $(if $(wildcard ../shared/mnist/t10k-images-idx3-ubyte.gz),$(abspath ../shared/mnist))
 
 .PHONY: setup lecture test bench clean
 setup:
@@ -9,7 +11,8 @@ setup:
 lecture: setup
 	$(PY) render.py lecture $(ARGS)
 
-test: setup
+test:
+	@CNNVIZ_EXTRA_APT=chromium bash scripts/setup.sh   # the slide deck and gallery are tested in Chromium
 	$(PY) -m pytest $(ARGS)
 
 bench: setup

@@ -37,6 +37,8 @@ class RenderOptions:
     theme: str | None = None
     jobs: int = 1
     force: bool = False
+    format: str = "mp4"  # mp4 | webm | gif | png (png: the last frame, a poster still)
+    transparent: bool = False
 
 
 @dataclass
@@ -64,14 +66,15 @@ def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> s
         h.update(f.read_bytes())
     entry = lecture.entry(info.id)
     h.update(json.dumps(asdict(entry.params), sort_keys=True, default=str).encode())
-    h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}".encode())
+    h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
+             f"{opts.transparent}".encode())
     return h.hexdigest()[:20]
 
 
 def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
     start = time.perf_counter()
     out = opts.out_dir
-    clip, doc = out / f"{info.id}.mp4", out / f"{info.id}.json"
+    clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
     key = cache_key(info, lecture, opts)
     stamp = out / ".cache" / f"{info.id}.key"
     if not opts.force and clip.exists() and doc.exists() and stamp.exists() and stamp.read_text() == key:
@@ -83,23 +86,50 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     for name, value in (("CNNVIZ_LANGUAGE", opts.language), ("CNNVIZ_THEME", opts.theme)):
         if value:
             env[name] = value
-    cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir",
-           str((out / ".media").resolve()), "-o", f"{info.id}.mp4", "-v", "WARNING", str(ROOT / info.path), info.cls]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    rendered = sorted((out / ".media" / "videos" / info.module / QUALITIES[opts.quality]).glob(f"{info.id}.mp4"))
+    media = work / "media"  # per scene, so parallel renders never share Manim's partial files
+    cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
+           "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
+    cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
+    cmd += ["-t"] if opts.transparent else []
+    done = subprocess.run(cmd + [str(ROOT / info.path), info.cls], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)
+                      and "sections" not in p.parts)
     if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():
         tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
         return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
                             error="\n".join(tail) or f"manim exited with {done.returncode}")
     # rename into place: a clip under its final name is always complete
-    tmp_clip = work / f"{info.id}.mp4"
-    shutil.copyfile(rendered[0], tmp_clip)
-    os.replace(tmp_clip, clip)
+    os.replace(rendered[0], clip)
     os.replace(work / f"{info.id}.json", doc)
+    _keep_sections(media, info, out / "sections" / info.id)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
     shutil.rmtree(work, ignore_errors=True)
     return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
+
+
+def output_suffix(opts: RenderOptions) -> str:
+    """File suffix of a clip: Manim writes transparent MP4 as QuickTime ``.mov``."""
+    return "mov" if opts.transparent and opts.format == "mp4" else opts.format
+
+
+def _keep_sections(media: Path, info: SceneInfo, target: Path) -> None:
+    """Move the scene's section clips (one per Manim section: the steps slides advance through)
+    to ``target``, with their index as ``sections.json``."""
+    found = [p for p in media.rglob("sections") if p.is_dir()]
+    if not found:
+        return
+    src = found[0]
+    for index in src.glob("*.json"):  # Manim names it after the output file
+        os.replace(index, src / "sections.json")
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.replace(target, old)
+    shutil.move(str(src), str(target))
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: RenderOptions, *,

@@ -10,6 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "mnist"
 
+# Tests read the real MNIST beside the project (never committed), unless the caller chose a folder.
+if SHARED_MNIST.is_dir():
+    os.environ.setdefault("CNNVIZ_DATA_DIR", str(SHARED_MNIST))
+
 
 @pytest.fixture
 def clean_cnnviz_env(monkeypatch):

@@ -18,6 +18,9 @@ COMMANDS: dict[str, str] = {
     "list": "list_scenes",
     "render": "render",
     "lecture": "lecture",
+    "slides": "slides",
+    "gallery": "gallery",
+    "preview": "preview",
     "train": "train",
     "bench-train": "bench_train",
 }

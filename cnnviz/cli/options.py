@@ -30,6 +30,9 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
                      help="Scenes rendered in parallel."),
         click.option("--force", is_flag=True, help="Render again even when nothing changed."),
+        click.option("--format", "format", type=click.Choice(["mp4", "webm", "gif", "png"]), default="mp4",
+                     show_default=True, help="Clip format; png writes the last frame (a poster still)."),
+        click.option("--transparent", is_flag=True, help="Transparent background (MP4 becomes .mov)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
                      show_default=True, help="Output folder."),
     ]):
