@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -30,6 +31,31 @@ def check_out_dir(out_dir: Path) -> None:
         raise UserError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
 
 
+MNIST_SCENES = {"error_flow", "mnist_architecture", "mnist_training", "mnist_features"}
+
+
+def ensure_network(scene_ids: list[str], lecture) -> None:
+    """Train the MNIST network here, with its progress bar in view, before any scene needs it.
+
+    Scenes render in subprocesses whose output is captured, so training there would be silent.
+    """
+    needs = [i for i in scene_ids if i in MNIST_SCENES and not lecture.entry(i).params.checkpoint]
+    if not needs:
+        return
+    from ..mnist import MnistDataError
+    from ..values.mnist_model import checkpoint_path
+
+    try:
+        checkpoint_path(lecture.entry(needs[0]).params, train_if_missing=False)
+    except FileNotFoundError:
+        click.echo(f"{', '.join(needs)} need(s) the trained MNIST network; training it once (render.py train)",
+                   err=True)
+        try:
+            checkpoint_path(lecture.entry(needs[0]).params)
+        except MnistDataError as exc:
+            raise UserError(str(exc)) from None
+
+
 def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     from ..catalog import SCENES
@@ -42,10 +68,16 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     lecture = load_lecture(config_path)
     check_out_dir(opts["out_dir"])
     options = RenderOptions(**opts)
+    ensure_network(scene_ids, lecture)
+
+    started = time.perf_counter()
 
     def progress(res, done, total):
         state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
-        click.echo(f"[{done}/{total}] {res.scene:<20} {state:<7} {res.seconds:6.1f} s", err=True)
+        elapsed = time.perf_counter() - started
+        eta = elapsed / done * (total - done)
+        click.echo(f"[{done}/{total}] {res.scene:<20} {state:<7} {res.seconds:6.1f} s   elapsed {elapsed:5.0f} s, "
+                   f"ETA {eta:4.0f} s", err=True)
 
     click.echo(f"rendering {len(scene_ids)} scene(s) at -q{options.quality} with {options.jobs} job(s)", err=True)
     results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress)
