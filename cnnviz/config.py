@@ -157,10 +157,24 @@ class MultichannelParams(SceneParams):
     size: int = 4
     kernel_size: int = 3
 
+    def array_shapes(self) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
+        """(C_in, H, W) of the input and (C_out, C_in, kh, kw) of the kernel, given or seeded."""
+        x = tuple(np.shape(self.input)) if self.input is not None else (self.in_channels, self.size, self.size)
+        w = (tuple(np.shape(self.kernel)) if self.kernel is not None
+             else (self.out_channels, x[0], self.kernel_size, self.kernel_size))
+        return x, w  # type: ignore[return-value]
+
     def check(self) -> None:
-        c_in = np.shape(self.input)[0] if self.input is not None else self.in_channels
-        if self.kernel is not None and np.shape(self.kernel)[1] != c_in:
-            raise ValueError(f"kernel has {np.shape(self.kernel)[1]} input channels but input has {c_in}")
+        (c_in, h, w), (c_out, k_in, kh, kw) = self.array_shapes()
+        if k_in != c_in:
+            raise ValueError(f"kernel has {k_in} input channels but input has {c_in}")
+        if self.bias is not None and len(self.bias) != c_out:
+            raise ValueError(f"bias has {len(self.bias)} values but there are {c_out} output channels (one each)")
+        _guard(("input", "size", "kernel", "kernel_size"), lambda: (shapes.conv_output_size(h, kh),
+                                                                     shapes.conv_output_size(w, kw)))
+        if c_in > 4 or c_out > 3 or max(h, w) > 5 or c_in * w > 16:
+            raise ValueError(f"at most 4 input channels (C_in x W <= 16 cells side by side) and 3 output channels "
+                             f"of at most 5x5 can be drawn legibly; got C_in={c_in}, C_out={c_out}, {h}x{w}")
 
 
 @dataclass(frozen=True)
@@ -174,8 +188,11 @@ class PoolingParams(SceneParams):
     stride: int | None = None
 
     def check(self) -> None:
-        n = np.shape(self.input)[0] if self.input is not None else self.input_size
-        _guard(("input", "size", "stride"), lambda: shapes.pool_output_size(n, self.size, stride=self.stride))
+        hw = np.shape(self.input) if self.input is not None else (self.input_size,) * 2
+        for n in hw:
+            _guard(("input", "size", "stride"), lambda n=n: shapes.pool_output_size(n, self.size, stride=self.stride))
+        if max(hw) > 8:
+            raise ValueError(f"the input is {hw[0]}x{hw[1]}; at most 8x8 can be drawn legibly")
 
 
 @dataclass(frozen=True)
@@ -189,13 +206,27 @@ class TransposedParams(SceneParams):
     padding: int = 0
     output_padding: int = 0
     dilation: int = 1
+    # the closing "odd" case: same input, kernel and stride, this padding, output_padding 1 (needs stride >= 2)
+    odd_padding: int = 1
 
     def check(self) -> None:
-        n = np.shape(self.input)[0] if self.input is not None else self.size
-        k = np.shape(self.kernel)[0] if self.kernel is not None else self.kernel_size
-        _guard(("stride", "padding", "output_padding", "dilation"), lambda: shapes.conv_transpose_output_size(
-            n, k, stride=self.stride, padding=self.padding, output_padding=self.output_padding,
-            dilation=self.dilation))
+        ns = np.shape(self.input) if self.input is not None else (self.size,) * 2
+        ks = np.shape(self.kernel) if self.kernel is not None else (self.kernel_size,) * 2
+        outs = []
+        for n, k in zip(ns, ks):
+            _guard(("stride", "padding", "output_padding", "dilation"), lambda n=n, k=k: outs.append(
+                shapes.conv_transpose_output_size(n, k, stride=self.stride, padding=self.padding,
+                                                  output_padding=self.output_padding, dilation=self.dilation)))
+            if max(self.stride, self.dilation) > 1:
+                _guard(("stride", "odd_padding", "dilation"), lambda n=n, k=k: shapes.conv_transpose_output_size(
+                    n, k, stride=self.stride, padding=self.odd_padding, output_padding=1, dilation=self.dilation))
+        # what the scene draws: the scatter canvas (before cropping p) and the direct view's spread, padded input
+        canvas = [(n - 1) * self.stride + self.dilation * (k - 1) + 1 + self.output_padding for n, k in zip(ns, ks)]
+        spread = [(n - 1) * self.stride + 1 + 2 * (self.dilation * (k - 1) - self.padding) + self.output_padding
+                  for n, k in zip(ns, ks)]
+        if max(ns) > 3 or max(canvas) > 8 or max(spread) > 8:
+            raise ValueError(f"a {ns[0]}x{ns[1]} input giving a {outs[0]}x{outs[1]} output is too big to draw; "
+                             f"at most 3x3 in, an 8x8 sum before cropping and an 8x8 direct-convolution input")
 
 
 @dataclass(frozen=True)
@@ -206,8 +237,18 @@ class DilatedParams(ConvParams):
 
 @dataclass(frozen=True)
 class ImageFiltersParams(SceneParams):
-    image: str = "assets/photo.png"
+    image: str = "assets/photo.png"  # relative paths start at the repository root
     size: int = 96  # the photo is resized to size x size (grey) before filtering
+
+    def image_path(self) -> Path:
+        p = Path(self.image).expanduser()
+        return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
+
+    def check(self) -> None:
+        if not 8 <= self.size <= 160:
+            raise ValueError(f"size must be between 8 and 160 pixels; got {self.size}")
+        if not self.image_path().is_file():
+            raise ValueError(f"image {self.image!r} not found (looked at {self.image_path()})")
 
 
 @dataclass(frozen=True)
