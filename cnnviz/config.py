@@ -234,6 +234,12 @@ class DilatedParams(ConvParams):
     size: int = 7
     dilation: int = 2
 
+    def check(self) -> None:
+        super().check()
+        if max(self.input_shape()) + 2 * self.padding > 9:
+            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 9 "
+                             f"cells wide to stay legible")
+
 
 @dataclass(frozen=True)
 class ImageFiltersParams(SceneParams):
@@ -270,12 +276,6 @@ class BackpropConvParams(ConvParams):
         if self.delta is not None and tuple(np.shape(self.delta)) != out:
             raise ValueError(f"delta has shape {tuple(np.shape(self.delta))}; it is dL/dZ, so it must have the "
                              f"shape of the layer's output {out} (input, kernel, stride, padding)")
-
-    def check(self) -> None:
-        super().check()
-        if max(self.input_shape()) + 2 * self.padding > 9:
-            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 9 "
-                             f"cells wide to stay legible")
 
 
 @dataclass(frozen=True)
