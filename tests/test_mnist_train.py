@@ -26,6 +26,7 @@ from cnnviz.mnist.train import (
     ProgressBar,
     TrainingInterrupted,
     ensure_trained,
+    cpu_threads,
     evaluate,
     load_checkpoint,
     resolve_device,
@@ -34,8 +35,10 @@ from cnnviz.mnist.train import (
 )
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
-# the tiny run that resume tests replay: 20 steps an epoch, two epochs
-TINY = dict(epochs=2, train_limit=640, test_limit=200, seed=3, progress=False)
+# the tiny run that resume tests replay: 20 steps an epoch, two epochs. One CPU thread: exact
+# comparisons need one fixed thread count, and a single thread does not stall when other programs
+# keep a core busy (these nets are too small to gain from two).
+TINY = dict(epochs=2, train_limit=640, test_limit=200, seed=3, progress=False, threads=1)
 
 
 def _shared_dir() -> Path:
@@ -138,7 +141,7 @@ def test_to_tensors_scales_to_unit_interval():
 def test_short_training_run_learns(mnist_dir, tmp_path):
     out = io.StringIO()
     res = train(epochs=1, train_limit=5000, test_limit=1000, device="cpu", data_dir=mnist_dir, out_dir=tmp_path,
-                progress=True, stream=out)
+                progress=True, stream=out, threads=1)
     (rec,) = res.history
     assert rec.test_acc >= 0.85, f"5k digits, 1 epoch should reach 85% test accuracy; got {rec.test_acc}"
     assert rec.train_loss < 1.5 and rec.device == "cpu"
@@ -226,6 +229,18 @@ def _raise_keyboard_interrupt(*a, **k):
     raise KeyboardInterrupt
 
 
+def test_cpu_threads_restores_torch_setting(mnist_dir, tmp_path):
+    before = torch.get_num_threads()
+    with cpu_threads(1) as n:
+        assert n == 1 and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        with cpu_threads(0):
+            pass
+    train(device="cpu", data_dir=mnist_dir, out_dir=tmp_path, **{**TINY, "epochs": 1, "train_limit": 32})
+    assert torch.get_num_threads() == before  # train's thread setting does not leak
+
+
 def test_progress_bar_throttles_and_draws():
     s = io.StringIO()
     bar = ProgressBar(100, stream=s, interval=3600)
@@ -306,9 +321,10 @@ def test_ensure_trained(mnist_dir, tmp_path, monkeypatch, tiny_run):
         real_train(device="cpu", data_dir=mnist_dir, out_dir=tmp_path / "half", **TINY)
     monkeypatch.setattr(mtrain, "train_epoch", real_epoch)
     assert not load_checkpoint(tmp_path / "half" / CHECKPOINT_NAME).complete
-    rec = {k: v for k, v in TINY.items() if k != "progress"}
+    rec = {k: v for k, v in TINY.items() if k not in ("progress", "threads")}
     monkeypatch.setattr(mtrain, "resolve_device", lambda name: torch.device("cpu"))
-    path = ensure_trained(tmp_path / "half", mnist_dir, progress=False)
+    with cpu_threads(1):  # ensure_trained uses the current thread count, as the tiny run did
+        path = ensure_trained(tmp_path / "half", mnist_dir, progress=False)
     assert calls[-1]["resume"] and all(calls[-1][k] == v for k, v in rec.items())
     _assert_same_weights(load_checkpoint(path).model.state_dict(), tiny_run.model.state_dict())
 
@@ -361,7 +377,7 @@ def test_cli_ctrl_c_then_resume(mnist_dir, tmp_path, monkeypatch, tiny_run):
     real_epoch = mtrain.train_epoch
     monkeypatch.setattr(mtrain, "train_epoch", _interrupt_call(2, real_epoch))
     args = ["train", "--epochs", "2", "--seed", "3", "--train-limit", "640", "--test-limit", "200",
-            "--device", "cpu", "--data-dir", str(mnist_dir), "--out", str(tmp_path)]
+            "--device", "cpu", "--threads", "1", "--data-dir", str(mnist_dir), "--out", str(tmp_path)]
     res = _run(args)
     assert res.exit_code == 130, res.output
     assert "interrupted" in res.output and "--resume" in res.output and "Traceback" not in res.output
@@ -380,7 +396,7 @@ def test_bench_train_command(mnist_dir):
 
     res = CliRunner().invoke(command, ["--help"])
     assert res.exit_code == 0 and "--repeats" in res.output
-    r = run_benchmark(data_dir=mnist_dir, train_limit=96, repeats=1, stream=io.StringIO())
-    assert r.samples == 96 and r.steps == 3 and r.ratio > 0
+    r = run_benchmark(data_dir=mnist_dir, train_limit=96, repeats=1, threads=1, stream=io.StringIO())
+    assert r.samples == 96 and r.steps == 3 and r.ratio > 0 and r.threads == 1
     # our epoch and the plain loop do the same arithmetic on the same batches
     assert r.max_weight_diff == 0.0

@@ -51,7 +51,7 @@ def trained(mnist_dir, tmp_path_factory):
     """A model trained one epoch on 3,000 real digits (a few seconds): real, structured weights."""
     out = tmp_path_factory.mktemp("values")
     res = train(epochs=1, train_limit=3000, test_limit=500, device="cpu", data_dir=mnist_dir, out_dir=out,
-                progress=False)
+                progress=False, threads=1)
     return res
 
 

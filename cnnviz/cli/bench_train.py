@@ -40,7 +40,8 @@ class BenchResult:
 
 
 def run_benchmark(*, data_dir: str | Path | None = None, repeats: int = 2, batch_size: int = 32, seed: int = 0,
-                  train_limit: int | None = None, stream: IO[str] | None = None) -> BenchResult:
+                  train_limit: int | None = None, threads: int | None = None,
+                  stream: IO[str] | None = None) -> BenchResult:
     """Time ``repeats`` epochs of :func:`cnnviz.mnist.train.train_epoch` and of a plain loop, on CPU.
 
     Parameters
@@ -53,19 +54,28 @@ def run_benchmark(*, data_dir: str | Path | None = None, repeats: int = 2, batch
         As in training; ``seed`` gives the initial weights, ``seed + 1`` the shuffle.
     train_limit
         Time on the first N training digits only.
+    threads
+        CPU threads for both sides; default as in training (:func:`cnnviz.mnist.train.cpu_threads`).
     stream
         Where our progress bar and the report lines go; default stderr.
     """
+    from cnnviz.mnist.train import cpu_threads
+
+    out = stream if stream is not None else sys.stderr
+    with cpu_threads(threads) as n_threads:
+        return _measure(data_dir, repeats, batch_size, seed, train_limit, n_threads, out)
+
+
+def _measure(data_dir: str | Path | None, repeats: int, batch_size: int, seed: int, train_limit: int | None,
+             n_threads: int, out: IO[str]) -> BenchResult:
     import torch
     import torch.nn.functional as F
     from torch import nn
 
     from cnnviz.mnist.data import load_mnist
     from cnnviz.mnist.model import MnistCNN
-    from cnnviz.mnist.train import ProgressBar, _limit_threads, to_tensors, train_epoch
+    from cnnviz.mnist.train import ProgressBar, to_tensors, train_epoch
 
-    out = stream if stream is not None else sys.stderr
-    _limit_threads()
     images, labels = load_mnist("train", data_dir)
     x, y = to_tensors(images[:train_limit], labels[:train_limit], "cpu")
     n = x.shape[0]
@@ -129,7 +139,7 @@ def run_benchmark(*, data_dir: str | Path | None = None, repeats: int = 2, batch
                 ours_s.append(s)
     with torch.no_grad():
         diff = max(float((p - q).abs().max()) for p, q in zip(last["ours"].parameters(), last["ref"].parameters()))
-    return BenchResult(ours_s=ours_s, reference_s=ref_s, samples=n, steps=steps, threads=torch.get_num_threads(),
+    return BenchResult(ours_s=ours_s, reference_s=ref_s, samples=n, steps=steps, threads=n_threads,
                        max_weight_diff=diff)
 
 
@@ -139,7 +149,9 @@ def run_benchmark(*, data_dir: str | Path | None = None, repeats: int = 2, batch
               help="Folder with the MNIST IDX files [default: as for train].")
 @click.option("--train-limit", type=click.IntRange(min=1), default=None,
               help="Time on the first N training digits only.")
-def command(repeats: int, data_dir: Path | None, train_limit: int | None) -> None:
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads for both sides [default: torch's, capped at the usable cores].")
+def command(repeats: int, data_dir: Path | None, train_limit: int | None, threads: int | None) -> None:
     """Time one training epoch (CPU) against a plain PyTorch loop; goal: ratio <= 1.10.
 
     \b
@@ -149,7 +161,7 @@ def command(repeats: int, data_dir: Path | None, train_limit: int | None) -> Non
     from cnnviz.mnist.data import MnistDataError
 
     try:
-        res = run_benchmark(data_dir=data_dir, repeats=repeats, train_limit=train_limit)
+        res = run_benchmark(data_dir=data_dir, repeats=repeats, train_limit=train_limit, threads=threads)
     except MnistDataError as exc:
         raise UserError(str(exc)) from None
     best_ours, best_ref = min(res.ours_s), min(res.reference_s)

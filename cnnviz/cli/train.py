@@ -27,8 +27,10 @@ __all__ = ["command"]
               help="Use only the first N training digits (quick tries).")
 @click.option("--test-limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N test digits (quick tries).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads [default: torch's, capped at the usable cores]; on a busy CPU 1 can be faster.")
 def command(epochs: int, batch_size: int, device: str, seed: int, data_dir: Path | None, out_dir: Path | None,
-            resume: bool, train_limit: int | None, test_limit: int | None) -> None:
+            resume: bool, train_limit: int | None, test_limit: int | None, threads: int | None) -> None:
     """Train the lecture's CNN (the course's Keras model) on MNIST.
 
     Adam (lr 1e-3), cross-entropy, batch 32, 5 epochs by default. After every epoch the model is saved
@@ -47,7 +49,8 @@ def command(epochs: int, batch_size: int, device: str, seed: int, data_dir: Path
 
     try:
         result = train(epochs=epochs, batch_size=batch_size, device=device, seed=seed, data_dir=data_dir,
-                       out_dir=out_dir, resume=resume, train_limit=train_limit, test_limit=test_limit)
+                       out_dir=out_dir, resume=resume, train_limit=train_limit, test_limit=test_limit,
+                       threads=threads)
     except TrainingInterrupted as exc:
         where = (f"epoch {exc.epochs_done} is saved in {exc.checkpoint}; continue with --resume"
                  if exc.checkpoint is not None else "no epoch was completed, nothing saved")

@@ -18,7 +18,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +42,7 @@ __all__ = [
     "TrainResult",
     "TrainSettings",
     "TrainingInterrupted",
+    "cpu_threads",
     "default_out_dir",
     "ensure_trained",
     "evaluate",
@@ -179,13 +181,31 @@ def resolve_device(name: str = "auto") -> torch.device:
     raise DeviceError(f"unknown device {name!r}; expected auto, cuda, mps or cpu")
 
 
-def _limit_threads() -> None:
-    # torch starts one thread per physical core of the host, which in a container can exceed the
-    # cores this process may use; oversubscribed threads make CPU training several times slower.
-    if hasattr(os, "sched_getaffinity"):
-        usable = len(os.sched_getaffinity(0))
-        if torch.get_num_threads() > usable:
-            torch.set_num_threads(usable)
+@contextmanager
+def cpu_threads(threads: int | None = None) -> Iterator[int]:
+    """Run a block with ``threads`` intra-op CPU threads (default: torch's, capped), then restore.
+
+    torch starts one thread per physical core of the host, which in a container can exceed the cores
+    this process may use; oversubscribed threads make CPU training several times slower, so the
+    default is capped at the usable cores. On a CPU that other programs keep busy, fewer threads
+    (even 1) can be much faster: every op waits for its slowest thread.
+
+    Yields
+    ------
+    int
+        The thread count in force.
+    """
+    before = torch.get_num_threads()
+    n = before if threads is None else int(threads)
+    if n < 1:
+        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    if threads is None and hasattr(os, "sched_getaffinity"):
+        n = min(n, len(os.sched_getaffinity(0)))
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)
 
 
 def to_tensors(images: np.ndarray, labels: np.ndarray, device: torch.device | str = "cpu",
@@ -422,6 +442,7 @@ def train(
     train_limit: int | None = None,
     test_limit: int | None = None,
     config: ModelConfig | None = None,
+    threads: int | None = None,
     stream: IO[str] | None = None,
 ) -> TrainResult:
     """Train the lecture's CNN, saving ``mnist_cnn.pt`` and ``history.json`` after every epoch.
@@ -445,6 +466,8 @@ def train(
         Use only the first N digits of each split.
     config
         Architecture; default :class:`ModelConfig` ().
+    threads
+        CPU threads while training (see :func:`cpu_threads`); torch's setting is restored afterwards.
 
     Raises
     ------
@@ -457,11 +480,17 @@ def train(
     """
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                              train_limit=train_limit, test_limit=test_limit)
-    config = config if config is not None else ModelConfig()
     dev = resolve_device(device)
     out = Path(out_dir) if out_dir is not None else default_out_dir()
-    say = stream if stream is not None else sys.stderr
-    _limit_threads()
+    with cpu_threads(threads):
+        return _train(settings, config if config is not None else ModelConfig(), dev, data_dir, out, resume,
+                      progress, stream if stream is not None else sys.stderr)
+
+
+def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data_dir: str | os.PathLike[str] | None,
+           out: Path, resume: bool, progress: bool, say: IO[str]) -> TrainResult:
+    epochs, batch_size, lr, seed = settings.epochs, settings.batch_size, settings.lr, settings.seed
+    train_limit, test_limit = settings.train_limit, settings.test_limit
 
     ckpt_path = out / CHECKPOINT_NAME
     previous: Checkpoint | None = None
