@@ -70,3 +70,15 @@ __all__ = [
     "pool_output_size",
     "receptive_field",
 ]
+
+_LAZY = {"load_mnist": "cnnviz.mnist.data", "MnistDataError": "cnnviz.mnist.data"}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    # MNIST pulls in torch; load it on first use so `import cnnviz` (and the CLI's list/--help) stay light
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnnviz' has no attribute {name!r}")
