@@ -1,0 +1,119 @@
+"""The real training history of the shipped MNIST network, drawn as it grows: loss and accuracy per epoch,
+train and test, ending on the test accuracy and the device and seconds per epoch of that run.
+
+Render alone with ``manim -ql scenes/mnist_training.py MnistTrainingHistory``.
+"""
+
+from __future__ import annotations
+
+from manim import DOWN, LEFT, RIGHT, UP, Axes, Circle, Create, Dot, FadeIn, FadeOut, Line, Text, VGroup
+
+from scenes.common import MONO, LectureScene, label, step_times
+
+__all__ = ["MnistTrainingHistory"]
+
+AXES_Y = 0.3  # centre of both plots
+PLOT_W, PLOT_H = 5.2, 3.2
+
+
+class MnistTrainingHistory(LectureScene):
+    """Loss (left) and accuracy (right); train in the input colour, test in the output colour."""
+
+    scene_id = "mnist_training"
+
+    def plot(self, x_center: float, y_range: list[float], ticks: list[float], tick_text: list[str],
+             title: str) -> tuple[Axes, VGroup]:
+        t, a = self.theme, self.values.arrays
+        ax = Axes(x_range=a["epoch_range"], y_range=y_range, x_length=PLOT_W, y_length=PLOT_H, tips=False,
+                  axis_config={"color": t.muted, "stroke_width": 2, "include_ticks": False})
+        ax.move_to([x_center, AXES_Y, 0])
+        deco = VGroup()
+        for v, s in zip(ticks, tick_text):
+            deco.add(Text(s, font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(0, v), LEFT, buff=0.12))
+            if v != y_range[0]:
+                deco.add(Line(ax.c2p(0, v), ax.c2p(a["epoch_range"][1], v), color=t.padding, stroke_width=1,
+                              stroke_opacity=0.5))
+        for e in a["epoch_ticks"]:
+            deco.add(Text(str(e), font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(e, y_range[0]), DOWN,
+                                                                                  buff=0.12))
+        deco.add(label(self.tr("epoch", "轮次"), t, color=t.muted, font_size=20)
+                 .next_to(ax.x_axis.get_right(), RIGHT, buff=0.12))
+        deco.add(label(title, t, font_size=24).next_to(ax, UP, buff=0.15))
+        return ax, deco
+
+    def play_scene(self) -> None:
+        t, a = self.theme, self.values.arrays
+        loss_ax, loss_deco = self.plot(-3.45, a["loss_range"], a["loss_ticks"], a["loss_ticks_text"],
+                                       self.tr("loss (cross-entropy)", "损失（交叉熵）"))
+        acc_ax, acc_deco = self.plot(3.5, a["acc_range"], a["acc_ticks"], a["acc_ticks_text"],
+                                     self.tr("accuracy", "准确率"))
+        legend = VGroup(*(VGroup(Line(LEFT * 0.25, RIGHT * 0.25, color=c, stroke_width=4), Dot(color=c, radius=0.06),
+                                 label(s, t, color=c, font_size=22)) for c, s in
+                          ((t.input, self.tr("train", "训练")), (t.output, self.tr("test", "测试")))))
+        for item in legend:
+            item[1].move_to(item[0])
+            item[2].next_to(item[0], RIGHT, buff=0.12)
+        legend.arrange(RIGHT, buff=0.6).next_to(self.heading, DOWN, buff=0.18)
+        self.next_section("axes")
+        self.play(FadeIn(loss_ax), FadeIn(loss_deco), FadeIn(acc_ax), FadeIn(acc_deco), FadeIn(legend),
+                  run_time=1.0)
+        self.caption(f"The shipped network's own training: {len(a['epochs'])} passes (epochs) over the "
+                     "training digits, checked on the test digits after each.",
+                     f"随附网络的真实训练记录：{len(a['epochs'])} 轮遍历训练集，每轮结束后在测试集上检验。")
+
+        series = [(loss_ax, "train_loss", t.input), (loss_ax, "test_loss", t.output),
+                  (acc_ax, "train_acc_pct", t.input), (acc_ax, "test_acc_pct", t.output)]
+        prev: list = [None] * 4
+        readout = VGroup()
+        for n, (e, run) in enumerate(zip(a["epochs"], step_times(len(a["epochs"]), slow=1.0, fast=0.6,
+                                                                   slow_steps=2))):
+            self.next_section(f"epoch {e}")
+            anims, dots = [], []
+            for s, (ax, key, color) in enumerate(series):
+                point = ax.c2p(e, a[key][n])
+                dot = Dot(point, color=color, radius=0.07)
+                dots.append(dot)
+                if prev[s] is not None:
+                    anims.append(Create(Line(prev[s], point, color=color, stroke_width=4)))
+                anims.append(FadeIn(dot, scale=0.5))
+                prev[s] = point
+            new = self.readout(n)
+            self.play(*anims, FadeOut(readout), FadeIn(new), run_time=run)
+            readout = new
+            if n == 0:
+                self.caption("Each epoch adds one point per curve: loss falls, accuracy rises.",
+                             "每一轮在每条曲线上添加一个点：损失下降，准确率上升。")
+            else:
+                self.wait(1.5)
+        self.last_dot = dots[3]
+
+        self.next_section("result")
+        ring = Circle(radius=0.2, color=t.highlight, stroke_width=4).move_to(self.last_dot)
+        final = Text(self.tr(f"test accuracy {a['final_test_acc_text']}",
+                             f"测试准确率 {a['final_test_acc_text']}"),
+                     font=MONO, font_size=30, color=t.output, weight="BOLD").move_to(DOWN * 2.15)
+        run_line = Text(self.tr(f"device: {a['device']}   seconds per epoch: {', '.join(a['seconds_text'])}"
+                                f"   (mean {a['mean_seconds_text']} s)",
+                                f"设备：{a['device']}   每轮秒数：{', '.join(a['seconds_text'])}"
+                                f"（平均 {a['mean_seconds_text']} 秒）"),
+                        font=MONO, font_size=19, color=t.muted).next_to(final, DOWN, buff=0.15)
+        self.play(FadeOut(readout), Create(ring), FadeIn(final), run_time=1.0)
+        self.play(FadeIn(run_line), run_time=0.6)
+        self.caption(f"After {len(a['epochs'])} epochs, {a['final_test_acc_text']} of the test digits, never "
+                     "seen in training, are classified correctly.",
+                     f"训练 {len(a['epochs'])} 轮后，网络对从未见过的测试数字的准确率为 {a['final_test_acc_text']}。")
+
+    def readout(self, n: int) -> VGroup:
+        """This epoch's numbers under the plots: train row, test row."""
+        t, a = self.theme, self.values.arrays
+        e = a["epochs"][n]
+        head = label(self.tr(f"epoch {e}", f"第 {e} 轮"), t, font_size=24)
+        rows = VGroup(*(Text(self.tr(f"{name:<5}  loss {a[k + '_loss_text'][n]:<5}  accuracy {a[k + '_acc_text'][n]}",
+                                     f"{name}  损失 {a[k + '_loss_text'][n]:<5}  准确率 {a[k + '_acc_text'][n]}"),
+                             font=MONO, font_size=21, color=c)
+                        for k, name, c in (("train", self.tr("train", "训练"), t.input),
+                                           ("test", self.tr("test", "测试"), t.output))))
+        rows.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+        secs = label(self.tr(f"{a['seconds_text'][n]} s", f"{a['seconds_text'][n]} 秒"), t, color=t.muted,
+                     font_size=20)
+        return VGroup(head, rows, secs).arrange(RIGHT, buff=0.5).move_to(DOWN * 2.3)
