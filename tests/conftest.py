@@ -15,6 +15,24 @@ if SHARED_MNIST.is_dir():
     os.environ.setdefault("CNNVIZ_DATA_DIR", str(SHARED_MNIST))
 
 
+@pytest.fixture(scope="module")
+def mnist_dir() -> Path:
+    """The folder with the real MNIST: $CNNVIZ_DATA_DIR, else ../shared/mnist.
+
+    A user without the data sees these tests skipped with the reason; in CI (CI=true) missing data fails.
+    """
+    from cnnviz.mnist.data import SHA256
+
+    env = os.environ.get("CNNVIZ_DATA_DIR")
+    for d in ([Path(env)] if env else []) + [SHARED_MNIST]:
+        if all(any((d / f"{n}{ext}").is_file() for ext in ("", ".gz")) for n in SHA256):
+            return d
+    message = f"real MNIST not found (looked in $CNNVIZ_DATA_DIR and {SHARED_MNIST})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def clean_cnnviz_env(monkeypatch):
     """No CNNVIZ_* variables leak in from the caller's shell."""

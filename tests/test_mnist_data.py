@@ -20,17 +20,6 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
-def _shared_dir() -> Path:
-    env = os.environ.get("CNNVIZ_DATA_DIR")
-    for d in ([Path(env)] if env else []) + [SHARED]:
-        if all(any((d / f"{n}{ext}").is_file() for ext in ("", ".gz")) for n in SHA256):
-            return d
-    pytest.skip(f"real MNIST not found (looked in $CNNVIZ_DATA_DIR and {SHARED})")
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    return _shared_dir()
 
 
 def _raw(mnist_dir: Path, name: str) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from urllib.error import URLError
@@ -34,24 +33,12 @@ from cnnviz.mnist.train import (
     train,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
 # the tiny run that resume tests replay: 20 steps an epoch, two epochs. One CPU thread: exact
 # comparisons need one fixed thread count, and a single thread does not stall when other programs
 # keep a core busy (these nets are too small to gain from two).
 TINY = dict(epochs=2, train_limit=640, test_limit=200, seed=3, progress=False, threads=1)
 
 
-def _shared_dir() -> Path:
-    env = os.environ.get("CNNVIZ_DATA_DIR")
-    for d in ([Path(env)] if env else []) + [SHARED]:
-        if all(any((d / f"{n}{ext}").is_file() for ext in ("", ".gz")) for n in mdata.SHA256):
-            return d
-    pytest.skip(f"real MNIST not found (looked in $CNNVIZ_DATA_DIR and {SHARED})")
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    return _shared_dir()
 
 
 @pytest.fixture(autouse=True)

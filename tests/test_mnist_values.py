@@ -7,7 +7,6 @@ are torch.autograd's, to 1e-10 in float64.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,24 +25,8 @@ from cnnviz.mnist.values import (
     training_history,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "mnist"
-CORE_BACKPROP = ("conv2d_backward", "max_pool2d_backward", "activation_backward")
-_missing = [name for name in CORE_BACKPROP if not hasattr(cnnviz, name)]
-needs_core_backprop = pytest.mark.skipif(
-    bool(_missing), reason=f"cnnviz does not export {', '.join(_missing)} yet (cnnviz/backprop.py)")
 
 
-def _shared_dir() -> Path:
-    env = os.environ.get("CNNVIZ_DATA_DIR")
-    for d in ([Path(env)] if env else []) + [SHARED]:
-        if all(any((d / f"{n}{ext}").is_file() for ext in ("", ".gz")) for n in mdata.SHA256):
-            return d
-    pytest.skip(f"real MNIST not found (looked in $CNNVIZ_DATA_DIR and {SHARED})")
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    return _shared_dir()
 
 
 @pytest.fixture(scope="module")
@@ -122,14 +105,12 @@ def test_values_leave_the_model_alone(trained, test_set):
     images, labels = test_set
     before = {k: v.clone() for k, v in trained.model.state_dict().items()}
     digit_values(trained.model, images, labels, 3)
-    if not _missing:
-        digit_backprop(trained.model, images[3], labels[3])
+    digit_backprop(trained.model, images[3], labels[3])
     for k, v in trained.model.state_dict().items():
         assert v.dtype == torch.float32 and torch.equal(v, before[k])
     assert all(p.grad is None for p in trained.model.parameters())
 
 
-@needs_core_backprop
 @pytest.mark.parametrize("index", [0, 8, 247])
 def test_core_backprop_equals_autograd(trained, test_set, index):
     images, labels = test_set
@@ -163,7 +144,6 @@ def test_core_backprop_equals_autograd(trained, test_set, index):
     np.testing.assert_allclose(b.layer("conv2").grad_bias, b.layer("conv2").delta.sum(axis=(1, 2)), atol=1e-12)
 
 
-@needs_core_backprop
 def test_a_wrong_core_is_caught(trained, test_set, monkeypatch):
     """The agreement check can fail: a core that forgets h′(Z) is refused."""
     images, labels = test_set
@@ -172,7 +152,6 @@ def test_a_wrong_core_is_caught(trained, test_set, monkeypatch):
         digit_backprop(trained.model, images[0], int(labels[0]))
 
 
-@needs_core_backprop
 def test_backprop_on_the_saved_checkpoint(trained, test_set):
     """Scenes load the checkpoint from disk: the same numbers come out as from the model in memory."""
     images, labels = test_set
