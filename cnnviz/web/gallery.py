@@ -1,0 +1,465 @@
+"""An HTML gallery of rendered clips, and the local server that ``preview`` runs it on.
+
+``build_gallery(out)`` writes ``out/gallery.html``: per clip its poster frame (``out/posters/<id>.png``,
+the clip's last frame, taken with PyAV), title, parameters and every number from ``out/<id>.json``
+(arrays pretty-printed in collapsible blocks), and the clip itself in a ``<video controls>``.
+
+``PreviewServer`` serves the folder on localhost (byte ranges, so videos seek) with a ``/version``
+endpoint; a gallery built with ``live=True`` polls it and reloads when the version changes.
+``Watcher`` polls source mtimes once a second and reports what changed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from . import ROOT, clip_path
+
+__all__ = ["GalleryItem", "PreviewServer", "Watcher", "build_gallery", "make_poster", "pretty_array", "scan",
+           "watched_files"]
+
+MAX_SHOWN = 20000  # numbers per array written into the page; larger arrays are left to <id>.json
+
+
+@dataclass
+class GalleryItem:
+    id: str
+    title: str
+    summary: str
+    clip: Path
+    doc: dict[str, Any]
+    poster: Path | None = None
+
+
+def scan(out_dir: Path) -> list[GalleryItem]:
+    """Every rendered clip in ``out_dir`` that has its JSON, in lecture (catalog) order."""
+    from ..catalog import SCENES
+
+    items = []
+    for info in SCENES:
+        doc_path = out_dir / f"{info.id}.json"
+        clip = clip_path(out_dir, info.id)
+        if clip is None or not doc_path.is_file():
+            continue
+        try:
+            doc = json.loads(doc_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            doc = {"error": f"{doc_path.name} could not be read: {exc}"}
+        items.append(GalleryItem(info.id, info.title(doc.get("language", "en")), info.summary, clip, doc))
+    return items
+
+
+def make_poster(clip: Path, poster: Path, *, max_width: int = 960) -> Path:
+    """The clip's last frame as a PNG (kept while newer than the clip). A PNG clip is its own poster."""
+    if clip.suffix == ".png":
+        return clip
+    if poster.is_file() and poster.stat().st_mtime >= clip.stat().st_mtime:
+        return poster
+    import av
+
+    last = None
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        duration = float(stream.duration * stream.time_base) if stream.duration else \
+            (container.duration or 0) / 1e6
+        if duration > 2:  # decode only the last second or so, not the whole clip
+            container.seek(int((duration - 1.5) / stream.time_base), stream=stream, backward=True)
+        for frame in container.decode(stream):
+            last = frame
+        if last is None:  # the seek overshot: decode from the start
+            container.seek(0, stream=stream)
+            for frame in container.decode(stream):
+                last = frame
+    if last is None:
+        raise ValueError(f"{clip}: no video frames")
+    image = last.to_image()
+    if image.width > max_width:
+        image = image.resize((max_width, round(image.height * max_width / image.width)))
+    poster.parent.mkdir(parents=True, exist_ok=True)
+    tmp = poster.with_name(f".{poster.name}.new")
+    image.save(tmp, format="PNG")
+    os.replace(tmp, poster)
+    return poster
+
+
+# ---------------------------------------------------------------- numbers
+def _fmt_number(x: float) -> str:
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def pretty_array(value: Any) -> tuple[str, str]:
+    """(shape label, text) for a JSON value: numeric arrays laid out as numpy does, the rest as JSON."""
+    import numpy as np
+
+    if isinstance(value, list):
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged
+            arr = None
+        if arr is not None and arr.dtype.kind in "biuf" and arr.size:
+            shape = "×".join(str(n) for n in arr.shape)
+            if arr.size > MAX_SHOWN:
+                return shape, f"({arr.size} numbers; see the JSON file)"
+            one = (lambda b: "1" if b else "0") if arr.dtype.kind == "b" else (lambda x: _fmt_number(float(x)))
+            width = max(len(one(x)) for x in arr.flat)  # columns line up
+            return shape, np.array2string(arr, separator=" ", max_line_width=110, threshold=MAX_SHOWN + 1,
+                                          formatter={"all": lambda x: one(x).rjust(width)})
+        return f"{len(value)} items", json.dumps(value, indent=1, ensure_ascii=False)
+    if isinstance(value, dict):
+        return f"{len(value)} keys", json.dumps(value, indent=1, ensure_ascii=False)
+    return "", _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return _fmt_number(value)
+    return str(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _values_html(values: dict[str, Any], *, open_small: bool = False) -> str:
+    """Scalars as a table; arrays as collapsible blocks."""
+    esc = html.escape
+    rows = [f"<tr><th>{esc(k)}</th><td>{esc(_scalar(v))}</td></tr>" for k, v in values.items() if _is_scalar(v)]
+    blocks = []
+    for k, v in values.items():
+        if _is_scalar(v):
+            continue
+        shape, text = pretty_array(v)
+        small = open_small and text.count("\n") < 6 and len(text) < 200
+        blocks.append(f'<details{" open" if small else ""}><summary>{esc(k)} <span class="shape">{esc(shape)}'
+                      f"</span></summary><pre>{esc(text)}</pre></details>")
+    table = f'<table class="values">{"".join(rows)}</table>' if rows else ""
+    return table + "".join(blocks)
+
+
+# ---------------------------------------------------------------- the page
+STYLE = """
+:root { color-scheme: light dark; --bg: #f6f6f4; --fg: #1d1f23; --muted: #666a70; --card: #fff; --line: #ddd;
+  --accent: #268bd2; }
+@media (prefers-color-scheme: dark) { :root { --bg: #16181d; --fg: #ececec; --muted: #9aa0a6; --card: #20232a;
+  --line: #353943; --accent: #58c4dd; } }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px 48px; background: var(--bg); color: var(--fg);
+  font: 15px/1.45 "Noto Sans", "Noto Sans CJK SC", system-ui, sans-serif; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 24px; margin-bottom: 20px; }
+header h1 { margin: 0; font-size: 26px; }
+header nav a { margin-right: 16px; color: var(--accent); }
+header .where { color: var(--muted); font-size: 13px; }
+#status { flex-basis: 100%; margin: 0; padding: 6px 10px; border-radius: 6px; font-size: 14px; }
+#status:empty { display: none; }
+#status.rendering { background: rgba(38, 139, 210, .18); }
+#status.error { background: rgba(220, 50, 47, .2); white-space: pre-wrap; font-family: monospace; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 24px; }
+article { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px;
+  min-width: 0; }
+article h2 { margin: 0 0 2px; font-size: 19px; }
+article h2 .id { color: var(--muted); font-weight: normal; font-size: 14px; margin-left: 8px;
+  font-family: monospace; }
+article .summary { margin: 0 0 10px; color: var(--muted); font-size: 14px; }
+video, img.still { display: block; width: 100%; aspect-ratio: 16 / 9; background: #000; border-radius: 6px; }
+h3 { font-size: 14px; margin: 14px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+table.values { border-collapse: collapse; font-size: 14px; margin-bottom: 6px; }
+table.values th { text-align: left; font-weight: normal; color: var(--muted); padding: 1px 14px 1px 0;
+  font-family: monospace; }
+table.values td { font-family: monospace; padding: 1px 0; }
+details { margin: 2px 0; }
+summary { cursor: pointer; font-family: monospace; font-size: 14px; }
+summary .shape { color: var(--muted); margin-left: 6px; }
+pre { margin: 4px 0 8px 16px; padding: 8px 10px; overflow-x: auto; background: rgba(127, 127, 127, .1);
+  border-radius: 6px; font-size: 13px; line-height: 1.35; }
+.meta { font-size: 13px; color: var(--muted); margin-top: 10px; }
+.meta a { color: var(--accent); }
+.warn { color: #dc322f; }
+"""
+
+LIVE_JS = """
+(function () {
+  var seen = null, status = document.getElementById("status");
+  function poll() {
+    fetch("/version", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (d) {
+      if (seen === null) seen = d.version;
+      else if (d.version !== seen) { location.reload(); return; }
+      status.textContent = d.status || "";
+      status.className = d.state || "";
+      setTimeout(poll, 1000);
+    }).catch(function () { status.textContent = "preview server stopped"; status.className = "error"; });
+  }
+  poll();
+})();
+"""
+
+
+def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
+    esc = html.escape
+    rel = lambda p: esc(p.relative_to(out_dir).as_posix() + bust(p))  # noqa: E731
+    doc = item.doc
+    if item.clip.suffix in (".png", ".gif"):
+        media = f'<img class="still" src="{rel(item.clip)}" alt="{esc(item.title)}">'
+    else:
+        poster = f' poster="{rel(item.poster)}"' if item.poster else ""
+        media = f'<video controls preload="none"{poster} src="{rel(item.clip)}"></video>'
+    parts = [f'<article id="{esc(item.id)}">',
+             f'<h2>{esc(item.title)}<span class="id">{esc(item.id)}</span></h2>',
+             f'<p class="summary">{esc(item.summary)}</p>', media]
+    if "error" in doc:
+        parts.append(f'<p class="warn">{esc(str(doc["error"]))}</p>')
+    if isinstance(doc.get("params"), dict):
+        parts += ["<h3>Parameters</h3>", _values_html(doc["params"], open_small=True)]
+    if isinstance(doc.get("arrays"), dict):
+        parts += ["<h3>Numbers</h3>", _values_html(doc["arrays"])]
+    if doc.get("out_of_frame"):
+        parts.append(f'<p class="warn">out of frame: {esc(json.dumps(doc["out_of_frame"]))}</p>')
+    sections = out_dir / "sections" / item.id / "sections.json"
+    steps = ""
+    if sections.is_file():
+        try:
+            steps = f" · {len(json.loads(sections.read_text(encoding='utf-8')))} steps"
+        except (OSError, ValueError):
+            pass
+    extra = {k: v for k, v in doc.items() if k not in ("scene", "params", "arrays", "out_of_frame", "error")}
+    meta = " · ".join(f"{esc(k)} {esc(_scalar(v) if _is_scalar(v) else json.dumps(v))}" for k, v in extra.items())
+    parts.append(f'<p class="meta">{meta}{steps} · <a href="{esc(item.id)}.json">{esc(item.id)}.json</a> · '
+                 f'<a href="{rel(item.clip)}" download>{esc(item.clip.name)}</a></p>')
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gallery") -> Path:
+    """Write ``out_dir/gallery.html`` (and its posters); FileNotFoundError if there is nothing to show."""
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"{out_dir}: no such folder")
+    items = scan(out_dir)
+    if not items:
+        raise FileNotFoundError(f"{out_dir}: no rendered clips (<id>.mp4 with <id>.json)")
+    for item in items:
+        try:
+            item.poster = make_poster(item.clip, out_dir / "posters" / f"{item.id}.png")
+        except Exception:  # a clip PyAV cannot read still gets its card, without a poster
+            item.poster = None
+
+    def bust(p: Path) -> str:  # the live page must not show a cached clip after a re-render
+        return f"?v={p.stat().st_mtime_ns}" if live else ""
+
+    esc = html.escape
+    nav = []
+    if (out_dir / "slides" / "index.html").is_file():
+        nav.append('<a href="slides/index.html">slide deck</a>')
+    if (out_dir / "lecture.mp4").is_file():
+        nav.append('<a href="lecture.mp4">lecture.mp4</a>')
+    page = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="cnnviz (render.py gallery)">
+<link rel="icon" href="data:,">
+<title>{esc(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header>
+<h1>{esc(title)}</h1>
+<nav>{"".join(nav)}</nav>
+<span class="where">{len(items)} clip{"s" if len(items) != 1 else ""} in {esc(str(out_dir.resolve()))}</span>
+<p id="status"></p>
+</header>
+<main>
+{chr(10).join(_card(i, out_dir, bust) for i in items)}
+</main>
+{f"<script>{LIVE_JS}</script>" if live else ""}
+</body>
+</html>
+"""
+    target = out_dir / "gallery.html"
+    tmp = target.with_name(".gallery.html.new")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+# ---------------------------------------------------------------- serving
+@dataclass
+class LiveState:
+    """What ``/version`` answers: the page reloads when ``version`` changes."""
+
+    version: int = 0
+    status: str = ""
+    state: str = "idle"  # idle | rendering | error
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def set(self, *, status: str | None = None, state: str | None = None, bump: bool = False) -> None:
+        with self.lock:
+            if status is not None:
+                self.status = status
+            if state is not None:
+                self.state = state
+            if bump:
+                self.version += 1
+
+    def as_json(self) -> bytes:
+        with self.lock:
+            return json.dumps({"version": self.version, "status": self.status, "state": self.state}).encode()
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files with single byte ranges (so videos seek), ``/version``, and ``/`` → the gallery."""
+
+    live: LiveState | None = None
+    index = "gallery.html"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0]
+        if path == "/version" and self.live is not None:
+            body = self.live.as_json()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if path == "/":
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", "/" + self.index)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "").strip())
+        file = Path(self.translate_path(self.path))
+        if not match or not file.is_file() or match.group(0) == "bytes=-":
+            super().do_GET()
+            return
+        size = file.stat().st_size
+        first, last = match.groups()
+        if first:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        else:  # the last N bytes
+            start, end = max(0, size - int(last)), size - 1
+        if start >= size or start > end:
+            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(HTTPStatus.PARTIAL_CONTENT)
+        self.send_header("Content-Type", self.guess_type(str(file)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        with open(file, "rb") as f:
+            f.seek(start)
+            remaining = end - start + 1
+            try:
+                while remaining:
+                    chunk = f.read(min(remaining, 1 << 16))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    remaining -= len(chunk)
+            except (BrokenPipeError, ConnectionResetError):  # the browser had enough
+                pass
+
+
+class PreviewServer:
+    """``out_dir`` over HTTP on ``host:port`` in a background thread (port 0: any free port)."""
+
+    def __init__(self, out_dir: Path, port: int = 8000, *, host: str = "127.0.0.1",
+                 live: LiveState | None = None, index: str = "gallery.html") -> None:
+        handler = type("Handler", (_Handler,), {"live": live, "index": index})
+        self.live = live
+        self.httpd = ThreadingHTTPServer((host, port), partial(handler, directory=str(out_dir)))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="cnnviz-preview", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def __enter__(self) -> PreviewServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def start(self) -> PreviewServer:
+        return self.__enter__()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# ---------------------------------------------------------------- watching
+def watched_files(scene_ids: Iterable[str], config_path: Path | None) -> dict[Path, set[str] | None]:
+    """Files whose change re-renders scenes: path → the scene ids it concerns (None: every watched one)."""
+    from ..catalog import scene_info
+    from ..config import DEFAULT_CONFIG
+
+    files: dict[Path, set[str] | None] = {Path(config_path or DEFAULT_CONFIG).resolve(): None,
+                                          ROOT / "scenes" / "common.py": None}
+    for f in sorted((ROOT / "cnnviz").rglob("*.py")):
+        files[f] = None
+    for scene_id in scene_ids:
+        path = ROOT / scene_info(scene_id).path
+        if files.get(path, set()) is not None:
+            files.setdefault(path, set()).add(scene_id)
+    return files
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class Watcher:
+    """Polls the mtimes of ``files`` (see :func:`watched_files`); ``changed()`` says which scenes to redo."""
+
+    def __init__(self, files: dict[Path, set[str] | None], scene_ids: Iterable[str]) -> None:
+        self.files = files
+        self.scene_ids = list(scene_ids)
+        self.stamps = {p: _mtime(p) for p in files}
+
+    def changed(self) -> tuple[list[Path], list[str]]:
+        """(changed files, scene ids to render again) since the last call."""
+        now = {p: _mtime(p) for p in self.files}
+        changed = [p for p in set(now) | set(self.stamps) if now.get(p) != self.stamps.get(p)]
+        self.stamps = now
+        scenes: set[str] = set()
+        for p in changed:
+            concerns = self.files.get(p)
+            scenes |= set(self.scene_ids) if concerns is None else concerns
+        return sorted(changed), [i for i in self.scene_ids if i in scenes]
+
