@@ -1,0 +1,606 @@
+"""The slide deck, the gallery and the preview server: CLI behaviour, and both pages in headless Chromium.
+
+Fast tests use a synthetic output folder: tiny H.264 clips written with PyAV, one solid colour per
+section, so the browser tests can tell by colour which section is on screen. Tests marked `slow` use a
+real render of conv2d (plain manim at 160x90 with --save_sections, once per session).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cnnviz.cli import cli
+from cnnviz.web.deck import DeckScene, build_deck, embed_snippet, load_steps, sections_ready
+from cnnviz.web.gallery import LiveState, PreviewServer, Watcher, build_gallery, pretty_array, watched_files
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
+                 if p and Path(p).exists()), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
+
+COLOURS = [(230, 40, 40), (40, 200, 60), (40, 80, 230)]  # section k is a solid COLOURS[k]
+SECTION_NAMES = ["title", "step 1", "formula"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+# ---------------------------------------------------------------- a synthetic output folder
+def write_clip(path: Path, colours: list[tuple[int, int, int]], frames_each: int = 10) -> None:
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        for colour in colours:
+            for _ in range(frames_each):
+                frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), colour, np.uint8), format="rgb24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def fake_render(out: Path, scene_id: str = "conv2d") -> None:
+    """What a render leaves: OUT/<id>.mp4, OUT/<id>.json and OUT/sections/<id>/ (Manim's layout)."""
+    write_clip(out / f"{scene_id}.mp4", COLOURS)
+    doc = {"scene": scene_id, "params": {"seed": 0, "size": 3, "kernel": [[1, 0], [0, -1]], "input": None},
+           "arrays": {"input": [[1.0, 2.0, 0.0], [3.0, 1.0, 2.0], [0.0, 1.0, 1.0]], "output": [[0.5, 1.25],
+                      [2.0, -1.0]], "bias": 0.0, "flags": [True, False], "order": ["max", "mean"]},
+           "language": "en", "theme": "dark", "out_of_frame": []}
+    (out / f"{scene_id}.json").write_text(json.dumps(doc))
+    sections = out / "sections" / scene_id
+    index = []
+    for k, (name, colour) in enumerate(zip(SECTION_NAMES, COLOURS)):
+        video = f"{scene_id}_{k:04d}_{name.replace(' ', '-')}.mp4"
+        write_clip(sections / video, [colour])
+        index.append({"name": name, "type": "default.normal", "video": video, "duration": "1.000000"})
+    (sections / "sections.json").write_text(json.dumps(index, indent=4))
+
+
+@pytest.fixture
+def fake_out(tmp_path) -> Path:
+    out = tmp_path / "out"
+    fake_render(out, "conv2d")
+    fake_render(out, "pooling")
+    return out
+
+
+def deck_of(out: Path, ids=("conv2d", "pooling"), **kw):
+    scenes = [DeckScene(i, i.title(), load_steps(out, i)) for i in ids]
+    return build_deck(out, scenes, title="Test lecture", **kw)
+
+
+# ---------------------------------------------------------------- headless Chromium
+PROBE_JS = r"""
+(function () {
+  var errors = [], events = [], log = [];
+  var loads = Number(sessionStorage.getItem("cnnviz-loads") || 0) + 1;
+  sessionStorage.setItem("cnnviz-loads", String(loads));
+  window.addEventListener("error", function (e) {
+    var t = e.target;
+    if (t && t !== window && t.tagName) errors.push("failed to load <" + t.tagName.toLowerCase() + "> "
+      + (t.currentSrc || t.src || t.href || t.getAttribute("data-src")));
+    else errors.push("error: " + e.message);
+  }, true);
+  window.addEventListener("unhandledrejection", function (e) { errors.push("unhandled rejection: " + e.reason); });
+  ["error", "warn"].forEach(function (level) {
+    var orig = console[level];
+    console[level] = function () {
+      errors.push("console." + level + ": " + Array.prototype.join.call(arguments, " "));
+      return orig.apply(console, arguments);
+    };
+  });
+  ["playing", "ended"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      events.push([type, (e.target.getAttribute("src") || "").split("/").pop()]);
+    }, true);
+  });
+  function snap(label) {
+    var s = Reveal.getCurrentSlide();
+    var vs = Array.prototype.slice.call(s.querySelectorAll("video"));
+    var shown = vs.filter(function (v) { return getComputedStyle(v).visibility === "visible"; });
+    log.push({ label: label, indices: Reveal.getIndices(), scene: s.getAttribute("data-scene"),
+               step: s.getAttribute("data-cnnviz-step"), last: window.cnnvizSteps && window.cnnvizSteps.last,
+               top: shown.length ? (shown[shown.length - 1].getAttribute("src") || "").split("/").pop() : null,
+               label_text: (s.querySelector(".cnnviz-label") || {}).textContent || null,
+               errors: vs.filter(function (v) { return v.error; }).length });
+  }
+  var plan = window.CNNVIZ_PLAN || [];
+  function finish() {
+    var pre = document.createElement("pre");
+    pre.id = "cnnviz-probe";
+    pre.textContent = JSON.stringify({ errors: errors, events: events, log: log, loads: loads });
+    document.body.appendChild(pre);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.Reveal) { setTimeout(finish, 1500); return; }   // the gallery
+    var go = function () {
+      var k = 0;
+      (function step() {
+        if (k >= plan.length) { snap("end"); finish(); return; }
+        snap("before " + plan[k]);
+        Reveal[plan[k++]]();
+        setTimeout(step, 700);
+      })();
+    };
+    if (Reveal.isReady()) go(); else Reveal.on("ready", go);
+  });
+})();
+"""
+
+
+def with_probe(page: Path, plan: list[str] = ()) -> Path:
+    """A copy of ``page`` beside it whose first script records errors and navigates by ``plan``."""
+    text = page.read_text(encoding="utf-8")
+    probe = f"<script>window.CNNVIZ_PLAN = {json.dumps(list(plan))};{PROBE_JS}</script>"
+    probed = page.with_name(f"probe-{page.name}")
+    probed.write_text(text.replace("<head>", "<head>\n" + probe, 1), encoding="utf-8")
+    return probed
+
+
+def chromium(url: str, tmp_path: Path, *args: str, budget_ms: int = 8000) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"chromium-profile-{time.monotonic_ns()}"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--mute-audio",
+           f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1280,720",
+           "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}", *args, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def console_lines(stderr: str) -> list[str]:
+    """Console messages Chromium logged (any level: the pages log nothing when all is well)."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def probe_result(done: subprocess.CompletedProcess) -> dict:
+    match = re.search(r'<pre id="cnnviz-probe">(.*?)</pre>', done.stdout, re.S)
+    assert match, f"the probe did not finish; chromium said:\n{done.stderr[-3000:]}"
+    return json.loads(html.unescape(match.group(1)))
+
+
+class Links(HTMLParser):
+    """Every local file a page refers to (src, data-src, poster, href)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "data-src", "poster", "href") and value and not re.match(r"(#|data:|https?:)", value):
+                self.refs.append(value.split("?")[0].split("#")[0])
+
+
+def local_refs(page: Path) -> list[str]:
+    parser = Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.refs
+
+
+@pytest.fixture
+def served(fake_out):
+    with PreviewServer(fake_out, 0) as server:
+        yield server
+
+
+# ---------------------------------------------------------------- the deck
+def test_deck_files_are_self_contained_and_relative(fake_out):
+    deck = deck_of(fake_out)
+    slides = fake_out / "slides"
+    assert deck.index == slides / "index.html"
+    refs = local_refs(deck.index)
+    assert "reveal.js/reveal.js" in refs and "reveal.js/reveal.css" in refs and "reveal.js/theme/black.css" in refs
+    videos = [r for r in refs if r.endswith(".mp4")]
+    assert len(videos) == 6 and all(r.startswith("media/") for r in videos)
+    for ref in refs:
+        assert (slides / ref).is_file(), ref
+    # the vendored reveal.js travels with the deck and loads nothing from outside
+    for css in (slides / "reveal.js").rglob("*.css"):
+        assert "@import" not in css.read_text() and "googleapis" not in css.read_text()
+    assert sorted(deck.embeds) == ["conv2d", "pooling"]
+
+
+def test_vendored_reveal_is_small_and_licensed():
+    vendor = ROOT / "assets" / "vendor" / "reveal.js"
+    total = sum(p.stat().st_size for p in vendor.rglob("*") if p.is_file())
+    assert total < 1_000_000
+    assert "MIT" in (vendor / "LICENSE").read_text() and "5." in (vendor / "VERSION").read_text()
+
+
+def test_deck_steps_follow_manim_sections(fake_out):
+    deck_of(fake_out, ids=("conv2d",))
+    page = (fake_out / "slides" / "index.html").read_text()
+    steps = re.findall(r'<video class="(cnnviz-step[^"]*)"[^>]*data-name="([^"]*)"', page)
+    assert [name for _, name in steps] == SECTION_NAMES
+    assert steps[0][0] == "cnnviz-step" and all("fragment" in cls for cls, _ in steps[1:])
+
+
+def test_deck_theme_and_language(fake_out):
+    deck_of(fake_out, ids=("conv2d",), theme="solarized", language="zh")
+    page = (fake_out / "slides" / "index.html").read_text()
+    assert "reveal.js/theme/solarized.css" in page and "#FDF6E3" in page and '<html lang="zh">' in page
+    assert "下一步" in page
+
+
+def test_rebuilding_drops_scenes_no_longer_in_the_deck(fake_out):
+    deck_of(fake_out)
+    deck_of(fake_out, ids=("pooling",))
+    assert not (fake_out / "slides" / "media" / "conv2d").exists()
+    assert (fake_out / "slides" / "media" / "pooling").is_dir()
+
+
+def test_missing_sections_are_reported(fake_out):
+    shutil.rmtree(fake_out / "sections" / "pooling")
+    assert sections_ready(fake_out, "conv2d") and not sections_ready(fake_out, "pooling")
+    with pytest.raises(FileNotFoundError, match="sections.json"):
+        load_steps(fake_out, "pooling")
+
+
+def test_embed_snippet_is_a_pastable_section(fake_out):
+    scene = DeckScene("conv2d", "2D convolution", load_steps(fake_out, "conv2d"))
+    snippet = embed_snippet(scene)
+    assert snippet.count("<section class=") == 1 and snippet.count("<video") == 3
+    assert "media/conv2d/conv2d_0000_title.mp4" in snippet and "window.cnnvizSteps" in snippet
+    assert "Copy the folder media/conv2d/" in snippet
+
+
+@needs_chromium
+@pytest.mark.parametrize("scheme", ["http", "file"])
+def test_deck_advances_step_by_step_in_chromium(fake_out, served, tmp_path, scheme):
+    deck = deck_of(fake_out)
+    probed = with_probe(deck.index, ["next", "next", "next", "prev", "next", "next", "next"])
+    url = served.url + "slides/" + probed.name if scheme == "http" else probed.as_uri()
+    done = chromium(url, tmp_path, "--dump-dom")
+    result = probe_result(done)
+    assert result["errors"] == []
+    assert console_lines(done.stderr) == []
+    steps = [(e["indices"]["h"], e["indices"].get("f"), e["scene"], e["step"], e["top"]) for e in result["log"]]
+    clip = [f"conv2d_{k:04d}_{n.replace(' ', '-')}.mp4" for k, n in enumerate(SECTION_NAMES)]
+    pool = [c.replace("conv2d", "pooling") for c in clip]
+    assert steps == [
+        (0, None, None, None, None),       # title slide
+        (1, -1, "conv2d", "0", clip[0]),   # scene opens on its first section
+        (1, 0, "conv2d", "1", clip[1]),    # a key press: the next section on top
+        (1, 1, "conv2d", "2", clip[2]),
+        (1, 0, "conv2d", "1", clip[1]),    # back: the previous section again
+        (1, 1, "conv2d", "2", clip[2]),
+        (2, -1, "pooling", "0", pool[0]),  # past the last section: the next scene
+        (2, 0, "pooling", "1", pool[1]),
+    ]
+    assert all(e["errors"] == 0 for e in result["log"])
+    assert result["log"][-1]["label_text"].startswith("Pooling · step 2/3: step 1")
+    # each section started playing when its step came up
+    playing = [name for kind, name in result["events"] if kind == "playing"]
+    for name in (clip[0], clip[1], clip[2], pool[0], pool[1]):
+        assert name in playing, (name, result["events"])
+
+
+@needs_chromium
+def test_deck_shows_the_section_of_the_step(fake_out, served, tmp_path):
+    """Opened at step 3 of the first scene, the screen shows that section's colour (held on its last frame)."""
+    from PIL import Image
+
+    deck_of(fake_out)
+    shot = tmp_path / "deck.png"
+    done = chromium(served.url + "slides/index.html#/1/0/1", tmp_path, f"--screenshot={shot}")
+    assert shot.is_file(), done.stderr[-2000:]
+    assert console_lines(done.stderr) == []
+    pixel = Image.open(shot).convert("RGB").getpixel((640, 360))
+    assert max(abs(a - b) for a, b in zip(pixel, COLOURS[2])) < 40, pixel
+
+
+# ---------------------------------------------------------------- the gallery
+def test_gallery_lists_clips_posters_and_numbers(fake_out):
+    page = build_gallery(fake_out)
+    text = page.read_text()
+    for scene_id in ("conv2d", "pooling"):
+        poster = fake_out / "posters" / f"{scene_id}.png"
+        assert poster.is_file() and poster.stat().st_size > 100
+        assert f'src="{scene_id}.mp4"' in text and f'poster="posters/{scene_id}.png"' in text
+    assert "2D convolution" in text and "Pooling" in text  # catalog titles
+    assert "<details" in text and "[[1 2 0]\n [3 1 2]\n [0 1 1]]" in text  # arrays pretty-printed
+    assert "1.25" in text and "3 steps" in text
+    for ref in local_refs(page):
+        assert (fake_out / ref).is_file(), ref
+    assert "/version" not in text  # the static page polls nothing
+
+
+def test_poster_is_the_last_frame(fake_out):
+    from PIL import Image
+
+    build_gallery(fake_out)
+    pixel = Image.open(fake_out / "posters" / "conv2d.png").convert("RGB").getpixel((80, 45))
+    assert max(abs(a - b) for a, b in zip(pixel, COLOURS[-1])) < 40, pixel
+
+
+def test_pretty_array():
+    assert pretty_array([[1.0, -2.0], [0.5, 3.0]]) == ("2×2", "[[  1  -2]\n [0.5   3]]")
+    assert pretty_array([[1.0, 2.0], [3.0]])[0] == "2 items"  # ragged: as JSON
+    assert pretty_array(3.0) == ("", "3")
+    assert pretty_array([True, False]) == ("2", "[1 0]")
+
+
+@needs_chromium
+def test_gallery_loads_and_plays_in_chromium(fake_out, served, tmp_path):
+    page = build_gallery(fake_out, live=True)
+    probed = with_probe(page)
+    text = probed.read_text()
+    probed.write_text(text.replace("</body>", "<script>var v = document.querySelector('video'); v.muted = true; v.play();</script></body>"))
+    done = chromium(served.url + probed.name, tmp_path, "--dump-dom")
+    result = probe_result(done)
+    assert result["errors"] == [] and console_lines(done.stderr) == []
+    assert any(kind == "playing" and name.startswith("conv2d.mp4") for kind, name in result["events"])
+    shot = tmp_path / "gallery.png"
+    chromium(served.url + page.name, tmp_path, f"--screenshot={shot}", budget_ms=3000)
+    assert shot.is_file()
+
+
+@needs_chromium
+def test_live_gallery_reloads_when_the_version_changes(fake_out, tmp_path):
+    """The page served by preview polls /version once a second and reloads when it changes."""
+
+    class BumpOnSecondPoll(LiveState):
+        polls = 0
+
+        def as_json(self) -> bytes:
+            self.polls += 1
+            if self.polls == 2:
+                self.set(bump=True)
+            return super().as_json()
+
+    live = BumpOnSecondPoll()
+    page = with_probe(build_gallery(fake_out, live=True))
+    with PreviewServer(fake_out, 0, live=live) as server:
+        done = chromium(server.url + page.name, tmp_path, "--dump-dom", budget_ms=6000)
+    result = probe_result(done)
+    assert result["loads"] == 2 and live.polls >= 3
+    assert result["errors"] == [] and console_lines(done.stderr) == []
+
+
+# ---------------------------------------------------------------- the preview server and watcher
+def test_preview_server_version_ranges_and_index(fake_out):
+    live = LiveState()
+    build_gallery(fake_out, live=True)
+    with PreviewServer(fake_out, 0, live=live) as server:
+        get = lambda path, **h: urllib.request.urlopen(urllib.request.Request(server.url + path, headers=h))  # noqa
+        assert json.load(get("version"))["version"] == 0
+        live.set(status="rendering conv2d", state="rendering", bump=True)
+        assert json.load(get("version")) == {"version": 1, "status": "rendering conv2d", "state": "rendering"}
+        with get("") as r:  # / leads to the gallery
+            assert r.url.endswith("/gallery.html") and b"fetch(\"/version\"" in r.read()
+        with get("conv2d.mp4", Range="bytes=10-19") as r:
+            assert r.status == 206 and len(r.read()) == 10
+            assert r.headers["Content-Range"].endswith(f"/{(fake_out / 'conv2d.mp4').stat().st_size}")
+
+
+def test_watcher_maps_changes_to_scenes(tmp_path):
+    config = tmp_path / "lecture.yaml"
+    config.write_text("scenes: []\n")
+    files = watched_files(["conv2d", "pooling"], config)
+    assert ROOT / "scenes" / "conv2d.py" in files and ROOT / "scenes" / "common.py" in files
+    assert files[ROOT / "scenes" / "pooling.py"] == {"pooling"} and files[config.resolve()] is None
+    assert any(p.is_relative_to(ROOT / "cnnviz") for p in files)
+    fake = {config: None, tmp_path / "pooling.py": {"pooling"}}
+    (tmp_path / "pooling.py").write_text("")
+    watcher = Watcher(fake, ["conv2d", "pooling"])
+    assert watcher.changed() == ([], [])
+    os.utime(tmp_path / "pooling.py", ns=(1, 1))
+    assert watcher.changed() == ([tmp_path / "pooling.py"], ["pooling"])
+    os.utime(config, ns=(2, 2))
+    assert watcher.changed()[1] == ["conv2d", "pooling"]
+
+
+# ---------------------------------------------------------------- the commands
+@pytest.mark.parametrize("command", ["slides", "gallery", "preview"])
+def test_help_shows_an_example(command):
+    res = run(command, "--help")
+    assert res.exit_code == 0 and f"python render.py {command}" in res.output
+
+
+def test_gallery_command(fake_out):
+    res = run("gallery", "--out", str(fake_out))
+    assert res.exit_code == 0 and (fake_out / "gallery.html").is_file()
+
+
+@pytest.mark.parametrize("make", ["missing", "empty"])
+def test_gallery_of_nothing_is_a_clear_error(tmp_path, make):
+    out = tmp_path / "out"
+    if make == "empty":
+        out.mkdir()
+    res = run("gallery", "--out", str(out))
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert str(out) in res.output and "python render.py render" in res.output
+
+
+def test_preview_interactive_without_display_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    res = run("preview", "conv2d", "--interactive")
+    assert res.exit_code == 2 and "no display" in res.output
+
+
+def test_preview_interactive_runs_manim_opengl(monkeypatch):
+    import cnnviz.cli.preview as preview
+
+    seen = {}
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(preview.subprocess, "run",
+                        lambda cmd, **kw: seen.update(cmd=cmd, env=kw["env"]) or subprocess.CompletedProcess(cmd, 0))
+    res = run("preview", "conv2d", "--interactive", "--language", "zh")
+    assert res.exit_code == 0
+    assert seen["cmd"][1:4] == ["-m", "manim", "render"] and "--renderer=opengl" in seen["cmd"]
+    assert seen["cmd"][-2:] == [str(ROOT / "scenes" / "conv2d.py"), "SlideKernelOverImage"]
+    assert seen["env"]["CNNVIZ_LANGUAGE"] == "zh"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["conv2d", "pooling", "--interactive"], "exactly one id"),
+    (["conv3d"], "unknown scene id(s): conv3d"),
+])
+def test_preview_argument_errors(args, message):
+    res = run("preview", *args)
+    assert res.exit_code == 2 and message in res.output
+
+
+def test_preview_port_in_use_is_a_clear_error(fake_out):
+    with PreviewServer(fake_out, 0) as busy:
+        port = busy.httpd.server_address[1]
+        res = run("preview", "--out", str(fake_out), "--port", str(port))
+    assert res.exit_code == 2 and f"--port {port}" in res.output
+
+
+def test_preview_serves_until_interrupted(fake_out, monkeypatch):
+    """The command serves the live gallery; Ctrl-C (here: the first sleep) stops it cleanly."""
+    import cnnviz.cli.preview as preview
+
+    seen = {}
+
+    def interrupt(seconds):
+        url = re.search(r"http://\S+", seen["echo"]).group(0)
+        seen["page"] = urllib.request.urlopen(url).read().decode()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preview.time, "sleep", interrupt)
+    real_echo = preview.click.echo
+    monkeypatch.setattr(preview.click, "echo", lambda msg="", **kw: seen.setdefault("echo", str(msg)) and
+                        real_echo(msg, **kw))
+    res = run("preview", "--out", str(fake_out), "--port", "0", "--watch")
+    assert res.exit_code == 0, res.output
+    assert 'fetch("/version"' in seen["page"] and "conv2d.mp4?v=" in seen["page"]
+
+
+def test_slides_renders_first_then_builds(fake_out, monkeypatch):
+    import cnnviz.cli.slides as slides
+
+    calls = []
+    monkeypatch.setattr(slides, "run_render", lambda ids, config, **opts: calls.append((ids, opts["force"])))
+    res = run("slides", "conv2d", "pooling", "--out", str(fake_out))
+    assert res.exit_code == 0, res.output
+    assert calls == [(["conv2d", "pooling"], False)]
+    assert (fake_out / "slides" / "index.html").is_file()
+    assert (fake_out / "slides" / "embed-pooling.html").is_file()
+
+
+def test_slides_renders_again_when_sections_are_missing(fake_out, monkeypatch):
+    import cnnviz.cli.slides as slides
+
+    shutil.rmtree(fake_out / "sections" / "pooling")
+    calls = []
+
+    def render(ids, config, **opts):
+        calls.append((ids, opts["force"]))
+        if opts["force"]:
+            fake_render(fake_out, "pooling")
+
+    monkeypatch.setattr(slides, "run_render", render)
+    res = run("slides", "conv2d", "pooling", "--out", str(fake_out))
+    assert res.exit_code == 0, res.output
+    assert calls == [(["conv2d", "pooling"], False), (["pooling"], True)]
+
+
+def test_slides_embed_prints_the_snippet(fake_out, monkeypatch):
+    import cnnviz.cli.slides as slides
+
+    monkeypatch.setattr(slides, "run_render", lambda ids, config, **opts: None)
+    res = CliRunner().invoke(cli, ["slides", "--embed", "conv2d", "--out", str(fake_out)])
+    assert res.exit_code == 0
+    assert res.stdout.lstrip().startswith("<!-- cnnviz:") and res.stdout.count("<section class=") == 1
+    assert (fake_out / "slides" / "embed-conv2d.html").is_file()
+    assert (fake_out / "slides" / "media" / "conv2d" / "conv2d_0000_title.mp4").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "png"], "--format png"),
+    (["--transparent"], "--transparent"),
+    (["conv3d"], "unknown scene id(s): conv3d"),
+])
+def test_slides_argument_errors(tmp_path, args, message):
+    res = run("slides", *args, "--out", str(tmp_path / "out"))
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+# ---------------------------------------------------------------- with a real render
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> Path:
+    """conv2d rendered once by plain manim at 160x90 with --save_sections, laid out as a render leaves it."""
+    from cnnviz.catalog import scene_info
+
+    info = scene_info("conv2d")
+    work = tmp_path_factory.mktemp("render")
+    out = work / "out"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
+    env["CNNVIZ_JSON_DIR"] = str(out)
+    cmd = [sys.executable, "-m", "manim", "render", "-r", "160,90", "--frame_rate", "5", "--media_dir",
+           str(work / "media"), "-o", info.id, "--save_sections", "--disable_caching", "-v", "WARNING",
+           "--progress_bar", "none", str(ROOT / info.path), info.cls]
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    clip = next(p for p in (work / "media").rglob(f"{info.id}.mp4") if "sections" not in p.parts)
+    shutil.move(clip, out / f"{info.id}.mp4")
+    sections = next(p for p in (work / "media").rglob("sections") if p.is_dir())
+    for index in sections.glob("*.json"):
+        index.rename(sections / "sections.json")
+    shutil.move(sections, out / "sections" / info.id)
+    return out
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_real_scene_in_deck_and_gallery(rendered, tmp_path):
+    out = shutil.copytree(rendered, tmp_path / "out")
+    steps = load_steps(out, "conv2d")
+    assert len(steps) >= 3 and steps[0].name == "title"
+    deck = build_deck(out, [DeckScene("conv2d", "2D convolution", steps)], title="CNN")
+    page = build_gallery(out)
+    with PreviewServer(out, 0) as server:
+        done = chromium(server.url + "slides/" + with_probe(deck.index, ["next", "next", "next"]).name, tmp_path,
+                        "--dump-dom")
+        result = probe_result(done)
+        assert result["errors"] == [] and console_lines(done.stderr) == []
+        assert [e["step"] for e in result["log"]] == [None, "0", "1", "2"]
+        assert result["log"][-1]["top"] == steps[2].video.name
+        done = chromium(server.url + with_probe(page).name, tmp_path, "--dump-dom")
+        assert probe_result(done)["errors"] == [] and console_lines(done.stderr) == []
+    for ref in local_refs(deck.index):
+        assert (deck.index.parent / ref).is_file()
+    for ref in local_refs(page):
+        assert (out / ref).is_file()
+
+
+@pytest.mark.slow
+def test_slides_command_on_a_cached_render(rendered, tmp_path):
+    """`slides` takes a clip the cache knows as rendered, and builds the deck without rendering again."""
+    from cnnviz.catalog import scene_info
+    from cnnviz.config import load_config
+    from cnnviz.pipeline import RenderOptions, cache_key
+
+    out = shutil.copytree(rendered, tmp_path / "out")
+    key = cache_key(scene_info("conv2d"), load_config(), RenderOptions(out_dir=out))
+    (out / ".cache").mkdir()
+    (out / ".cache" / "conv2d.key").write_text(key)
+    started = time.perf_counter()
+    res = run("slides", "conv2d", "--out", str(out), "-j", "1")
+    assert res.exit_code == 0, res.output
+    assert "cached" in res.output or "hit" in res.output
+    assert time.perf_counter() - started < 20
+    assert (out / "slides" / "index.html").is_file() and (out / "slides" / "embed-conv2d.html").is_file()
