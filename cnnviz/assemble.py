@@ -68,6 +68,12 @@ def join_clips(clips: Sequence[tuple[Path, str]], out_path: Path) -> list[Chapte
     return chapters
 
 
+def _format(stream) -> tuple:
+    # the nominal frame rate: average_rate is measured from the clip's duration and may be off a hair
+    cc = stream.codec_context
+    return (cc.width, cc.height, stream.base_rate, f"{cc.name} {cc.pix_fmt}")
+
+
 def _remux(clips: Sequence[tuple[Path, str]], tmp: Path) -> list[Chapter]:
     import av
 
@@ -76,16 +82,17 @@ def _remux(clips: Sequence[tuple[Path, str]], tmp: Path) -> list[Chapter]:
     with av.open(str(clips[0][0])) as first:
         template = first.streams.video[0]
         time_base: Fraction = template.time_base
-        size = (template.codec_context.width, template.codec_context.height, template.average_rate)
+        size = _format(template)
         with av.open(str(tmp), "w") as out:
             stream = out.add_stream_from_template(template)
             for path, title in clips:
                 with av.open(str(path)) as src:
                     s = src.streams.video[0]
-                    got = (s.codec_context.width, s.codec_context.height, s.average_rate)
+                    got = _format(s)
                     if got != size or s.time_base != time_base:
-                        raise ValueError(f"{path}: {got[0]}x{got[1]} at {got[2]} fps does not match the first clip "
-                                         f"({size[0]}x{size[1]} at {size[2]} fps); render all at one quality")
+                        raise ValueError(f"{path}: {got[0]}x{got[1]} at {got[2]} fps ({got[3]}) does not match the "
+                                         f"first clip ({size[0]}x{size[1]} at {size[2]} fps ({size[3]})); render "
+                                         f"all at one quality")
                     end = offset
                     for packet in src.demux(s):
                         if packet.dts is None:  # the demuxer's flush packet

@@ -51,11 +51,17 @@ class RenderResult:
     error: str = ""
 
 
+NOT_IN_CLIPS = ("cnnviz/cli/", "cnnviz/web/", "cnnviz/pipeline.py", "cnnviz/assemble.py")
+
+
 def _source_files(info: SceneInfo) -> list[Path]:
-    # what a clip depends on: its scene file, the shared visual module, and the whole core
-    files = [ROOT / info.path, ROOT / "scenes" / "common.py"]
-    files += sorted((ROOT / "cnnviz").rglob("*.py"))
-    return [f for f in files if f.exists()]
+    # what a clip depends on: its scene file, the shared scene modules, the core and assets it reads;
+    # not the CLI and web code around the renders
+    files = [ROOT / info.path, *sorted((ROOT / "scenes").glob("*.py"))]
+    files += [f for f in sorted((ROOT / "cnnviz").rglob("*.py"))
+              if not f.relative_to(ROOT).as_posix().startswith(NOT_IN_CLIPS)]
+    files += sorted((ROOT / "assets").glob("*.png")) + sorted((ROOT / "assets" / "mnist").glob("*"))
+    return [f for f in files if f.is_file()]
 
 
 def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> str:
@@ -77,7 +83,9 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
     key = cache_key(info, lecture, opts)
     stamp = out / ".cache" / f"{info.id}.key"
-    if not opts.force and clip.exists() and doc.exists() and stamp.exists() and stamp.read_text() == key:
+    sections = out / "sections" / info.id / "sections.json"
+    complete = clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
+    if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
         return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
     work = out / ".work" / info.id
     shutil.rmtree(work, ignore_errors=True)

@@ -33,6 +33,8 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "format", type=click.Choice(["mp4", "webm", "gif", "png"]), default="mp4",
                      show_default=True, help="Clip format; png writes the last frame (a poster still)."),
         click.option("--transparent", is_flag=True, help="Transparent background (MP4 becomes .mov)."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="MNIST folder for the MNIST scenes (default: $CNNVIZ_DATA_DIR, else the cache)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
                      show_default=True, help="Output folder."),
     ]):

@@ -32,6 +32,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 MNIST_SCENES = {"error_flow", "mnist_architecture", "mnist_training", "mnist_features"}
+MNIST_DATA_SCENES = {"error_flow", "mnist_features"}  # these also read test digits
 
 
 def ensure_network(scene_ids: list[str], lecture) -> None:
@@ -39,11 +40,17 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
 
     Scenes render in subprocesses whose output is captured, so training there would be silent.
     """
+    from ..mnist import MnistDataError, load_mnist
+    from ..values.mnist_model import checkpoint_path
+
+    if any(i in MNIST_DATA_SCENES for i in scene_ids):
+        try:
+            load_mnist("test")
+        except MnistDataError as exc:
+            raise UserError(str(exc)) from None
     needs = [i for i in scene_ids if i in MNIST_SCENES and not lecture.entry(i).params.checkpoint]
     if not needs:
         return
-    from ..mnist import MnistDataError
-    from ..values.mnist_model import checkpoint_path
 
     try:
         checkpoint_path(lecture.entry(needs[0]).params, train_if_missing=False)
@@ -58,8 +65,14 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
 
 def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
+    import os
+
     from ..catalog import SCENES
     from ..pipeline import RenderOptions, render_scenes
+
+    data_dir = opts.pop("data_dir", None)
+    if data_dir is not None:
+        os.environ["CNNVIZ_DATA_DIR"] = str(data_dir.resolve())  # the scene processes inherit it
 
     known = [s.id for s in SCENES]
     unknown = [i for i in scene_ids if i not in known]
