@@ -4,7 +4,7 @@ ARGS ?=
 # The real MNIST beside the project (as in CI), unless the caller chose a data folder.
 export CNNVIZ_DATA_DIR ?= $(if $(wildcard ../shared/mnist/t10k-images-idx3-ubyte.gz),$(abspath ../shared/mnist))
 
-.PHONY: setup lecture test bench clean
+.PHONY: setup lecture test bench bench-render clean
 setup:
 	@bash scripts/setup.sh
 
@@ -17,6 +17,9 @@ test:
 
 bench: setup
 	$(PY) benchmarks/bench_train.py
+
+bench-render: setup
+	$(PY) benchmarks/bench_render.py $(ARGS)
 
 clean:
 	rm -rf media out .pytest_cache
