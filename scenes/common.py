@@ -74,7 +74,9 @@ THEMES: dict[str, Theme] = {
     "dark": Theme("#16181d", "#ECECEC", "#9AA0A6", "#58C4DD", "#F0AC5F", "#83C167", "#FC6255", "#6B6F76",
                   "#FFFF66"),
     # Solarized light, to sit in slides like the course's own.
-    "solarized": Theme("#FDF6E3", "#073642", "#657B83", "#268BD2", "#CB4B16", "#859900", "#DC322F", "#93A1A1",
+    # Kernel: a yellower orange than Solarized's #CB4B16, which sits too close to the gradient red #DC322F
+    # (W and δ side by side in the backprop scenes looked alike).
+    "solarized": Theme("#FDF6E3", "#073642", "#657B83", "#268BD2", "#E07B00", "#859900", "#DC322F", "#93A1A1",
                        "#B58900"),
 }
 
@@ -199,6 +201,7 @@ class LectureScene(Scene):
     def caption(self, en: str, zh: str, *, wait: bool = True) -> Text:
         """Replace the bottom caption; wait long enough to read it."""
         text = self.tr(en, zh)
+        # No ∂ in captions: the CJK font draws it wide ("∂ L/∂ Z"); partial derivatives go in MathTex on screen.
         new = Text(text, font=FONT, font_size=26, color=self.theme.text)
         if new.width > config.frame_width - 1.0:
             new.scale_to_fit_width(config.frame_width - 1.0)
