@@ -30,7 +30,7 @@ class BackpropThroughConv(LectureScene):
                           show_values=not empty)
 
     def named(self, grid, tex: str, color: str):
-        return formula(tex, self.theme, font_size=30, color=color).next_to(grid, UP, buff=0.15)
+        return formula(tex, self.theme, font_size=38, color=color).next_to(grid, UP, buff=0.15)
 
     def row(self, *items) -> VGroup:
         return VGroup(*items).arrange(RIGHT, buff=0.4).move_to(ROW_Y)
@@ -52,8 +52,8 @@ class BackpropThroughConv(LectureScene):
         self.play(FadeIn(top[:6]), FadeIn(names[:3]), FadeIn(law), run_time=1.0)
         self.caption("Forward pass: Z = A ⊗ W + b.", "前向计算：Z = A ⊗ W + b。")
         self.play(FadeIn(d), FadeIn(names[3]), run_time=0.8)
-        self.caption("Backward: the error term δ = ∂L/∂Z is given, one value per output of Z.",
-                     "反向：误差项 δ = ∂L/∂Z 已知，Z 的每个输出对应一个值。")
+        self.caption("Backward: the error term δ is given, one value per output of Z.",
+                     "反向：误差项 δ 已知，Z 的每个输出对应一个值。")
         # ---- ∂L/∂b
         self.next_section("bias")
         box = SurroundingRectangle(d, color=t.highlight, buff=0.06)
@@ -61,8 +61,8 @@ class BackpropThroughConv(LectureScene):
                     Text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
                     ).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
         self.play(FadeIn(box), ReplacementTransform(law, db), run_time=1.0)
-        self.caption("b is added to every output, so ∂L/∂b is the sum of all of δ.",
-                     "b 加到了每个输出上，所以 ∂L/∂b 等于 δ 的所有元素之和。")
+        self.caption("b is added to every output, so its gradient is the sum of all of δ.",
+                     "b 加到了每个输出上，所以 b 的梯度等于 δ 的所有元素之和。")
         self.play(FadeOut(box), FadeOut(db), run_time=0.5)
         # ---- ∂L/∂W = A ⊗ δ
         self.next_section("kernel gradient")
@@ -110,7 +110,7 @@ class BackpropThroughConv(LectureScene):
         nwr = self.named(wr, r"\mathrm{rot180}(W)", t.kernel)
         self.play(Rotate(w, PI), ReplacementTransform(nw, nwr), run_time=1.2)
         self.play(ReplacementTransform(w, wr), run_time=0.5)
-        self.caption("For ∂L/∂A, first rotate W by 180°.", "求 ∂L/∂A：先把 W 旋转 180°，得到 rot180(W)。")
+        self.caption("For the gradient of A, first rotate W by 180°.", "求 A 的梯度：先把 W 旋转 180°，得到 rot180(W)。")
         self.next_section("input gradient: pad δ")
         nd = self.named(dp, r"\delta", t.gradient)
         self.play(FadeIn(d), FadeIn(nd), run_time=0.6)
@@ -124,8 +124,8 @@ class BackpropThroughConv(LectureScene):
         law = formula(r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta", t,
                       font_size=40).move_to(PANEL_Y)
         self.play(FadeIn(law), run_time=0.6)
-        self.caption("rot180(W) slides over the padded δ; each sum is one value of ∂L/∂A.",
-                     "rot180(W) 在补零后的 δ 上滑动；每个和就是 ∂L/∂A 的一个值。")
+        self.caption("rot180(W) slides over the padded δ; each sum is one value of A's gradient.",
+                     "rot180(W) 在补零后的 δ 上滑动；每个和就是 A 的梯度的一个值。")
         self.play(FadeOut(law), run_time=0.4)
         slide_window(self, dp, wr, ga, gi.direct.steps,
                      ProductsPanel(self, r"\delta_{\text{patch}} \odot \mathrm{rot180}(W) =", PANEL_Y))

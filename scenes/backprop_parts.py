@@ -31,12 +31,12 @@ class ProductsPanel:
 
     def __init__(self, scene: LectureScene, head_tex: str, center: Any) -> None:
         self.scene, self.center = scene, center
-        self.head = formula(head_tex, scene.theme, font_size=30)
+        self.head = formula(head_tex, scene.theme, font_size=36)
 
     def build(self, products: Any, total: float) -> VGroup:
         t = self.scene.theme
         rows = NumberGrid(products, t, t.highlight).shape[0]
-        cell = min(0.5, 1.6 / rows)
+        cell = min(0.54, 1.7 / rows)
         prods = NumberGrid(products, t, t.highlight, cell=cell, font_size=42 * cell, fill_opacity=0.08)
         total_t = Text(f"Σ = {fmt(total)}", font=MONO, font_size=28, color=t.gradient)
         return VGroup(self.head.copy(), prods, total_t).arrange(RIGHT, buff=0.3).move_to(self.center)

@@ -39,8 +39,8 @@ class BackpropThroughPooling(LectureScene):
         mid = VGroup(self.y, self.d).arrange(DOWN, buff=0.6)
         grad0 = NumberGrid(x, t, t.gradient, cell=cell, font_size=42 * cell, show_values=False)
         VGroup(self.a, mid, grad0).arrange(RIGHT, buff=1.4).move_to(ROW_Y)
-        self.names = VGroup(formula("A", t, font_size=32, color=t.input).next_to(self.a, UP, buff=0.15),
-                            formula(r"\delta", t, font_size=32, color=t.gradient).next_to(self.d, UP, buff=0.12))
+        self.names = VGroup(formula("A", t, font_size=40, color=t.input).next_to(self.a, UP, buff=0.15),
+                            formula(r"\delta", t, font_size=40, color=t.gradient).next_to(self.d, UP, buff=0.12))
         self.next_section("setup")
         self.play(FadeIn(self.a), FadeIn(self.names[0]), run_time=0.8)
         for mv in v.modes:
@@ -52,7 +52,7 @@ class BackpropThroughPooling(LectureScene):
         y = NumberGrid(mv.back.trace.output, t, t.output, cell=self.y.cell_size,
                        font_size=self.y.font_size).move_to(self.y)
         head = label(self.tr(*NAMES[mv.mode]), t, font_size=26).next_to(y, UP, buff=0.12)
-        gname = formula(r"\partial L / \partial A = \mathrm{up}(\delta)", t, font_size=32,
+        gname = formula(r"\partial L / \partial A = \mathrm{up}(\delta)", t, font_size=38,
                         color=t.gradient).next_to(grad, UP, buff=0.15)
         self.play(FadeIn(y), FadeIn(head), run_time=0.8)
         self.caption(*(("Forward: max pooling keeps each window's largest value.", "前向：最大池化保留每个窗口的最大值。")
@@ -63,6 +63,9 @@ class BackpropThroughPooling(LectureScene):
             self.caption("Backward: δ of the pooled layer is given; it goes back to the layer below.",
                          "反向：已知池化层的误差项 δ，要把它传回下一层（上采样）。")
         self.play(FadeIn(grad), FadeIn(gname), run_time=0.6)
+        if not first:  # without it the forward caption would stay up over the backward steps
+            self.caption("Backward: the same δ goes back to the layer below.",
+                         "反向：同样的误差项 δ 传回下一层（上采样）。")
         self.next_section(f"{NAMES[mv.mode][0]}: windows")
         written: dict[tuple[int, int], object] = {}
         boxes, panel = None, None
