@@ -28,7 +28,7 @@ class ErrorFlowThroughCNN(LectureScene):
         color = role_color(t, p.role)
         unit = p.role == "gradient" and p.digits == 0
         tex = p.tex + (rf"\;(\times 10^{{{self.values.unit_exponent}}})" if unit else "")
-        name = formula(tex, t, font_size=26, color=color)
+        name = formula(tex, t, font_size=30, color=color)
         parts = [name]
         pic = None
         if p.image is not None:
@@ -51,9 +51,9 @@ class ErrorFlowThroughCNN(LectureScene):
 
     def chain(self) -> VGroup:
         t = self.theme
-        rows = VGroup(*(Text(f"{n:<8}{s}", font=MONO, font_size=15, color=t.muted) for n, s in self.values.chain))
+        rows = VGroup(*(Text(f"{n:<8}{s}", font=MONO, font_size=19, color=t.muted) for n, s in self.values.chain))
         for i, r in enumerate(rows):
-            r.move_to([-6.9, 1.6 - 0.46 * i, 0], aligned_edge=LEFT)
+            r.move_to([-6.95, 1.6 - 0.46 * i, 0], aligned_edge=LEFT)
         return rows
 
     def marks(self, chain: VGroup, layers: tuple[str, str]) -> VGroup:
