@@ -109,10 +109,12 @@ class PoolWindows(LectureScene):
         self.play(FadeOut(group), run_time=0.5)
 
     def same_marks(self, grid: NumberGrid, unchanged) -> VGroup:
-        """Cells tinted from behind: highlight where a pooled value stayed the same, red where it changed."""
+        """Cells tinted from behind: highlight where a pooled value stayed the same, grey where it changed.
+
+        Grey, not red: red means gradient in this lecture, and this scene has none."""
         t = self.theme
         return VGroup(*(Square(side_length=grid.cell_size, stroke_width=0, fill_opacity=0.45,
-                               fill_color=t.highlight if same else t.gradient).move_to(grid.cell(i, j))
+                               fill_color=t.highlight if same else t.padding).move_to(grid.cell(i, j))
                         for (i, j), same in np.ndenumerate(unchanged))).set_z_index(-1)
 
     def shift_invariance(self) -> None:
