@@ -58,10 +58,9 @@ class FilterPhotograph(LectureScene):
                      "其中一个 3×3 的小块：下面每个滤波器把它变成一个输出像素。")
 
         captions = {
-            "blur": (f"Box blur: each pixel becomes the mean of its 3×3 neighbourhood ({v.shape_text}). "
-                     f"Smoothing, denoising.",
+            "blur": (f"Box blur ({v.shape_text}): the mean of each 3×3 neighbourhood. Smoothing, denoising.",
                      f"均值模糊：每个像素变成它 3×3 邻域的平均值（{v.shape_text}）。平滑去噪。"),
-            "edge": ("Positive up-right, negative down-left: it answers where brightness changes across a diagonal.",
+            "edge": ("Positive up-right, negative down-left: it lights up where brightness changes diagonally.",
                      "右上为正、左下为负：在亮度沿对角方向变化的地方响应。边缘提取。"),
             "laplacian": ("The Laplacian compares each pixel with its four neighbours: edges in every direction.",
                           "拉普拉斯算子把每个像素与上下左右四个邻居比较：提取各个方向的边缘。"),

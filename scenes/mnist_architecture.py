@@ -89,12 +89,12 @@ class MnistArchitecture(LectureScene):
             first = kind not in seen
             seen.add(kind)
             if kind == "conv" and first:
-                self.caption(f"Convolution layer: {k}×{k} kernels, no padding, so each side loses {k - 1}; "
+                self.caption(f"Convolution: {k}×{k} kernels, no padding, each side loses {k - 1}; "
                              f"one feature map per kernel.",
                              f"卷积层：{k}×{k} 卷积核，不补零，边长减 {k - 1}；每个卷积核输出一张特征图。")
             elif kind == "maxpool" and first:
-                self.caption(f"Pooling layer: {p}×{p} max pooling halves each side, rounding down; "
-                             "it has no parameters.",
+                self.caption(f"Pooling: {p}×{p} max pooling halves each side, rounding down; "
+                             "no parameters.",
                              f"池化层：{p}×{p} 最大池化把边长减半（向下取整），没有参数。")
             elif kind == "flatten":
                 self.caption(f"Flatten lines the {a['shape_text'][i - 1]} numbers up into one vector of {shape}.",
@@ -145,6 +145,5 @@ class MnistArchitecture(LectureScene):
         gone = [FadeOut(VGroup(c[0], c[1])) for c in cols] + [FadeOut(cols[0][2:]), FadeOut(heads)]
         self.play(*gone, run_time=0.7)
         self.play(*moves, FadeIn(code), FadeIn(heads_new), ReplacementTransform(total, total_new), run_time=1.5)
-        self.caption("The same network in PyTorch, one line per layer: this listing runs and gives the "
-                     "trained model's outputs.",
+        self.caption("The same network in PyTorch, one line per layer; this code runs as the trained model.",
                      "同一个网络的 PyTorch 代码，每层一行：这段代码可以运行，输出与训练好的模型相同。")

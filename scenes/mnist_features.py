@@ -76,7 +76,7 @@ class InsideTrainedNetwork(LectureScene):
         legend = label(self.tr("red > 0, blue < 0, dark = 0", "红 > 0，蓝 < 0，暗 = 0"), t, color=t.muted,
                        font_size=18).next_to(pics, DOWN, buff=0.15)
         self.play(FadeIn(head), FadeIn(pics), FadeIn(legend), run_time=1.0)
-        self.caption("Training turned random numbers into these 32 kernels: small edge and stroke detectors.",
+        self.caption("Training turned random numbers into these 32 kernels: edge and stroke detectors.",
                      "训练把随机数变成了这 32 个卷积核：小小的边缘和笔画检测器。")
         grids = Group()
         for c, k in v.numbered:

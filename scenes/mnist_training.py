@@ -57,8 +57,8 @@ class MnistTrainingHistory(LectureScene):
         self.next_section("axes")
         self.play(FadeIn(loss_ax), FadeIn(loss_deco), FadeIn(acc_ax), FadeIn(acc_deco), FadeIn(legend),
                   run_time=1.0)
-        self.caption(f"The shipped network's own training: {len(a['epochs'])} passes (epochs) over the "
-                     "training digits, checked on the test digits after each.",
+        self.caption(f"Real training history: {len(a['epochs'])} epochs over the training digits, "
+                     "each checked on the test digits.",
                      f"随附网络的真实训练记录：{len(a['epochs'])} 轮遍历训练集，每轮结束后在测试集上检验。")
 
         series = [(loss_ax, "train_loss", t.input), (loss_ax, "test_loss", t.output),
@@ -99,8 +99,8 @@ class MnistTrainingHistory(LectureScene):
                         font=MONO, font_size=19, color=t.muted).next_to(final, DOWN, buff=0.15)
         self.play(FadeOut(readout), Create(ring), FadeIn(final), run_time=1.0)
         self.play(FadeIn(run_line), run_time=0.6)
-        self.caption(f"After {len(a['epochs'])} epochs, {a['final_test_acc_text']} of the test digits, never "
-                     "seen in training, are classified correctly.",
+        self.caption(f"After {len(a['epochs'])} epochs: {a['final_test_acc_text']} of the test digits, never "
+                     "seen in training, classified correctly.",
                      f"训练 {len(a['epochs'])} 轮后，网络对从未见过的测试数字的准确率为 {a['final_test_acc_text']}。")
 
     def readout(self, n: int) -> VGroup:

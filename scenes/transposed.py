@@ -49,13 +49,13 @@ class TransposedConvolution(LectureScene):
         mat = matrix_grid(self, a["matrix"], v.taps).move_to(UP * 2.1 + RIGHT * 0.55)
         mat_name = Text(v.matrix_text, font=MONO, font_size=24, color=t.kernel).next_to(mat, LEFT, buff=0.2)
         self.play(FadeOut(size), FadeIn(mat), FadeIn(mat_name), run_time=1.0)
-        self.caption(f"A stride-{a['stride']} convolution with W, taking z back to a's size, is a matrix C: "
-                     f"y = C z. Mostly zeros.",
+        self.caption(f"A stride-{a['stride']} convolution taking z back to a's size is a matrix C (mostly zeros): "
+                     f"y = C z.",
                      f"用 W 做步长 {a['stride']} 的卷积把 z 变回 a 的大小，可写成矩阵 C：y = C z，大部分是零。")
         law = formula(r"\mathbf{z} = C^{\top}\mathbf{a} = \sum_i a_i\, C_{i,:}", t, font_size=34)
         law.move_to(LEFT * 4.4 + DOWN * 2.5)
         self.play(FadeIn(law), run_time=0.8)
-        self.caption("Transposed convolution multiplies by Cᵀ: each a_i scales row i of C, and the rows add up.",
+        self.caption("Transposed convolution multiplies by Cᵀ: each a_i scales row i of C; the rows add up.",
                      "转置卷积就是乘以 Cᵀ：每个 a_i 缩放 C 的第 i 行，再把各行相加。")
         self.scatter(inp, ker, canvas, mat)
         self.clear()

@@ -66,8 +66,7 @@ def direct_view(scene: TransposedConvolution) -> None:
     words.arrange(RIGHT, buff=0.6).move_to(DOWN * 2.35)
     scene.play(FadeIn(din), FadeIn(inserted), FadeIn(rot), FadeIn(ops[0]), FadeIn(names[:2]), FadeIn(words),
                run_time=0.8)
-    scene.caption("Insert s − 1 zeros between the inputs, pad by k − 1 − p, rotate the kernel by 180°, "
-                  "then convolve.",
+    scene.caption("Insert s − 1 zeros between inputs, pad by k − 1 − p, rotate the kernel 180°, convolve.",
                   "在输入之间插入 s − 1 个零，四周补 k − 1 − p 个零，把卷积核旋转 180°，再做卷积。")
     scene.play(FadeIn(ops[1]), FadeIn(dout), FadeIn(names[2]), run_time=0.6)
     steps = tr.direct.steps
@@ -94,8 +93,8 @@ def odd_case(scene: TransposedConvolution) -> None:
     scene.next_section("output_padding")
     head = Text(odd["conv_text"], font=MONO, font_size=24, color=t.kernel).move_to(UP * 2.4)
     scene.play(FadeIn(head), run_time=0.8)
-    scene.caption(f"Same a and W, padding {v.arrays['odd_padding']}: going forward, a strided convolution "
-                  f"sends two sizes to one.",
+    scene.caption(f"Same a and W, padding {v.arrays['odd_padding']}: forward, a strided convolution "
+                  f"maps two sizes to one.",
                   f"同样的 a 和 W，补零 {v.arrays['odd_padding']}：正向时，带步长的卷积把两种大小映射成同一个。")
     grids = []
     for n, (key, shape, text) in enumerate(zip(("without", "with"), odd["shapes"], odd["size_texts"])):
@@ -111,5 +110,5 @@ def odd_case(scene: TransposedConvolution) -> None:
     g = grids[1][0]
     extra = VGroup(*(cells_box(g, [(i, j)], t.highlight, stroke_width=4) for i, j in zip(*np.nonzero(odd["extra"]))))
     scene.play(FadeIn(extra), run_time=0.6)
-    scene.caption("Going back, output_padding = 1 adds one row and one column at the end: the larger size.",
+    scene.caption("Going back, output_padding = 1 adds a row and a column at the end: the larger size.",
                   "反向时，output_padding = 1 在末尾多加一行一列，得到较大的那个尺寸。")
