@@ -26,7 +26,7 @@ from cnnviz.catalog import SCENES  # noqa: E402
 
 def render(path: Path, cls: str, quality: str, media: Path, env: dict[str, str]) -> tuple[float, Path]:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching", "--media_dir",
+    subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching", "--progress_bar", "none", "--media_dir",
                     str(media), "-v", "WARNING", str(path), cls], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
