@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from cnnviz import (activation_backward, avg_pool2d_backward, conv2d_backward, conv2d_backward_trace,
                     max_pool2d_backward)
+from strategies import conv_axis, pool_axis, rng_array
 
 SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -22,23 +23,6 @@ SETTINGS = settings(max_examples=80, deadline=None, derandomize=True, database=N
 
 def T(a, grad: bool = False) -> torch.Tensor:
     return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
-
-
-def rng_array(seed: int, shape) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-@st.composite
-def conv_axis(draw, max_k=3, max_s=3, max_p=2, max_d=2):
-    k = draw(st.integers(1, max_k))
-    d = draw(st.integers(1, max_d))
-    s = draw(st.integers(1, max_s))
-    p = draw(st.integers(0, max_p))
-    eff = d * (k - 1) + 1
-    n = eff - 2 * p + s * draw(st.integers(0, 3)) + draw(st.integers(0, s - 1))  # any remainder mod s
-    while n < 1:
-        n += s
-    return n, k, s, p, d
 
 
 def autograd_conv(x, w, delta, stride, padding, dilation):
@@ -138,13 +122,6 @@ def test_conv2d_backward_trace_refuses_channels():
 
 
 # ------------------------------------------------------------------ pooling
-@st.composite
-def pool_axis(draw):
-    k = draw(st.integers(1, 3))
-    p = draw(st.integers(0, k // 2))
-    s = draw(st.integers(1, 3))
-    n = max(1, k - 2 * p) + draw(st.integers(0, 5))
-    return n, k, s, p
 
 
 def autograd_pool(kind, x3, delta3, **kwargs):

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import cnnviz.ops
 from cnnviz import (TraceMismatchError, avg_pool2d_trace, conv1d_trace, conv2d_trace, conv_transpose2d_trace,
                     max_pool2d_trace)
+from strategies import conv_axis, pool_axis, rng_array, transpose_axis
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -25,23 +26,6 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=N
 
 def T(a) -> torch.Tensor:
     return torch.from_numpy(np.array(a, dtype=np.float64))
-
-
-def rng_array(seed: int, shape) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-@st.composite
-def conv_axis(draw, max_k=3, max_s=3, max_p=2, max_d=2, max_q=3):
-    k = draw(st.integers(1, max_k))
-    d = draw(st.integers(1, max_d))
-    s = draw(st.integers(1, max_s))
-    p = draw(st.integers(0, max_p))
-    eff = d * (k - 1) + 1
-    n = eff - 2 * p + s * draw(st.integers(0, max_q)) + draw(st.integers(0, s - 1))
-    while n < 1:
-        n += s
-    return n, k, s, p, d
 
 
 def padding_mask_of(shape, padding) -> np.ndarray:
@@ -192,13 +176,6 @@ def test_stride_padding_trace_marks_padding_and_drops_the_last_column():
 
 
 # ------------------------------------------------------------------ pooling traces
-@st.composite
-def pool_axis(draw):
-    k = draw(st.integers(1, 3))
-    p = draw(st.integers(0, k // 2))
-    s = draw(st.integers(1, 3))
-    n = max(1, k - 2 * p) + draw(st.integers(0, 5))
-    return n, k, s, p
 
 
 @SETTINGS
@@ -280,15 +257,6 @@ def test_avg_pool_corner_divisor_with_and_without_padding_count():
 
 
 # ------------------------------------------------------------------ transposed trace
-@st.composite
-def transpose_axis(draw):
-    i = draw(st.integers(1, 4))
-    k = draw(st.integers(1, 3))
-    s = draw(st.integers(1, 3))
-    d = draw(st.integers(1, 2))
-    a = draw(st.integers(0, max(s, d) - 1))
-    p = draw(st.integers(0, (s * (i - 1) + a + d * (k - 1)) // 2))
-    return i, k, s, p, a, d
 
 
 @SETTINGS
