@@ -8,7 +8,9 @@ import click
 
 from . import UserError
 from .options import render_options
+from .gallery import write_gallery
 from .render import load_lecture, run_render
+from .slides import ensure_sections, write_deck
 
 
 @click.command("lecture")
@@ -16,8 +18,9 @@ from .render import load_lecture, run_render
 def command(config_path: Path | None, **opts) -> None:
     """Render every scene of the lecture config (default: assets/lecture.yaml) and join them.
 
-    Writes OUT/<id>.mp4 and OUT/<id>.json per scene, and OUT/lecture.mp4 with one chapter per
-    scene (titled in the chosen language), the chapters also as OUT/lecture.vtt.
+    Writes OUT/<id>.mp4 and OUT/<id>.json per scene, OUT/lecture.mp4 with one chapter per
+    scene (titled in the chosen language), the chapters also as OUT/lecture.vtt, the slide deck
+    OUT/slides/index.html (one step per Manim section, plays offline) and OUT/gallery.html.
 
     \b
     Examples:
@@ -36,3 +39,11 @@ def command(config_path: Path | None, **opts) -> None:
     chapters = join_clips([(r.clip, scene_info(r.scene).title(language)) for r in results], target)
     click.echo(f"\n{target}: {len(chapters)} chapters, {chapters[-1].end:.1f} s "
                f"(chapters also in {target.with_suffix('.vtt')})")
+    ids = [r.scene for r in results]
+    if opts["format"] in ("mp4", "webm") and not (opts["transparent"] and opts["format"] == "mp4"):
+        from ..web.deck import sections_ready
+
+        if not all(sections_ready(opts["out_dir"], i) for i in ids):
+            ensure_sections(ids, config_path, opts)  # cached clips rendered before sections were kept
+        write_deck(ids, lecture, opts)
+    click.echo(f"{write_gallery(opts['out_dir'])}: every clip with its parameters and numbers")

@@ -46,8 +46,7 @@ def command(scene_ids: tuple[str, ...], embed_id: str | None, config_path: Path 
       python render.py slides conv2d pooling -q h --theme solarized
       python render.py slides --embed conv2d > conv2d-snippet.html
     """
-    from ..catalog import scene_info
-    from ..web.deck import DeckScene, build_deck, copy_media, embed_snippet, load_steps
+    from ..web.deck import copy_media, embed_snippet
 
     if opts["format"] not in ("mp4", "webm"):
         raise UserError(f"--format {opts['format']}: slides play video; use --format mp4 or webm")
@@ -62,20 +61,37 @@ def command(scene_ids: tuple[str, ...], embed_id: str | None, config_path: Path 
         raise UserError(f"{lecture.source}: the lecture has no scenes; add a `scenes:` list or name scene ids")
     ensure_sections(ids, config_path, opts)
 
-    language = opts["language"] or lecture.language
-    theme = opts["theme"] or lecture.theme
-    scenes = [DeckScene(i, scene_info(i).title(language), load_steps(opts["out_dir"], i)) for i in ids]
     if embed_id:
+        scene = deck_scenes(ids, lecture, opts)[0]
         slides = opts["out_dir"] / "slides"
-        copy_media(scenes[0], slides)
-        snippet = embed_snippet(scenes[0], theme=theme, language=language)
+        copy_media(scene, slides)
+        snippet = embed_snippet(scene, theme=opts["theme"] or lecture.theme, language=opts["language"] or
+                                lecture.language)
         path = slides / f"embed-{embed_id}.html"
         path.write_text(snippet, encoding="utf-8")
         click.echo(snippet)
         click.echo(f"(also in {path}; its clips are in {slides / 'media' / embed_id}/)", err=True)
         return
-    deck = build_deck(opts["out_dir"], scenes, title=lecture.title, language=language, theme=theme)
+    write_deck(ids, lecture, opts)
+
+
+def deck_scenes(ids: list[str], lecture, opts: dict) -> list:
+    from ..catalog import scene_info
+    from ..web.deck import DeckScene, load_steps
+
+    language = opts["language"] or lecture.language
+    return [DeckScene(i, scene_info(i).title(language), load_steps(opts["out_dir"], i)) for i in ids]
+
+
+def write_deck(ids: list[str], lecture, opts: dict):
+    """Build OUT/slides/ from rendered clips and their sections; report where it is."""
+    from ..web.deck import build_deck
+
+    scenes = deck_scenes(ids, lecture, opts)
+    deck = build_deck(opts["out_dir"], scenes, title=lecture.title, language=opts["language"] or lecture.language,
+                      theme=opts["theme"] or lecture.theme)
     steps = sum(len(s.steps) for s in scenes)
     click.echo(f"\n{deck.index}: {len(scenes)} scene(s), {steps} steps; open it in a browser (works offline).\n"
                f"Embed snippets per scene: {deck.index.parent}/embed-<id>.html "
                f"(or: python render.py slides --embed ID)")
+    return deck
