@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict
-from pathlib import Path
 from urllib.error import URLError
 
 import numpy as np

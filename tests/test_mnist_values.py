@@ -7,7 +7,6 @@ are torch.autograd's, to 1e-10 in float64.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
