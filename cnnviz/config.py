@@ -77,8 +77,8 @@ class Conv1dParams(SceneParams):
     kernel_size: int = 3
 
     def check(self) -> None:
-        n = len(self.input) if self.input is not None else self.length
-        k = len(self.kernel) if self.kernel is not None else self.kernel_size
+        n = _shape_or(self.input, (self.length,))[0]
+        k = _shape_or(self.kernel, (self.kernel_size,))[0]
         _guard(("input", "kernel"), lambda: shapes.conv_output_size(n, k))
         if n > 12:
             raise ValueError(f"input has {n} values; at most 12 fit on screen")
@@ -99,10 +99,10 @@ class ConvParams(SceneParams):
     dilation: int = 1
 
     def input_shape(self) -> tuple[int, int]:
-        return tuple(np.shape(self.input)) if self.input is not None else (self.size, self.size)  # type: ignore
+        return _shape_or(self.input, (self.size, self.size))  # type: ignore[return-value]
 
     def kernel_shape(self) -> tuple[int, int]:
-        return tuple(np.shape(self.kernel)) if self.kernel is not None else (self.kernel_size,) * 2  # type: ignore
+        return _shape_or(self.kernel, (self.kernel_size,) * 2)  # type: ignore[return-value]
 
     def check(self) -> None:
         for axis in (0, 1):
@@ -159,9 +159,8 @@ class MultichannelParams(SceneParams):
 
     def array_shapes(self) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
         """(C_in, H, W) of the input and (C_out, C_in, kh, kw) of the kernel, given or seeded."""
-        x = tuple(np.shape(self.input)) if self.input is not None else (self.in_channels, self.size, self.size)
-        w = (tuple(np.shape(self.kernel)) if self.kernel is not None
-             else (self.out_channels, x[0], self.kernel_size, self.kernel_size))
+        x = _shape_or(self.input, (self.in_channels, self.size, self.size))
+        w = _shape_or(self.kernel, (self.out_channels, x[0], self.kernel_size, self.kernel_size))
         return x, w  # type: ignore[return-value]
 
     def check(self) -> None:
@@ -188,7 +187,7 @@ class PoolingParams(SceneParams):
     stride: int | None = None
 
     def check(self) -> None:
-        hw = np.shape(self.input) if self.input is not None else (self.input_size,) * 2
+        hw = _shape_or(self.input, (self.input_size,) * 2)
         for n in hw:
             _guard(("input", "size", "stride"), lambda n=n: shapes.pool_output_size(n, self.size, stride=self.stride))
         if max(hw) > 8:
@@ -210,8 +209,8 @@ class TransposedParams(SceneParams):
     odd_padding: int = 1
 
     def check(self) -> None:
-        ns = np.shape(self.input) if self.input is not None else (self.size,) * 2
-        ks = np.shape(self.kernel) if self.kernel is not None else (self.kernel_size,) * 2
+        ns = _shape_or(self.input, (self.size,) * 2)
+        ks = _shape_or(self.kernel, (self.kernel_size,) * 2)
         outs = []
         for n, k in zip(ns, ks):
             _guard(("stride", "padding", "output_padding", "dilation"), lambda n=n, k=k: outs.append(
@@ -284,10 +283,8 @@ class BackpropPoolParams(PoolingParams):
     delta: Array | None = None
 
     def check(self) -> None:
-        super().check()
-        shape = tuple(np.shape(self.input)) if self.input is not None else (self.input_size,) * 2
-        if max(shape) > 8:
-            raise ValueError(f"input is {shape[0]}x{shape[1]}; at most 8x8 stays legible")
+        super().check()  # refuses inputs larger than 8x8
+        shape = _shape_or(self.input, (self.input_size,) * 2)
         out = tuple(shapes.pool_output_size(n, self.size, stride=self.stride) for n in shape)
         if self.delta is not None and tuple(np.shape(self.delta)) != out:
             raise ValueError(f"delta has shape {tuple(np.shape(self.delta))}; it is the error term of the pooled "
@@ -319,6 +316,11 @@ SCENE_PARAMS: dict[str, type[SceneParams]] = {
     "mnist_features": MnistParams,
 }
 """Scene id → its parameter class, in lecture order."""
+
+
+def _shape_or(array: Any, default: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a configured array, or ``default``: the shape of the seeded one used when it is omitted."""
+    return tuple(np.shape(array)) if array is not None else default
 
 
 def _guard(keys: tuple[str, ...], check: typing.Callable[[], Any]) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import SCENE_PARAMS, SceneParams
 
-__all__ = ["SceneValues", "fmt", "scene_json", "scene_values", "seeded_ints"]
+__all__ = ["SceneValues", "fmt", "given_or_seeded", "scene_json", "scene_values", "seeded_ints"]
 
 
 @dataclass
@@ -36,6 +36,11 @@ class SceneValues:
 def seeded_ints(seed: int, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
     """Small reproducible integers in ``[low, high]`` as float64, for omitted ``input``/``kernel``."""
     return np.random.default_rng(seed).integers(low, high + 1, size=shape).astype(np.float64)
+
+
+def given_or_seeded(value: Any, seed: int, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
+    """A configured array as float64, or, where the config omits it, :func:`seeded_ints` of ``shape``."""
+    return np.asarray(value, float) if value is not None else seeded_ints(seed, shape, low, high)
 
 
 def fmt(value: float, digits: int = 2) -> str:

@@ -7,15 +7,14 @@ import numpy as np
 from ..backprop import conv2d_backward_trace
 from ..config import BackpropConvParams
 from ..trace import conv2d_trace
-from . import SceneValues, seeded_ints
+from . import SceneValues, given_or_seeded
 from .conv2d import conv_inputs
 
 
 def compute(p: BackpropConvParams) -> SceneValues:
     a, w = conv_inputs(p)
     forward = conv2d_trace(a, w, stride=p.stride, padding=p.padding, bias=p.bias)
-    delta = (np.asarray(p.delta, float) if p.delta is not None
-             else seeded_ints(p.seed + 2, forward.output.shape, -2, 2))
+    delta = given_or_seeded(p.delta, p.seed + 2, forward.output.shape, -2, 2)
     tr = conv2d_backward_trace(a, w, delta, stride=p.stride, padding=p.padding)
     gk, gi = tr.grad_kernel, tr.grad_input
     arrays = {

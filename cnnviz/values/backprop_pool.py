@@ -13,7 +13,7 @@ import numpy as np
 from ..backprop import PoolBackward, avg_pool2d_backward, max_pool2d_backward
 from ..config import BackpropPoolParams
 from ..shapes import pool_output_size
-from . import SceneValues, seeded_ints
+from . import SceneValues, given_or_seeded
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,9 @@ def _mode(mode: str, x: np.ndarray, delta: np.ndarray, p: BackpropPoolParams) ->
 
 
 def compute(p: BackpropPoolParams) -> SceneValues:
-    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (p.input_size,) * 2, 0, 9)
+    x = given_or_seeded(p.input, p.seed, (p.input_size,) * 2, 0, 9)
     out_shape = tuple(pool_output_size(n, p.size, stride=p.stride) for n in x.shape)
-    delta = np.asarray(p.delta, float) if p.delta is not None else seeded_ints(p.seed + 1, out_shape, -3, 3)
+    delta = given_or_seeded(p.delta, p.seed + 1, out_shape, -3, 3)
     order = [p.mode] + [m for m in ("max", "avg") if m != p.mode]
     modes = {m: _mode(m, x, delta, p) for m in order}
     arrays = {"input": x, "delta": delta, "modes": order, "grad_input": modes[p.mode].back.grad_input}

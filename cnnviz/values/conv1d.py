@@ -6,12 +6,12 @@ import numpy as np
 
 from ..config import Conv1dParams
 from ..trace import conv1d_trace
-from . import SceneValues, seeded_ints
+from . import SceneValues, given_or_seeded
 
 
 def compute(p: Conv1dParams) -> SceneValues:
-    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (p.length,), 0, 3)
-    w = np.asarray(p.kernel, float) if p.kernel is not None else seeded_ints(p.seed + 1, (p.kernel_size,), -1, 1)
+    x = given_or_seeded(p.input, p.seed, (p.length,), 0, 3)
+    w = given_or_seeded(p.kernel, p.seed + 1, (p.kernel_size,), -1, 1)
     trace = conv1d_trace(x, w)  # what deep learning libraries compute: cross-correlation
     flipped = w[::-1].copy()
     # signal convolution (f * g)[n] = sum_m f[m] g[n-m] is cross-correlation with the flipped kernel

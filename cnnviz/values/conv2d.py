@@ -7,14 +7,13 @@ import numpy as np
 from ..config import ConvParams
 from ..shapes import Layer, receptive_field
 from ..trace import conv2d_trace
-from . import SceneValues, seeded_ints
+from . import SceneValues, given_or_seeded
 
 
 def conv_inputs(p: ConvParams) -> tuple[np.ndarray, np.ndarray]:
     """The input and kernel of a conv scene: as configured, or small seeded integers."""
-    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (p.size, p.size), 0, 3)
-    w = (np.asarray(p.kernel, float) if p.kernel is not None
-         else seeded_ints(p.seed + 1, (p.kernel_size, p.kernel_size), -1, 1))
+    x = given_or_seeded(p.input, p.seed, (p.size, p.size), 0, 3)
+    w = given_or_seeded(p.kernel, p.seed + 1, (p.kernel_size, p.kernel_size), -1, 1)
     return x, w
 
 

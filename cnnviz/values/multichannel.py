@@ -8,15 +8,15 @@ import numpy as np
 from ..config import MultichannelParams
 from ..ops import conv2d
 from ..trace import conv2d_trace
-from . import SceneValues, fmt, seeded_ints
+from . import SceneValues, fmt, given_or_seeded, seeded_ints
 
 
 def multichannel_inputs(p: MultichannelParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Input ``(C_in, H, W)``, kernel ``(C_out, C_in, k, k)`` and bias ``(C_out,)``: as configured, or seeded."""
     (c_in, h, w), (c_out, _, kh, kw) = p.array_shapes()
-    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (c_in, h, w), 0, 3)
-    k = np.asarray(p.kernel, float) if p.kernel is not None else seeded_ints(p.seed + 1, (c_out, c_in, kh, kw), -1, 1)
-    b = np.asarray(p.bias, float) if p.bias is not None else seeded_ints(p.seed + 2, (c_out,), 1, 2)
+    x = given_or_seeded(p.input, p.seed, (c_in, h, w), 0, 3)
+    k = given_or_seeded(p.kernel, p.seed + 1, (c_out, c_in, kh, kw), -1, 1)
+    b = given_or_seeded(p.bias, p.seed + 2, (c_out,), 1, 2)
     return x, k, b
 
 

@@ -16,13 +16,12 @@ import numpy as np
 from ..config import TransposedParams
 from ..shapes import conv_output_size
 from ..trace import TransposedConvTrace, conv_transpose2d_trace
-from . import SceneValues, fmt, seeded_ints
+from . import SceneValues, fmt, given_or_seeded
 
 
 def transposed_inputs(p: TransposedParams) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(p.input, float) if p.input is not None else seeded_ints(p.seed, (p.size, p.size), 1, 3)
-    w = (np.asarray(p.kernel, float) if p.kernel is not None
-         else seeded_ints(p.seed + 1, (p.kernel_size, p.kernel_size), -1, 2))
+    x = given_or_seeded(p.input, p.seed, (p.size, p.size), 1, 3)
+    w = given_or_seeded(p.kernel, p.seed + 1, (p.kernel_size, p.kernel_size), -1, 2)
     return x, w
 
 
