@@ -72,8 +72,17 @@ def conv2d_backward(a: Any, w: Any, delta: Any, *, stride: IntOrPair = 1, paddin
            [20., 24.]]), array([4.]))
     """
     args = ops.check_conv2d(a, w, stride=stride, padding=padding, dilation=dilation)
+    return _conv2d_grads(args, _conv_delta(args, delta))
+
+
+def _conv_delta(args: ops.ConvArgs, delta: Any) -> np.ndarray:
+    """δ checked against the layer's output shape, as the caller gave it."""
     out_shape = ((args.w.shape[0],) if not args.squeeze else ()) + args.out_shape
-    d = _check_delta(delta, out_shape, "the layer's output")
+    return _check_delta(delta, out_shape, "the layer's output")
+
+
+def _conv2d_grads(args: ops.ConvArgs, d: np.ndarray) -> ConvBackward:
+    """∂L/∂A, ∂L/∂W, ∂L/∂b from checked arguments and δ."""
     d3 = d[None] if args.squeeze else d
     (sh, sw), (ph, pw), (dh, dw) = args.stride, args.padding, args.dilation
     kh, kw = args.w.shape[2:]
@@ -111,12 +120,12 @@ class ConvBackwardTrace:
 def conv2d_backward_trace(a: Any, w: Any, delta: Any, *, stride: IntOrPair = 1, padding: IntOrPair = 0,
                           dilation: IntOrPair = 1) -> ConvBackwardTrace:
     """Traces of ``∂L/∂W`` and ``∂L/∂A`` for one channel (``a`` ``(H, W)``, ``w`` ``(kh, kw)``)."""
-    grads = conv2d_backward(a, w, delta, stride=stride, padding=padding, dilation=dilation)
     args = ops.check_conv2d(a, w, stride=stride, padding=padding, dilation=dilation)
     if not args.squeeze:
         raise ValueError("conv2d_backward_trace takes one channel: a of shape (H, W) and w of shape (kh, kw)")
+    d = _conv_delta(args, delta)
+    grads = _conv2d_grads(args, d)
     kh, kw = args.w.shape[2:]
-    d = as_float_array(delta, "delta")
     full = conv2d_trace(args.x[0], d, stride=args.dilation, padding=args.padding,
                         dilation=args.stride)
     kernel_trace = ConvTrace(
