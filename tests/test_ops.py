@@ -16,6 +16,10 @@ from hypothesis import strategies as st
 from cnnviz import avg_pool2d, conv1d, conv2d, conv_transpose2d, max_pool2d
 from strategies import conv_axis, pool_axis, rng_array, transpose_axis
 
+# wider ranges than the trace and backprop tests: the forward ops are cheap
+wide_conv_axis = conv_axis(max_k=4, max_d=3)
+wide_pool_axis = pool_axis(max_k=4, max_s=4, max_extra=7)
+
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -33,7 +37,7 @@ def int_or_pair(draw, a, b):
 
 # ------------------------------------------------------------------ conv1d
 @SETTINGS
-@given(geom=conv_axis(max_k=4, max_d=3), seed=st.integers(0, 2**32 - 1), bias=st.sampled_from([None, "scalar"]))
+@given(geom=wide_conv_axis, seed=st.integers(0, 2**32 - 1), bias=st.sampled_from([None, "scalar"]))
 def test_conv1d_vector_forms_match_torch(geom, seed, bias):
     n, k, s, p, d = geom
     x, w = rng_array(seed, n), rng_array(seed + 1, k)
@@ -46,7 +50,7 @@ def test_conv1d_vector_forms_match_torch(geom, seed, bias):
 
 
 @SETTINGS
-@given(geom=conv_axis(max_k=4, max_d=3), c_in=st.integers(1, 3), c_out=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
+@given(geom=wide_conv_axis, c_in=st.integers(1, 3), c_out=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
        bias=st.sampled_from([None, "scalar", "per-channel"]))
 def test_conv1d_channel_form_matches_torch(geom, c_in, c_out, seed, bias):
     n, k, s, p, d = geom
@@ -74,7 +78,7 @@ def test_conv1d_worked_example():
 
 # ------------------------------------------------------------------ conv2d
 @SETTINGS
-@given(rows=conv_axis(max_k=4, max_d=3), cols=conv_axis(max_k=4, max_d=3), seed=st.integers(0, 2**32 - 1), data=st.data())
+@given(rows=wide_conv_axis, cols=wide_conv_axis, seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_conv2d_plain_form_matches_torch(rows, cols, seed, data):
     (h, kh, sh, ph, dh), (w_, kw, sw, pw, dw) = rows, cols
     x, w = rng_array(seed, (h, w_)), rng_array(seed + 1, (kh, kw))
@@ -89,7 +93,7 @@ def test_conv2d_plain_form_matches_torch(rows, cols, seed, data):
 
 
 @SETTINGS
-@given(rows=conv_axis(max_k=4, max_d=3), cols=conv_axis(max_k=4, max_d=3), g=st.integers(1, 3), cin_g=st.integers(1, 2), cout_g=st.integers(1, 2),
+@given(rows=wide_conv_axis, cols=wide_conv_axis, g=st.integers(1, 3), cin_g=st.integers(1, 2), cout_g=st.integers(1, 2),
        seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_conv2d_channels_and_groups_match_torch(rows, cols, g, cin_g, cout_g, seed, data):
     (h, kh, sh, ph, dh), (w_, kw, sw, pw, dw) = rows, cols
@@ -157,7 +161,7 @@ def test_conv_transpose2d_worked_example():
 
 
 @SETTINGS
-@given(rows=pool_axis(max_k=4, max_s=4, max_extra=7), cols=pool_axis(max_k=4, max_s=4, max_extra=7), channels=st.sampled_from([None, 1, 3]), default_stride=st.booleans(),
+@given(rows=wide_pool_axis, cols=wide_pool_axis, channels=st.sampled_from([None, 1, 3]), default_stride=st.booleans(),
        ceil_mode=st.booleans(), seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_max_pool2d_matches_torch(rows, cols, channels, default_stride, ceil_mode, seed, data):
     (h, kh, sh, ph), (w_, kw, sw, pw) = rows, cols
@@ -175,7 +179,7 @@ def test_max_pool2d_matches_torch(rows, cols, channels, default_stride, ceil_mod
 
 
 @SETTINGS
-@given(rows=pool_axis(max_k=4, max_s=4, max_extra=7), cols=pool_axis(max_k=4, max_s=4, max_extra=7), channels=st.sampled_from([None, 2]), default_stride=st.booleans(),
+@given(rows=wide_pool_axis, cols=wide_pool_axis, channels=st.sampled_from([None, 2]), default_stride=st.booleans(),
        ceil_mode=st.booleans(), count_include_pad=st.booleans(), seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_avg_pool2d_matches_torch(rows, cols, channels, default_stride, ceil_mode, count_include_pad, seed, data):
     (h, kh, sh, ph), (w_, kw, sw, pw) = rows, cols
