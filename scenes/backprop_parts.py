@@ -12,7 +12,7 @@ from manim import RIGHT, FadeIn, FadeOut, Square, SurroundingRectangle, Text, Tr
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, paced_steps
 
 __all__ = ["ProductsPanel", "fill_cell", "slide_window", "window"]
 
@@ -56,12 +56,7 @@ def slide_window(scene: LectureScene, big: NumberGrid, moving: NumberGrid, out: 
     t = scene.theme
     win = out_box = shown = None
     filled = VGroup()
-    times = step_times(len(steps), slow=1.0, fast=0.2, slow_steps=detailed)
-    for n, (step, run) in enumerate(zip(steps, times)):
-        if n < detailed or n == len(steps) - 1:
-            scene.next_section(f"step {n + 1}")
-        elif n == detailed:
-            scene.next_section("remaining steps")
+    for n, step, run in paced_steps(scene, steps, detailed=detailed, slow=1.0, fast=0.2, last_own_section=True):
         new_win = window(big, step.cells, t.highlight)
         new_box = cells_box(out, [step.out_pos], t.highlight)
         new_panel = panel.build(step.products, step.total)

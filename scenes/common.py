@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -48,6 +48,7 @@ __all__ = [
     "cells_box",
     "formula",
     "label",
+    "paced_steps",
     "step_times",
 ]
 
@@ -84,6 +85,18 @@ THEMES: dict[str, Theme] = {
 def step_times(n: int, *, slow: float = 1.0, fast: float = 0.25, slow_steps: int = 3) -> list[float]:
     """Run times for ``n`` identical steps: the first few at a pace a student can follow, then faster."""
     return [slow if i < slow_steps else max(fast, slow * 0.6 ** (i - slow_steps + 1)) for i in range(n)]
+
+
+def paced_steps(scene: Scene, steps: Sequence[Any], *, detailed: int, slow: float, fast: float,
+                last_own_section: bool = False) -> Iterator[tuple[int, Any, float]]:
+    """``(n, step, run_time)`` for a sliding window's steps, opening the sections slides advance through:
+    one per detailed step, then one for the remaining steps (and, if asked, one more for the last)."""
+    for n, (step, run) in enumerate(zip(steps, step_times(len(steps), slow=slow, fast=fast, slow_steps=detailed))):
+        if n < detailed or (last_own_section and n == len(steps) - 1):
+            scene.next_section(f"step {n + 1}")
+        elif n == detailed:
+            scene.next_section("remaining steps")
+        yield n, step, run
 
 
 class NumberGrid(VGroup):

@@ -9,7 +9,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, 
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, paced_steps
 
 __all__ = ["SlideKernelOverImage"]
 
@@ -53,12 +53,8 @@ class SlideKernelOverImage(LectureScene):
                                    f"感受野 {self.values.field.size}×{self.values.field.size}"), t,
                            color=t.kernel, font_size=22).next_to(inp, DOWN, buff=0.15)
         panel = VGroup()
-        for n, (step, run) in enumerate(zip(steps, step_times(len(steps), slow=1.0, fast=0.22,
-                                                               slow_steps=self.detailed_steps))):
-            if n < self.detailed_steps or n == len(steps) - 1:
-                self.next_section(f"step {n + 1}")
-            elif n == self.detailed_steps:
-                self.next_section("remaining steps")
+        for n, step, run in paced_steps(self, steps, detailed=self.detailed_steps, slow=1.0, fast=0.22,
+                                        last_own_section=True):
             target = cells_box(inp, step.cells, t.kernel)
             out_box = cells_box(out, [step.out_pos], t.output)
             new_panel = self.products_panel(step, ker)

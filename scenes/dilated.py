@@ -11,7 +11,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, SurroundingRectangle, FadeOut, Replac
 
 from cnnviz.values import fmt
 
-from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cells_box, formula, label, step_times, taps_box,
+from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cells_box, formula, label, paced_steps, taps_box,
                            text_table)
 
 __all__ = ["DilatedKernel"]
@@ -72,12 +72,7 @@ class DilatedKernel(LectureScene):
             (self.tr("output Z", "输出 Z"), t.output, out))))
         self.play(ReplacementTransform(big, small), FadeIn(inp), FadeIn(out), FadeIn(names), run_time=1.0)
         panel, window, shown = VGroup(), None, VGroup()
-        for n, (step, run) in enumerate(zip(trace.steps, step_times(len(trace.steps), slow=0.9, fast=0.25,
-                                                                     slow_steps=self.detailed_steps))):
-            if n < self.detailed_steps:
-                self.next_section(f"step {n + 1}")
-            elif n == self.detailed_steps:
-                self.next_section("remaining steps")
+        for n, step, run in paced_steps(self, trace.steps, detailed=self.detailed_steps, slow=0.9, fast=0.25):
             taps = taps_box(inp, step.cells, t.kernel)
             bounds = cells_box(inp, [step.cells[0], step.cells[-1]], t.muted, stroke_width=2.5)
             target = VGroup(bounds, taps, cells_box(out, [step.out_pos], t.output))

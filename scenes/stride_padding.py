@@ -11,7 +11,7 @@ from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, 
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import LectureScene, NumberGrid, cells_box, formula, label, paced_steps
 
 __all__ = ["StrideAndPadding"]
 
@@ -85,12 +85,7 @@ class StrideAndPadding(LectureScene):
         self.caption(f"Now stride s = {s} and padding p = {pad}: grey cells are the zero padding.",
                      f"现在步长 s = {s}，补零 p = {pad}：灰色格子是补的零。")
         window = out_box = None
-        for k, (step, run) in enumerate(zip(trace.steps, step_times(len(trace.steps), slow=0.9, fast=0.25,
-                                                                     slow_steps=self.detailed_steps))):
-            if k < self.detailed_steps:
-                self.next_section(f"step {k + 1}")
-            elif k == self.detailed_steps:
-                self.next_section("remaining steps")
+        for k, step, run in paced_steps(self, trace.steps, detailed=self.detailed_steps, slow=0.9, fast=0.25):
             new_window = cells_box(inp, step.cells, t.kernel)
             new_box = cells_box(out, [step.out_pos], t.output)
             value = out.number_for(*step.out_pos, step.value)
