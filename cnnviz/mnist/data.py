@@ -21,6 +21,8 @@ from urllib.request import urlopen
 
 import numpy as np
 
+from ..paths import cache_dir
+
 __all__ = [
     "FILES",
     "MIRRORS",
@@ -71,19 +73,6 @@ _MAX_DOWNLOAD_BYTES = 64 * 2**20  # the largest file is ~10 MB compressed; refus
 
 class MnistDataError(ValueError):
     """MNIST could not be found, downloaded or verified; the message says where and how to fix it."""
-
-
-def cache_dir() -> Path:
-    """The per-user cache root of cnnviz: ``$XDG_CACHE_HOME/cnnviz``, else ``~/.cache/cnnviz``.
-
-    Returns
-    -------
-    Path
-        The folder (not created here).
-    """
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "cnnviz"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
