@@ -5,6 +5,14 @@
 For each scene and quality it renders the scene cold (``--disable_caching``), then a static scene of
 the same length, resolution and frame rate (what encoding alone costs), in the same run, and prints
 their ratio. Goals: <= 3x the floor at -ql and <= 1.5x at -qh.
+
+As the lecture pipeline does, the scene's values are computed in this process (torch is imported
+once) and handed to the Manim process in a file; their time is printed in its own column.
+Both Manim processes run from the repository root, so both read its ``manim.cfg``.
+
+Each scene renders twice: ``cold`` (empty LaTeX and Pango caches, as on a fresh machine) and
+``warm`` (those caches filled by the cold render, as for any later render through the pipeline,
+which keeps them per scene; every frame is still drawn and encoded).
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnnviz.assemble import clip_seconds  # noqa: E402
 from cnnviz.catalog import SCENES  # noqa: E402
+from cnnviz.config import load_config  # noqa: E402
+from cnnviz.values import save_values, scene_values  # noqa: E402
 
 
 def render(path: Path, cls: str, quality: str, media: Path, env: dict[str, str]) -> tuple[float, Path]:
@@ -40,16 +50,24 @@ def main() -> None:
     args = parser.parse_args()
     infos = [s for s in SCENES if (ROOT / s.path).exists() and (not args.scenes or s.id in args.scenes)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
-    print(f"{'scene':<20} {'q':>2} {'video s':>8} {'render s':>9} {'floor s':>8} {'ratio':>6}")
+    lecture = load_config(None)  # the default lecture's parameters, as the scenes read them
+    print(f"{'scene':<20} {'q':>2} {'video s':>8} {'values s':>9} {'cold s':>7} {'warm s':>7} {'floor s':>8} "
+          f"{'cold x':>7} {'warm x':>7}")
     for q in args.quality:
         for info in infos:
             with tempfile.TemporaryDirectory() as tmp:
-                took, clip = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", env)
+                start = time.perf_counter()
+                params = lecture.entry(info.id).params
+                save_values(Path(tmp) / "values.pkl", info.id, params, scene_values(info.id, params))
+                values = time.perf_counter() - start
+                scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl")}
+                cold, clip = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
                 length = clip_seconds(clip)
+                warm, _ = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
                 floor, _ = render(ROOT / "benchmarks" / "floor_scene.py", "StaticFloor", q, Path(tmp) / "floor",
                                   {**env, "CNNVIZ_FLOOR_SECONDS": f"{length:.3f}"})
-            print(f"{info.id:<20} {q:>2} {length:8.1f} {took:9.1f} {floor:8.1f} {took / floor:6.2f}", flush=True)
-
+            print(f"{info.id:<20} {q:>2} {length:8.1f} {values:9.2f} {cold:7.1f} {warm:7.1f} {floor:8.1f} "
+                  f"{cold / floor:7.2f} {warm / floor:7.2f}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .catalog import SceneInfo, scene_info
 from .config import DEFAULT_CONFIG, LectureConfig
+from .paths import cache_dir
 
 __all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "render_scenes"]
 
@@ -39,6 +40,9 @@ class RenderOptions:
     force: bool = False
     format: str = "mp4"  # mp4 | webm | gif | png (png: the last frame, a poster still)
     transparent: bool = False
+    # compute each scene's values here (torch imported once) rather than in its Manim process;
+    # a long-running watcher turns this off, so edits to the core reach the next render
+    values_here: bool = True
 
 
 @dataclass
@@ -90,10 +94,20 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     work = out / ".work" / info.id
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    env = {**os.environ, "CNNVIZ_CONFIG": str(config_path.resolve()), "CNNVIZ_JSON_DIR": str(work.resolve())}
+    env = {**{k: v for k, v in os.environ.items() if k != "CNNVIZ_VALUES"},
+           "CNNVIZ_CONFIG": str(config_path.resolve()), "CNNVIZ_JSON_DIR": str(work.resolve())}
     for name, value in (("CNNVIZ_LANGUAGE", opts.language), ("CNNVIZ_THEME", opts.theme)):
         if value:
             env[name] = value
+    # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel renders
+    # never write the same file); a re-render then runs no LaTeX for formulas it has seen
+    env["CNNVIZ_MANIM_CACHE"] = str((cache_dir() / "manim" / info.id).resolve())
+    if opts.values_here:
+        from .values import save_values, scene_values
+
+        params = lecture.entry(info.id).params
+        save_values(work / "values.pkl", info.id, params, scene_values(info.id, params))
+        env["CNNVIZ_VALUES"] = str((work / "values.pkl").resolve())
     media = work / "media"  # per scene, so parallel renders never share Manim's partial files
     cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
            "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]

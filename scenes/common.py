@@ -35,7 +35,11 @@ from manim import (
 
 from cnnviz.catalog import scene_info
 from cnnviz.config import scene_entry
-from cnnviz.values import SceneValues, fmt, scene_json, scene_values
+from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
+
+from scenes.speed import cached_text, raise_moving, share_parsed_svg_paths
+
+share_parsed_svg_paths()
 
 __all__ = [
     "FONT",
@@ -149,8 +153,8 @@ class NumberGrid(VGroup):
 
     def number_for(self, i: int, j: int, value: float, *, muted: bool = False, color: str | None = None) -> Text:
         """A number placed in cell (i, j), sized to fit; not added to the grid."""
-        t = Text(fmt(value, self.digits), font=MONO, font_size=self.font_size,
-                 color=color or (self.theme.muted if muted else self.theme.text))
+        t = cached_text(fmt(value, self.digits), font=MONO, font_size=self.font_size,
+                        color=color or (self.theme.muted if muted else self.theme.text))
         if t.width > self.cell_size * 0.86:
             t.scale_to_fit_width(self.cell_size * 0.86)
         return t.move_to(self.cell(i, j).get_center())
@@ -166,7 +170,7 @@ def cells_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *,
 
 def label(text: str, theme: Theme, *, color: str | None = None, font_size: float = 26) -> Text:
     """A short label in the lecture font."""
-    return Text(text, font=FONT, font_size=font_size, color=color or theme.text)
+    return cached_text(text, font=FONT, font_size=font_size, color=color or theme.text)
 
 
 def formula(tex: str, theme: Theme, *, font_size: float = 36, color: str | None = None, **kwargs: Any) -> MathTex:
@@ -196,7 +200,14 @@ class LectureScene(Scene):
         self.params = entry.params
         self.theme = THEMES[self.lecture.theme]
         self.language = self.lecture.language
-        self.values: SceneValues = scene_values(self.scene_id, self.params)
+        cache = os.environ.get("CNNVIZ_MANIM_CACHE")
+        if cache:  # set by the render pipeline, whose media folder lasts one render: keep LaTeX and Pango output
+            config.tex_dir, config.text_dir = str(Path(cache) / "Tex"), str(Path(cache) / "texts")
+        # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
+        # so this process need not import torch; a plain `manim` run computes them here
+        stored = os.environ.get("CNNVIZ_VALUES")
+        values = load_values(Path(stored), self.scene_id, self.params) if stored else None
+        self.values: SceneValues = values if values is not None else scene_values(self.scene_id, self.params)
         self.camera.background_color = self.theme.background
         self._caption: Text | None = None
         self.out_of_frame: list[str] = []
@@ -243,6 +254,10 @@ class LectureScene(Scene):
     def play(self, *args: Any, **kwargs: Any) -> None:
         super().play(*args, **kwargs)
         self._check_frame()
+
+    def get_moving_and_static_mobjects(self, animations: Any) -> tuple[list[Any], list[Any]]:
+        raise_moving(self.mobjects, list(animations))  # draws fewer mobjects per frame; same pixels
+        return super().get_moving_and_static_mobjects(animations)
 
     def _check_frame(self) -> None:
         """Record any mobject that leaves the frame (checked by the tests on sampled frames)."""

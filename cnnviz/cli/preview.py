@@ -59,7 +59,7 @@ def rerender(scene_ids: list[str], config_path: Path | None, out_dir: Path, lang
         live.set(status=str(exc), state="error")
         click.echo(f"  {exc}", err=True)
         return
-    opts = RenderOptions(quality="l", out_dir=out_dir, language=language, theme=theme, jobs=1)
+    opts = RenderOptions(quality="l", out_dir=out_dir, language=language, theme=theme, jobs=1, values_here=False)
     results = render_scenes(scene_ids, lecture, opts, config_path=config_path)
     failed = [r for r in results if not r.ok]
     for r in results:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
+import os
+import pickle
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +20,8 @@ import numpy as np
 
 from ..config import SCENE_PARAMS, SceneParams
 
-__all__ = ["SceneValues", "fmt", "given_or_seeded", "scene_json", "scene_values", "seeded_ints"]
+__all__ = ["SceneValues", "fmt", "given_or_seeded", "load_values", "save_values", "scene_json", "scene_values",
+           "seeded_ints"]
 
 
 @dataclass
@@ -75,3 +80,34 @@ def scene_values(scene_id: str, params: SceneParams | None = None) -> SceneValue
 def scene_json(scene_id: str, params: SceneParams, values: SceneValues) -> dict[str, Any]:
     """The ``<id>.json`` document: ``{"scene", "params", "arrays"}``."""
     return {"scene": scene_id, "params": _jsonable(dataclasses.asdict(params)), "arrays": _jsonable(values.arrays)}
+
+
+def _params_key(scene_id: str, params: SceneParams) -> str:
+    return json.dumps([scene_id, _jsonable(dataclasses.asdict(params))], sort_keys=True, default=str)
+
+
+def save_values(path: Path, scene_id: str, params: SceneParams, values: SceneValues) -> None:
+    """Store ``values`` for a scene process to read with :func:`load_values` (atomically, tagged with
+    the scene and its parameters).
+
+    The render pipeline computes every scene's values in its own process, where torch is imported
+    once, and the Manim process of each scene reads them instead of importing torch again.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump({"key": _params_key(scene_id, params), "values": values}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def load_values(path: Path, scene_id: str, params: SceneParams) -> SceneValues | None:
+    """The values :func:`save_values` stored for exactly this scene and these parameters, else ``None``.
+
+    Only for files this program wrote itself (pickle runs code from the file it reads).
+    """
+    try:
+        with open(path, "rb") as f:
+            stored = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+    return stored["values"] if stored.get("key") == _params_key(scene_id, params) else None

@@ -1,0 +1,119 @@
+"""Render-speed measures shared by every scene; none of them changes a pixel.
+
+Measured on ``conv2d`` at -ql (benchmarks/bench_render.py): before these, about a third of the
+render went into copying text and into re-creating the same number ``Text`` again and again.
+
+- :func:`share_parsed_svg_paths`: Manim keeps, on every glyph of a ``Text`` or ``MathTex``, the parsed
+  SVG path (an ``svgelements.Path``) its points were built from, and every copy deep-copies it again,
+  though nothing reads it once the points exist. Animations copy their mobjects when they begin
+  (``FadeIn``, ``Transform``...), so most copying time went there. Copies now share the parsed path.
+- :func:`cached_text`: a number such as ``0.25`` appears many times in a scene (grids, product panels);
+  each ``Text`` is built once per scene process and copied after that (a copy is ~20x cheaper).
+- :func:`raise_moving`: Manim's Cairo renderer draws everything *above* the lowest animated mobject on
+  every frame of an animation (the rest once, as a still background). A caption or a grid that was
+  added early and animates later makes the whole scene redraw. Moving the animated mobjects to the top
+  of the drawing order, where that cannot change a pixel, halved the mobjects drawn per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import svgelements
+from manim import AnimationGroup, DrawBorderThenFill, Mobject, ShowPartial, Text, Transform, Wait
+from manim.utils.bezier import interpolate
+
+__all__ = ["cached_text", "raise_moving", "share_parsed_svg_paths"]
+
+#: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
+#: 0.01 w units); no stroke in the lecture is wider
+MARGIN = 0.05
+
+
+def _shared(path: svgelements.Path, memo: dict[int, Any]) -> svgelements.Path:
+    return path
+
+
+def share_parsed_svg_paths() -> None:
+    """Let copies of text and formulas share their glyphs' parsed SVG paths instead of deep-copying them.
+
+    Safe because Manim only reads a glyph's parsed path while building its points (in the glyph's
+    ``__init__``, which copies never run).
+    """
+    svgelements.Path.__deepcopy__ = _shared
+
+
+@lru_cache(maxsize=4096)
+def _text_prototype(text: str, font: str, font_size: float, color: str) -> Text:
+    return Text(text, font=font, font_size=font_size, color=color)
+
+
+def cached_text(text: str, *, font: str, font_size: float, color: str) -> Text:
+    """A new ``Text`` equal to ``Text(text, font=..., font_size=..., color=...)``, built once per process."""
+    return _text_prototype(text, font, float(font_size), str(color)).copy()
+
+
+def _box(mobjects: Iterable[Mobject | None]) -> np.ndarray | None:
+    """``[xmin, ymin, xmax, ymax]`` around the points of ``mobjects`` and their families, or ``None``."""
+    points = [m.get_all_points() for m in mobjects if m is not None]
+    points = [p for p in points if len(p)]
+    if not points:
+        return None
+    p = np.concatenate(points)
+    return np.array([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()])
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] - MARGIN < b[2] + MARGIN and b[0] - MARGIN < a[2] + MARGIN
+                and a[1] - MARGIN < b[3] + MARGIN and b[1] - MARGIN < a[3] + MARGIN)
+
+
+def _leaves(animations: Iterable[Any]) -> Iterable[Any]:
+    for anim in animations:
+        if isinstance(anim, AnimationGroup):
+            yield from _leaves(anim.animations)
+        yield anim
+
+
+def _reach(anim: Any) -> list[Mobject] | None:
+    """The mobjects whose boxes cover everything ``anim`` draws while it runs, or ``None`` if unknown."""
+    if isinstance(anim, Transform):  # FadeIn/FadeOut, .animate and the Transform family
+        if anim.path_func is not interpolate:  # along an arc: points may leave both boxes
+            return None
+        return [anim.mobject, getattr(anim, "starting_mobject", None), getattr(anim, "target_copy", None)]
+    if isinstance(anim, (ShowPartial, DrawBorderThenFill, Wait, AnimationGroup)):  # Create/Write draw within
+        return [anim.mobject]
+    return None
+
+
+def raise_moving(mobjects: list[Mobject], animations: Sequence[Any]) -> None:
+    """Reorder ``mobjects`` (a scene's drawing order, in place) so that animated ones come last, where no
+    pixel can change: an animated mobject is raised only above mobjects its whole reach does not touch.
+
+    Leaves the order alone when any animation's reach is unknown, or z-indices or updaters are in play.
+    """
+    leaves = list(_leaves(animations))
+    reaches = [_reach(a) for a in leaves]
+    if any(r is None for r in reaches) or any(m.z_index or m.updaters for top in mobjects for m in top.get_family()):
+        return
+    families = [{id(m) for m in top.get_family()} for top in mobjects]
+    reach_of: dict[int, list[Mobject]] = {}
+    for anim, reach in zip(leaves, reaches):
+        animated = {id(m) for m in anim.mobject.get_family()}
+        for i, family in enumerate(families):
+            if family & animated:
+                reach_of.setdefault(i, [mobjects[i]]).extend(reach)
+    first = min(reach_of, default=len(mobjects))
+    if all(i in reach_of for i in range(first, len(mobjects))):
+        return  # the animated ones are on top already
+    # from the top down: raise i if it touches nothing above it that stays where it is
+    boxes = [_box(reach_of.get(i, [m])) for i, m in enumerate(mobjects)]
+    raised: list[int] = []
+    for i in sorted(reach_of, reverse=True):
+        staying = (j for j in range(i + 1, len(mobjects)) if j not in raised and boxes[j] is not None)
+        if boxes[i] is not None and not any(_overlap(boxes[i], boxes[j]) for j in staying):
+            raised.append(i)
+    mobjects[:] = [m for i, m in enumerate(mobjects) if i not in raised] + [mobjects[i] for i in sorted(raised)]
