@@ -47,6 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenes", nargs="*", help="scene ids (default: every scene with a file)")
     parser.add_argument("--quality", nargs="+", default=["l", "h"], choices=["l", "m", "h", "k"])
+    parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                        help="also render each scene again with its caches filled (--no-warm: cold only)")
     args = parser.parse_args()
     infos = [s for s in SCENES if (ROOT / s.path).exists() and (not args.scenes or s.id in args.scenes)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
@@ -63,7 +65,8 @@ def main() -> None:
                 scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl")}
                 cold, clip = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
                 length = clip_seconds(clip)
-                warm, _ = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
+                warm = (render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)[0] if args.warm
+                        else float("nan"))
                 floor, _ = render(ROOT / "benchmarks" / "floor_scene.py", "StaticFloor", q, Path(tmp) / "floor",
                                   {**env, "CNNVIZ_FLOOR_SECONDS": f"{length:.3f}"})
             print(f"{info.id:<20} {q:>2} {length:8.1f} {values:9.2f} {cold:7.1f} {warm:7.1f} {floor:8.1f} "

@@ -6,12 +6,12 @@ Render alone with ``manim -ql scenes/backprop_conv.py BackpropThroughConv``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, PI, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Rotate, SurroundingRectangle, Text, VGroup
+from manim import DOWN, PI, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Rotate, SurroundingRectangle, VGroup
 
 from cnnviz.values import fmt
 
 from scenes.backprop_parts import ProductsPanel, slide_window
-from scenes.common import MONO, LectureScene, NumberGrid, formula
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, formula
 
 __all__ = ["BackpropThroughConv"]
 
@@ -42,7 +42,7 @@ class BackpropThroughConv(LectureScene):
         self.next_section("forward and δ")
         a, w = self.grid(v.arrays["input"], t.input, rows=rows), self.grid(v.arrays["kernel"], t.kernel, rows=rows)
         z, d = self.grid(v.arrays["output"], t.output, rows=rows), self.grid(v.delta, t.gradient, rows=rows)
-        plus_b = Text(f"+ {fmt(v.arrays['bias'])}", font=MONO, font_size=34, color=t.text)
+        plus_b = cached_text(f"+ {fmt(v.arrays['bias'])}", font=MONO, font_size=34, color=t.text)
         sym = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
         top = self.row(a, sym[0], w, plus_b, sym[1], z, d)
         d.shift(RIGHT * 0.5)
@@ -58,7 +58,7 @@ class BackpropThroughConv(LectureScene):
         self.next_section("bias")
         box = SurroundingRectangle(d, color=t.highlight, buff=0.06)
         db = VGroup(formula(r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij} =", t, font_size=36),
-                    Text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
+                    cached_text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
                     ).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
         self.play(FadeIn(box), ReplacementTransform(law, db), run_time=1.0)
         self.caption("b is added to every output, so its gradient is the sum of all of δ.",

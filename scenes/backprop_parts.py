@@ -12,7 +12,7 @@ from manim import RIGHT, FadeIn, FadeOut, Square, SurroundingRectangle, Text, Tr
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, paced_steps
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, paced_steps
 
 __all__ = ["ProductsPanel", "fill_cell", "slide_window", "window"]
 
@@ -38,7 +38,7 @@ class ProductsPanel:
         rows = NumberGrid(products, t, t.highlight).shape[0]
         cell = min(0.54, 1.7 / rows)
         prods = NumberGrid(products, t, t.highlight, cell=cell, font_size=42 * cell, fill_opacity=0.08)
-        total_t = Text(f"Σ = {fmt(total)}", font=MONO, font_size=28, color=t.gradient)
+        total_t = cached_text(f"Σ = {fmt(total)}", font=MONO, font_size=28, color=t.gradient)
         return VGroup(self.head.copy(), prods, total_t).arrange(RIGHT, buff=0.3).move_to(self.center)
 
 

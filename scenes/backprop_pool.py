@@ -10,7 +10,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Text, Transform, TransformFr
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
 
 __all__ = ["BackpropThroughPooling"]
 
@@ -125,4 +125,4 @@ class BackpropThroughPooling(LectureScene):
             text = self.tr(f"δ / {step.divisor} = {fmt(step.delta)} / {step.divisor} = {fmt(step.shares.flat[0])}"
                            f"  →  each cell", f"δ / {step.divisor} = {fmt(step.delta)} / {step.divisor} = "
                            f"{fmt(step.shares.flat[0])}  →  每个位置")
-        return Text(text, font=MONO, font_size=26, color=t.gradient).move_to(PANEL_Y)
+        return cached_text(text, font=MONO, font_size=26, color=t.gradient).move_to(PANEL_Y)

@@ -49,6 +49,7 @@ __all__ = [
     "NumberGrid",
     "Theme",
     "arrow",
+    "cached_text",
     "cells_box",
     "formula",
     "label",
@@ -219,14 +220,14 @@ class LectureScene(Scene):
 
     def title(self) -> Text:
         info = scene_info(self.scene_id)
-        return Text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
-                    weight="BOLD").to_edge(UP, buff=0.3)
+        return cached_text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
+                           weight="BOLD").to_edge(UP, buff=0.3)
 
     def caption(self, en: str, zh: str, *, wait: bool = True) -> Text:
         """Replace the bottom caption; wait long enough to read it."""
         text = self.tr(en, zh)
         # No ∂ in captions: the CJK font draws it wide ("∂ L/∂ Z"); partial derivatives go in MathTex on screen.
-        new = Text(text, font=FONT, font_size=26, color=self.theme.text)
+        new = cached_text(text, font=FONT, font_size=26, color=self.theme.text)
         if new.width > config.frame_width - 1.0:
             new.scale_to_fit_width(config.frame_width - 1.0)
         new.to_edge(DOWN, buff=0.3)
@@ -303,8 +304,8 @@ def indexed(base: str, index: str, theme: Theme, *, color: str | None = None, fo
     """``base`` with a subscript ``index`` (x₁, a₃, w₂) in plain Text: no LaTeX run per index."""
     from manim import ITALIC
 
-    b = Text(base, font=FONT, font_size=font_size, color=color or theme.text, slant=ITALIC)
-    i = Text(index, font=FONT, font_size=font_size * 0.62, color=color or theme.text)
+    b = cached_text(base, font=FONT, font_size=font_size, color=color or theme.text, slant=ITALIC)
+    i = cached_text(index, font=FONT, font_size=font_size * 0.62, color=color or theme.text)
     i.next_to(b, RIGHT, buff=0.03).align_to(b, DOWN).shift(DOWN * font_size * 0.0035)
     return VGroup(b, i)
 
@@ -327,12 +328,12 @@ def text_table(rows: Sequence[Sequence[str]], theme: Theme, *, font_size: float 
 
     n_cols = max(len(r) for r in rows)
     colors = list(colors) if colors is not None else [None] * n_cols
-    entries = [[Text(s, font=FONT if j == 0 or (header and i == 0) else MONO, font_size=font_size,
-                     color=theme.muted if header and i == 0 else (colors[j] or theme.text))
+    entries = [[cached_text(s, font=FONT if j == 0 or (header and i == 0) else MONO, font_size=font_size,
+                            color=theme.muted if header and i == 0 else (colors[j] or theme.text))
                 for j, s in enumerate(r)] for i, r in enumerate(rows)]
     widths = [max(r[j].width for r in entries if j < len(r)) for j in range(n_cols)]
     height = max(t.height for r in entries for t in r)
-    cap = Text("0", font=MONO, font_size=font_size).height  # digits and capitals share this top
+    cap = cached_text("0", font=MONO, font_size=font_size).height  # digits and capitals share this top
     x, xs = 0.0, []
     for w in widths:
         xs.append(x)

@@ -6,11 +6,12 @@ Render alone with ``manim -ql scenes/conv1d.py SlideKernelAlongRow``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, Transform, TransformFromCopy, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Transform, TransformFromCopy, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, arrow, cells_box, formula, indexed, label, step_times
+from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, indexed, label,
+                           step_times)
 
 __all__ = ["SlideKernelAlongRow"]
 
@@ -86,8 +87,8 @@ class SlideKernelAlongRow(LectureScene):
         symbols = VGroup(*parts).arrange(RIGHT, buff=0.14)
         terms = " + ".join(f"{fmt(x)}×{fmt(w) if w >= 0 else '(' + fmt(w) + ')'}"
                            for x, w in zip(step.patch, step.kernel))
-        numbers = Text(f"= {terms} = {fmt(step.value)}", font=MONO, font_size=size, color=t.text)
-        result = Text(fmt(step.value), font=MONO, font_size=size, color=t.output).move_to(numbers[-len(fmt(step.value)):])
+        numbers = cached_text(f"= {terms} = {fmt(step.value)}", font=MONO, font_size=size, color=t.text)
+        result = cached_text(fmt(step.value), font=MONO, font_size=size, color=t.output).move_to(numbers[-len(fmt(step.value)):])
         numbers.remove(*numbers[-len(fmt(step.value)):])
         return VGroup(symbols, VGroup(numbers, result)).arrange(DOWN, buff=0.22).move_to(DOWN * 2.15)
 

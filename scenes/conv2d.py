@@ -9,7 +9,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, 
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, paced_steps
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, label, paced_steps
 
 __all__ = ["SlideKernelOverImage"]
 
@@ -87,7 +87,7 @@ class SlideKernelOverImage(LectureScene):
         prods = NumberGrid(step.products, t, t.highlight, cell=0.5, font_size=21, fill_opacity=0.08)
         head = formula(r"A_{\text{patch}} \odot W =", t, font_size=30)
         # Text, not LaTeX: one LaTeX run per distinct number would dominate the render time
-        total = Text(f"Σ = {fmt(step.total)}   Σ + b = {fmt(step.value)}", font=MONO, font_size=26,
+        total = cached_text(f"Σ = {fmt(step.total)}   Σ + b = {fmt(step.value)}", font=MONO, font_size=26,
                      color=t.output)
         return VGroup(head, prods, total).arrange(RIGHT, buff=0.3).move_to(DOWN * 2.05)
 

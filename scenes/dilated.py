@@ -7,12 +7,12 @@ Render alone with ``manim -ql scenes/dilated.py DilatedKernel``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, SurroundingRectangle, FadeOut, ReplacementTransform, Text, Transform, TransformFromCopy, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, SurroundingRectangle, FadeOut, ReplacementTransform, Transform, TransformFromCopy, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cells_box, formula, label, paced_steps, taps_box,
-                           text_table)
+from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, paced_steps,
+                           taps_box, text_table)
 
 __all__ = ["DilatedKernel"]
 
@@ -49,7 +49,7 @@ class DilatedKernel(LectureScene):
         self.caption(f"Dilation rate r = {r}: the weights spread apart, with holes between them.",
                      f"膨胀率 r = {r}：卷积核的权重被拉开，中间留出空洞。")
         law = VGroup(formula(r"k' = k + (k-1)(r-1)", t, font_size=40),
-                     Text("= {} + {} × {} = {}".format(*map(fmt, a["effective_terms"])), font=MONO, font_size=32,
+                     cached_text("= {} + {} × {} = {}".format(*map(fmt, a["effective_terms"])), font=MONO, font_size=32,
                           color=t.text)).arrange(RIGHT, buff=0.25).move_to(DOWN * 1.9)
         self.play(FadeIn(law), run_time=0.8)
         self.caption(f"Effective size {eff}×{eff}, still {a['weights']} weights.",
@@ -105,7 +105,7 @@ class DilatedKernel(LectureScene):
         t = self.theme
         prods = NumberGrid(step.products, t, t.highlight, cell=0.42, font_size=19, fill_opacity=0.08)
         head = formula(r"\text{taps} \odot W =", t, font_size=30)
-        total = Text(f"Σ = {fmt(step.total)}   Σ + b = {fmt(step.value)}", font=MONO, font_size=26, color=t.output)
+        total = cached_text(f"Σ = {fmt(step.total)}   Σ + b = {fmt(step.value)}", font=MONO, font_size=26, color=t.output)
         return VGroup(head, prods, total).arrange(RIGHT, buff=0.3).move_to(DOWN * 2.05)
 
     def summary(self, old: VGroup) -> None:

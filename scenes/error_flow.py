@@ -5,9 +5,9 @@ Render alone with ``manim -ql scenes/error_flow.py ErrorFlowThroughCNN``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle, VGroup
 
-from scenes.common import MONO, LectureScene, formula, label
+from scenes.common import MONO, LectureScene, cached_text, formula, label
 from scenes.mnist_maps import picture, region, role_color, small_grid
 
 __all__ = ["ErrorFlowThroughCNN"]
@@ -51,7 +51,7 @@ class ErrorFlowThroughCNN(LectureScene):
 
     def chain(self) -> VGroup:
         t = self.theme
-        rows = VGroup(*(Text(f"{n:<8}{s}", font=MONO, font_size=19, color=t.muted) for n, s in self.values.chain))
+        rows = VGroup(*(cached_text(f"{n:<8}{s}", font=MONO, font_size=19, color=t.muted) for n, s in self.values.chain))
         for i, r in enumerate(rows):
             r.move_to([-6.95, 1.6 - 0.46 * i, 0], aligned_edge=LEFT)
         return rows
@@ -85,7 +85,7 @@ class ErrorFlowThroughCNN(LectureScene):
             name = formula(p.tex, t, font_size=28, color=role_color(t, p.role)).next_to(grid, LEFT, buff=0.25)
             rows.add(Group(name, grid))
         rows.arrange(DOWN, buff=0.35, aligned_edge=RIGHT).move_to([3.0, 0.2, 0])
-        classes = VGroup(*(Text(str(i), font=MONO, font_size=18, color=t.muted).next_to(rows[0][1].cell(0, i), UP,
+        classes = VGroup(*(cached_text(str(i), font=MONO, font_size=18, color=t.muted).next_to(rows[0][1].cell(0, i), UP,
                                                                                         buff=0.1) for i in range(10)))
         marks = self.marks(chain, first.layers)
         self.play(FadeIn(law), FadeIn(rows[:2]), FadeIn(classes), FadeIn(marks), run_time=0.8)

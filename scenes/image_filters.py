@@ -7,9 +7,9 @@ Render alone with ``manim -ql scenes/image_filters.py FilterPhotograph``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, ImageMobject, Line, Rectangle, Square, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, ImageMobject, Line, Rectangle, Square, VGroup
 
-from scenes.common import MONO, LectureScene, NumberGrid, formula, label
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, formula, label
 
 __all__ = ["FilterPhotograph"]
 
@@ -75,10 +75,10 @@ class FilterPhotograph(LectureScene):
             ker.next_to(frame, DOWN, buff=0.45)
             parts = VGroup(ker)
             if name in v.factor_text:
-                parts.add(Text(v.factor_text[name], font=MONO, font_size=22, color=t.kernel)
+                parts.add(cached_text(v.factor_text[name], font=MONO, font_size=22, color=t.kernel)
                           .next_to(ker, RIGHT, buff=0.12))
             parts.move_to(ker.get_center() * UP + frame.get_center() * RIGHT)
-            sums = VGroup(*(Text(line, font=MONO, font_size=19, color=t.highlight) for line in v.probe_text[name]))
+            sums = VGroup(*(cached_text(line, font=MONO, font_size=19, color=t.highlight) for line in v.probe_text[name]))
             sums.arrange(DOWN, buff=0.08).next_to(parts, DOWN, buff=0.2).set_x(frame.get_x())
             spot = self.marker(frame, a[f"{name}_display"].shape, r + 0.5, c + 0.5)
             self.play(FadeIn(parts), FadeIn(title), run_time=0.8)

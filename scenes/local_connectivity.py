@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, ITALIC, LEFT, RIGHT, UP, Circle, DashedLine, FadeIn, FadeOut, Line, Square, Text, Transform, VGroup
 
-from scenes.common import FONT, MONO, LectureScene, NumberGrid, indexed, label, step_times, text_table
+from scenes.common import FONT, MONO, LectureScene, NumberGrid, cached_text, indexed, label, step_times, text_table
 
 __all__ = ["CountWeightsOfLocalWindow"]
 
@@ -115,7 +115,7 @@ class CountWeightsOfLocalWindow(LectureScene):
     def weight_name(self, zoom: NumberGrid, index: str | None) -> VGroup:
         """W with the neuron's number (its own weights) or plain W (the shared kernel), above the window."""
         t = self.theme
-        name = (Text("W", font=FONT, font_size=30, color=t.kernel, slant=ITALIC) if index is None
+        name = (cached_text("W", font=FONT, font_size=30, color=t.kernel, slant=ITALIC) if index is None
                 else indexed("W", index, t, color=t.kernel, font_size=30))
         return name.next_to(zoom, UP, buff=0.15)
 
@@ -139,7 +139,7 @@ class CountWeightsOfLocalWindow(LectureScene):
         """The running count at the right: what is counted, and the count."""
         t = self.theme
         new = VGroup(label(what + ":", t, font_size=28, color=t.muted),
-                     Text(equation, font=MONO, font_size=34, color=color)).arrange(RIGHT, buff=0.3)
+                     cached_text(equation, font=MONO, font_size=34, color=color)).arrange(RIGHT, buff=0.3)
         new.move_to(DOWN * 2.25)
         self.play(FadeOut(self.counter), FadeIn(new), run_time=0.6)
         self.counter = new

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, ORIGIN, RIGHT, UP, FadeIn, FadeOut, Polygon, ReplacementTransform, Text, VGroup
 
-from scenes.common import MONO, LectureScene, formula, label, step_times
+from scenes.common import MONO, LectureScene, cached_text, formula, label, step_times
 
 __all__ = ["MnistArchitecture"]
 
@@ -41,8 +41,8 @@ class MnistArchitecture(LectureScene):
             color = t.input if kind == "input" else t.output
             block = self.slab(*self.values.boxes[i], color, 0.18 if kind == "maxpool" else 0.32)
             nm = label(self.tr(name, "输入") if kind == "input" else name, t, color=t.muted if kind in ("maxpool", "flatten") else t.text, font_size=22)
-            shape = Text(a["shape_text"][i], font=MONO, font_size=20, color=color)
-            par = Text(a["params_text"][i] if kind != "input" else " ", font=MONO, font_size=20, color=t.kernel)
+            shape = cached_text(a["shape_text"][i], font=MONO, font_size=20, color=color)
+            par = cached_text(a["params_text"][i] if kind != "input" else " ", font=MONO, font_size=20, color=t.kernel)
             x = block.get_center()[0]
             nm.move_to([x, Y_NAME, 0])
             shape.move_to([x, Y_SHAPE, 0])
@@ -119,10 +119,10 @@ class MnistArchitecture(LectureScene):
         """The PyTorch listing; each layer's shape and parameter count slide to its line."""
         t, a = self.theme, self.values.arrays
         self.next_section("code")
-        code = VGroup(*(Text(line, font=MONO, font_size=23, color=t.text if 0 < n < len(a["code"]) - 1
+        code = VGroup(*(cached_text(line, font=MONO, font_size=23, color=t.text if 0 < n < len(a["code"]) - 1
                              else t.muted) for n, line in enumerate(a["code"])))
         code.arrange(DOWN, aligned_edge=LEFT, buff=0.16).to_edge(LEFT, buff=0.6).shift(UP * 0.25)
-        indent = Text("m", font=MONO, font_size=23).width  # Text drops leading spaces: indent by hand
+        indent = cached_text("m", font=MONO, font_size=23).width  # Text drops leading spaces: indent by hand
         for line, mob in zip(a["code"], code):
             mob.shift(RIGHT * indent * (len(line) - len(line.lstrip())))
         wide = max(c[2].width for c in cols) * 23 / 20
@@ -139,7 +139,7 @@ class MnistArchitecture(LectureScene):
                            .move_to([x_shape, code[0].get_center()[1], 0], aligned_edge=RIGHT),
                            label(self.tr("params", "参数"), t, color=t.muted, font_size=20)
                            .move_to([x_par, code[0].get_center()[1], 0], aligned_edge=RIGHT))
-        total_new = Text(a["total_params_text"], font=MONO, font_size=23, color=t.kernel, weight="BOLD")
+        total_new = cached_text(a["total_params_text"], font=MONO, font_size=23, color=t.kernel, weight="BOLD")
         total_new.move_to([x_par, code[-1].get_center()[1], 0], aligned_edge=RIGHT)
         VGroup(code, targets, heads_new, total_new).move_to(ORIGIN, coor_mask=[1, 0, 0])
         gone = [FadeOut(VGroup(c[0], c[1])) for c in cols] + [FadeOut(cols[0][2:]), FadeOut(heads)]

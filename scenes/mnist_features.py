@@ -5,9 +5,9 @@ Render alone with ``manim -ql scenes/mnist_features.py InsideTrainedNetwork``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, GrowFromEdge, Rectangle, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, GrowFromEdge, Rectangle, VGroup
 
-from scenes.common import MONO, LectureScene, arrow, formula, label
+from scenes.common import MONO, LectureScene, arrow, cached_text, formula, label
 from scenes.mnist_maps import picture, small_grid
 
 __all__ = ["InsideTrainedNetwork"]
@@ -40,8 +40,8 @@ class InsideTrainedNetwork(LectureScene):
             self.next_section(stage["name"])
             maps = Group(*(picture(px, MAP, t.output, stroke=1.5) for px in stage["pictures"]))
             maps.arrange_in_grid(rows=4, cols=2, buff=0.08).move_to([STAGE_X[n], -0.15, 0])
-            head = VGroup(Text(stage["name"], font=MONO, font_size=22, color=t.output),
-                          Text(stage["shape"], font=MONO, font_size=17, color=t.muted)).arrange(DOWN, buff=0.08)
+            head = VGroup(cached_text(stage["name"], font=MONO, font_size=22, color=t.output),
+                          cached_text(stage["shape"], font=MONO, font_size=17, color=t.muted)).arrange(DOWN, buff=0.08)
             head.next_to(maps, UP, buff=0.2)
             link = arrow(prev.get_right(), maps.get_left(), t.muted, buff=0.08)
             self.play(FadeIn(link), FadeIn(head), FadeIn(maps), run_time=1.0)
@@ -102,8 +102,8 @@ class InsideTrainedNetwork(LectureScene):
             bar = Rectangle(width=0.55, height=max(q * 3.2, 0.02), color=color, fill_color=color, fill_opacity=0.7,
                             stroke_width=1.5).move_to([x, -2.2, 0], aligned_edge=DOWN)
             bars.add(bar)
-            texts.add(Text(s, font=MONO, font_size=20, color=t.text).next_to(bar, UP, buff=0.1))
-            classes.add(Text(str(i), font=MONO, font_size=24, color=t.text).next_to([x, -2.2, 0], DOWN, buff=0.12))
+            texts.add(cached_text(s, font=MONO, font_size=20, color=t.text).next_to(bar, UP, buff=0.1))
+            classes.add(cached_text(str(i), font=MONO, font_size=24, color=t.text).next_to([x, -2.2, 0], DOWN, buff=0.12))
         law = formula(r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", t, font_size=34).move_to([5.0, 1.2, 0])
         self.play(FadeIn(classes), FadeIn(law), *(GrowFromEdge(b, DOWN) for b in bars), run_time=1.2)
         self.play(FadeIn(texts), run_time=0.6)

@@ -6,9 +6,9 @@ Render alone with ``manim -ql scenes/mnist_training.py MnistTrainingHistory``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, Axes, Circle, Create, Dot, FadeIn, FadeOut, Line, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Axes, Circle, Create, Dot, FadeIn, FadeOut, Line, VGroup
 
-from scenes.common import MONO, LectureScene, label, step_times
+from scenes.common import MONO, LectureScene, cached_text, label, step_times
 
 __all__ = ["MnistTrainingHistory"]
 
@@ -29,12 +29,12 @@ class MnistTrainingHistory(LectureScene):
         ax.move_to([x_center, AXES_Y, 0])
         deco = VGroup()
         for v, s in zip(ticks, tick_text):
-            deco.add(Text(s, font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(0, v), LEFT, buff=0.12))
+            deco.add(cached_text(s, font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(0, v), LEFT, buff=0.12))
             if v != y_range[0]:
                 deco.add(Line(ax.c2p(0, v), ax.c2p(a["epoch_range"][1], v), color=t.padding, stroke_width=1,
                               stroke_opacity=0.5))
         for e in a["epoch_ticks"]:
-            deco.add(Text(str(e), font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(e, y_range[0]), DOWN,
+            deco.add(cached_text(str(e), font=MONO, font_size=18, color=t.muted).next_to(ax.c2p(e, y_range[0]), DOWN,
                                                                                   buff=0.12))
         deco.add(label(self.tr("epoch", "轮次"), t, color=t.muted, font_size=20)
                  .next_to(ax.x_axis.get_right(), RIGHT, buff=0.12))
@@ -89,10 +89,10 @@ class MnistTrainingHistory(LectureScene):
 
         self.next_section("result")
         ring = Circle(radius=0.2, color=t.highlight, stroke_width=4).move_to(self.last_dot)
-        final = Text(self.tr(f"test accuracy {a['final_test_acc_text']}",
+        final = cached_text(self.tr(f"test accuracy {a['final_test_acc_text']}",
                              f"测试准确率 {a['final_test_acc_text']}"),
                      font=MONO, font_size=30, color=t.output, weight="BOLD").move_to(DOWN * 2.15)
-        run_line = Text(self.tr(f"device: {a['device']}   seconds per epoch: {', '.join(a['seconds_text'])}"
+        run_line = cached_text(self.tr(f"device: {a['device']}   seconds per epoch: {', '.join(a['seconds_text'])}"
                                 f"   (mean {a['mean_seconds_text']} s)",
                                 f"设备：{a['device']}   每轮秒数：{', '.join(a['seconds_text'])}"
                                 f"（平均 {a['mean_seconds_text']} 秒）"),
@@ -108,7 +108,7 @@ class MnistTrainingHistory(LectureScene):
         t, a = self.theme, self.values.arrays
         e = a["epochs"][n]
         head = label(self.tr(f"epoch {e}", f"第 {e} 轮"), t, font_size=24)
-        rows = VGroup(*(Text(self.tr(f"{name:<5}  loss {a[k + '_loss_text'][n]:<5}  accuracy {a[k + '_acc_text'][n]}",
+        rows = VGroup(*(cached_text(self.tr(f"{name:<5}  loss {a[k + '_loss_text'][n]:<5}  accuracy {a[k + '_acc_text'][n]}",
                                      f"{name}  损失 {a[k + '_loss_text'][n]:<5}  准确率 {a[k + '_acc_text'][n]}"),
                              font=MONO, font_size=21, color=c)
                         for k, name, c in (("train", self.tr("train", "训练"), t.input),

@@ -6,11 +6,11 @@ Render alone with ``manim -ql scenes/multichannel.py SumOverInputChannels``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, Transform, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Transform, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
 from scenes.multichannel_parts import pointwise, sub
 
 __all__ = ["SumOverInputChannels"]
@@ -86,9 +86,9 @@ class SumOverInputChannels(LectureScene):
                 self.next_section("remaining steps")
             new_boxes = VGroup(*(cells_box(g, step.cells, t.kernel) for g in inputs))
             new_out = cells_box(outputs[d], [step.out_pos], t.output)
-            new_sums = VGroup(*(Text(f"Σ = {fmt(s)}", font=MONO, font_size=22, color=t.highlight)
+            new_sums = VGroup(*(cached_text(f"Σ = {fmt(s)}", font=MONO, font_size=22, color=t.highlight)
                                 .next_to(ks[c], DOWN, buff=0.15) for c, s in enumerate(v.partials[n])))
-            new_eq = VGroup(eq_head.copy(), Text(v.step_text[n], font=MONO, font_size=26, color=t.output))
+            new_eq = VGroup(eq_head.copy(), cached_text(v.step_text[n], font=MONO, font_size=26, color=t.output))
             new_eq.arrange(RIGHT, buff=0.25).move_to(DOWN * 2.55 + LEFT * 1.0)
             value = outputs[d].number_for(*step.out_pos, step.value)
             if boxes is None:
@@ -120,7 +120,7 @@ class SumOverInputChannels(LectureScene):
 
         self.next_section("parameter count")
         count = VGroup(formula(r"k^2 \cdot C_{in} \cdot C_{out} + C_{out} =", t, font_size=36),
-                       Text(v.count_text, font=MONO, font_size=28, color=t.kernel)).arrange(RIGHT, buff=0.3)
+                       cached_text(v.count_text, font=MONO, font_size=28, color=t.kernel)).arrange(RIGHT, buff=0.3)
         self.play(FadeOut(law), FadeIn(count.move_to(DOWN * 2.4)), run_time=0.8)
         self.caption("Parameters: C_out × C_in kernels of k×k weights, plus one bias per output channel.",
                      "参数个数：C_out × C_in 个 k×k 卷积核的权重，加上每个输出通道一个偏置。")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, VGroup
 
-from scenes.common import MONO, NumberGrid, cells_box, formula, label
+from scenes.common import MONO, NumberGrid, cached_text, cells_box, formula, label
 
 if TYPE_CHECKING:
     from scenes.multichannel import SumOverInputChannels
@@ -39,7 +39,7 @@ def pointwise(scene: SumOverInputChannels, inputs: VGroup, old: VGroup) -> None:
     pixel = VGroup(*(cells_box(g, [(i, j)], t.highlight) for g in inputs))
     scene.play(FadeIn(pixel), run_time=0.6)
     # line d beside row d of the kernels
-    lines = VGroup(*(Text(s, font=MONO, font_size=min(22, 60 * cell), color=t.output) for s in v.pw_mix_text))
+    lines = VGroup(*(cached_text(s, font=MONO, font_size=min(22, 60 * cell), color=t.output) for s in v.pw_mix_text))
     for d, line in enumerate(lines):
         line.next_to(ker, RIGHT, buff=0.3).set_y(ker.cell(d, 0).get_y())
     for d in range(c_out):
@@ -54,7 +54,7 @@ def pointwise(scene: SumOverInputChannels, inputs: VGroup, old: VGroup) -> None:
     scene.next_section("all pixels")
     scene.play(FadeIn(rest, lag_ratio=0.02), FadeOut(pixel), run_time=1.2)
     count = VGroup(formula(r"1 \cdot 1 \cdot C_{in} \cdot C_{out} + C_{out} =", t, font_size=34),
-                   Text(v.pw_count_text, font=MONO, font_size=26, color=t.kernel)).arrange(RIGHT, buff=0.3)
+                   cached_text(v.pw_count_text, font=MONO, font_size=26, color=t.kernel)).arrange(RIGHT, buff=0.3)
     count.next_to(ker, DOWN, buff=0.35).align_to(inputs, LEFT)
     scene.play(FadeIn(count), run_time=0.8)
     scene.caption("Same spatial size, C_out new channels, and only C_in × C_out + C_out parameters.",

@@ -7,12 +7,12 @@ Render alone with ``manim -ql scenes/pooling.py PoolWindows``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, ReplacementTransform, Square, Text, Transform, \
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, ReplacementTransform, Square, Transform, \
     TransformFromCopy, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, arrow, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, step_times
 
 __all__ = ["PoolWindows"]
 
@@ -73,7 +73,7 @@ class PoolWindows(LectureScene):
             elif n == self.detailed_steps:
                 self.next_section(f"{NAMES[mode][0]} remaining steps")
             box = cells_box(inp, step.cells, t.kernel)
-            new_text = Text(texts[n], font=MONO, font_size=26, color=t.output).move_to(DOWN * 2.45)
+            new_text = cached_text(texts[n], font=MONO, font_size=26, color=t.output).move_to(DOWN * 2.45)
             value = out.number_for(*step.out_pos, step.value)
             new_out = cells_box(out, [step.out_pos], t.output)
             anims = [Transform(window, box), Transform(out_box, new_out)] if window else [FadeIn(box), FadeIn(new_out)]
@@ -102,7 +102,7 @@ class PoolWindows(LectureScene):
         t, v = self.theme, self.values
         self.next_section("output size")
         law = formula(r"n_{out} = \left\lfloor \frac{n - k}{s} \right\rfloor + 1", t, font_size=36)
-        nums = Text(f"{v.size_text}    ({v.shape_text})", font=MONO, font_size=24, color=t.output)
+        nums = cached_text(f"{v.size_text}    ({v.shape_text})", font=MONO, font_size=24, color=t.output)
         group = VGroup(law, nums).arrange(RIGHT, buff=0.5).move_to(DOWN * 2.45)
         self.play(FadeIn(group), run_time=0.8)
         self.caption("Output size per axis, with window k and stride s.", "每个方向的输出大小：窗口 k，步长 s。")
@@ -141,7 +141,7 @@ class PoolWindows(LectureScene):
         n_in, n_all = v.counts["input"]
         m_same, m_all = v.counts["max"]
         marks = self.same_marks(pxs, a["max_unchanged"])
-        note = Text(self.tr(f"input: {n_in} of {n_all} cells changed;  max pooled: {m_same} of {m_all} unchanged",
+        note = cached_text(self.tr(f"input: {n_in} of {n_all} cells changed;  max pooled: {m_same} of {m_all} unchanged",
                             f"输入：{n_all} 格中 {n_in} 格改变；最大池化：{m_all} 格中 {m_same} 格不变"),
                     font=MONO, font_size=22, color=t.highlight).move_to(DOWN * 1.55)
         self.play(FadeIn(marks), FadeIn(note), run_time=0.8)
@@ -152,7 +152,7 @@ class PoolWindows(LectureScene):
         qxs = self.grid(a["shifted_avg_output"], t.output, 0.62, 1.9, fit=both).move_to(pxs)
         q_same, q_all = v.counts["avg"]
         qmarks = self.same_marks(qxs, a["avg_unchanged"])
-        qnote = Text(self.tr(f"mean pooled: {q_same} of {q_all} unchanged", f"平均池化：{q_all} 格中 {q_same} 格不变"),
+        qnote = cached_text(self.tr(f"mean pooled: {q_same} of {q_all} unchanged", f"平均池化：{q_all} 格中 {q_same} 格不变"),
                      font=MONO, font_size=22, color=t.highlight).next_to(note, DOWN, buff=0.25)
         qnames = VGroup(*(label(self.tr("mean pooled", "平均池化"), t, color=t.output, font_size=22)
                           .move_to(names[k]) for k in (1, 3)))

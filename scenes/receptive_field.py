@@ -7,12 +7,12 @@ Render alone with ``manim -ql scenes/receptive_field.py GrowReceptiveField``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Text, Transform, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Transform, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cells_box, formula, indexed, label, step_times,
-                           taps_box, text_table)
+from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, indexed, label,
+                           step_times, taps_box, text_table)
 
 __all__ = ["GrowReceptiveField"]
 
@@ -98,7 +98,7 @@ class GrowReceptiveField(LectureScene):
         self.play(*(FadeOut(m) for m in self.mobjects if m not in (self.heading, self._caption)), run_time=0.6)
         law = formula(r"r_l = r_{l-1} + d\,(k-1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s", t, font_size=46)
         lines = VGroup(*(VGroup(indexed("r", str(n + 1), t, color=t.highlight, font_size=34),
-                                Text(f"= {fmt(prev)} + {fmt(inc)} × {fmt(jump)} = {fmt(size)}", font=MONO,
+                                cached_text(f"= {fmt(prev)} + {fmt(inc)} × {fmt(jump)} = {fmt(size)}", font=MONO,
                                      font_size=32, color=t.text)).arrange(RIGHT, buff=0.15)
                          for n, (prev, inc, jump, size) in enumerate(a["growth"])))
         lines.arrange(DOWN, buff=0.2)

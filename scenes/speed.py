@@ -8,7 +8,9 @@ render went into copying text and into re-creating the same number ``Text`` agai
   though nothing reads it once the points exist. Animations copy their mobjects when they begin
   (``FadeIn``, ``Transform``...), so most copying time went there. Copies now share the parsed path.
 - :func:`cached_text`: a number such as ``0.25`` appears many times in a scene (grids, product panels);
-  each ``Text`` is built once per scene process and copied after that (a copy is ~20x cheaper).
+  each ``Text`` is built once per scene process and copied after that (a copy is ~20x cheaper). Built
+  texts are also kept on disk beside Manim's own text cache, so a later render (the pipeline keeps that
+  cache per scene) loads a 60-glyph caption in a few ms instead of parsing its SVG again (~75 ms).
 - :func:`raise_moving`: Manim's Cairo renderer draws everything *above* the lowest animated mobject on
   every frame of an animation (the rest once, as a still background). A caption or a grid that was
   added early and animates later makes the whole scene redraw. Moving the animated mobjects to the top
@@ -17,13 +19,17 @@ render went into copying text and into re-creating the same number ``Text`` agai
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import manim
 import numpy as np
 import svgelements
-from manim import AnimationGroup, DrawBorderThenFill, Mobject, ShowPartial, Text, Transform, Wait
+from manim import AnimationGroup, DrawBorderThenFill, Mobject, ShowPartial, Text, Transform, Wait, config
 from manim.utils.bezier import interpolate
 
 __all__ = ["cached_text", "raise_moving", "share_parsed_svg_paths"]
@@ -46,14 +52,36 @@ def share_parsed_svg_paths() -> None:
     svgelements.Path.__deepcopy__ = _shared
 
 
+def _stored_text(text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text:
+    """``Text(text, **kwargs)``, from the disk cache when an earlier render built it."""
+    key = hashlib.sha256(repr((manim.__version__, text, kwargs)).encode()).hexdigest()[:32]
+    path = config.get_dir("text_dir") / "built" / f"{key}.pkl"
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    built = Text(text, **dict(kwargs))
+    for glyph in built.get_family():
+        glyph.__dict__.pop("path_obj", None)  # only read while the points are built; heavy to store
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)  # parallel renders may race here; each writes a whole file
+    return built
+
+
 @lru_cache(maxsize=4096)
-def _text_prototype(text: str, font: str, font_size: float, color: str) -> Text:
-    return Text(text, font=font, font_size=font_size, color=color)
+def _text_prototype(text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text:
+    return _stored_text(text, kwargs)
 
 
-def cached_text(text: str, *, font: str, font_size: float, color: str) -> Text:
-    """A new ``Text`` equal to ``Text(text, font=..., font_size=..., color=...)``, built once per process."""
-    return _text_prototype(text, font, float(font_size), str(color)).copy()
+def cached_text(text: str, **kwargs: Any) -> Text:
+    """A new ``Text`` equal to ``Text(text, **kwargs)``, built once per process and kept on disk."""
+    if "color" in kwargs:
+        kwargs["color"] = str(kwargs["color"])
+    return _text_prototype(text, tuple(sorted(kwargs.items()))).copy()
 
 
 def _box(mobjects: Iterable[Mobject | None]) -> np.ndarray | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, ReplacementTransform, Text, Transform, VGroup
 
-from scenes.common import MONO, LectureScene, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
 from scenes.transposed_parts import direct_view, matrix_grid, odd_case
 
 __all__ = ["TransposedConvolution"]
@@ -37,7 +37,7 @@ class TransposedConvolution(LectureScene):
                        label(self.tr("output z", "输出 z"), t, color=t.output).next_to(canvas, UP, buff=0.15))
         dk = "(k-1)" if a["dilation"] == 1 else "d(k-1)"
         size = VGroup(formula(rf"n_{{out}} = (n-1)s - 2p + {dk} + \mathrm{{output\_padding}} + 1", t, font_size=32),
-                      Text(v.size_text, font=MONO, font_size=24, color=t.output)).arrange(DOWN, buff=0.2)
+                      cached_text(v.size_text, font=MONO, font_size=24, color=t.output)).arrange(DOWN, buff=0.2)
         size.move_to(UP * 1.9)
         self.next_section("setup")
         self.play(FadeIn(inp), FadeIn(ker), FadeIn(names[:2]), run_time=0.8)
@@ -47,7 +47,7 @@ class TransposedConvolution(LectureScene):
 
         self.next_section("convolution as a matrix")
         mat = matrix_grid(self, a["matrix"], v.taps).move_to(UP * 2.1 + RIGHT * 0.55)
-        mat_name = Text(v.matrix_text, font=MONO, font_size=24, color=t.kernel).next_to(mat, LEFT, buff=0.2)
+        mat_name = cached_text(v.matrix_text, font=MONO, font_size=24, color=t.kernel).next_to(mat, LEFT, buff=0.2)
         self.play(FadeOut(size), FadeIn(mat), FadeIn(mat_name), run_time=1.0)
         self.caption(f"A stride-{a['stride']} convolution taking z back to a's size is a matrix C (mostly zeros): "
                      f"y = C z.",
@@ -75,7 +75,7 @@ class TransposedConvolution(LectureScene):
             self.next_section(f"scatter {n + 1}")
             contrib = NumberGrid(step.contribution, t, t.highlight, cell=ker.cell_size, font_size=ker.font_size,
                                  fill_opacity=0.08).move_to(RIGHT * 0.3 + DOWN * 0.75)
-            name = Text(v.scale_text[n], font=MONO, font_size=24, color=t.highlight).next_to(contrib, DOWN, buff=0.15)
+            name = cached_text(v.scale_text[n], font=MONO, font_size=24, color=t.highlight).next_to(contrib, DOWN, buff=0.15)
             new_boxes = VGroup(cells_box(inp, [step.in_pos], t.highlight), mat.row_box(n, t.highlight),
                                cells_box(canvas, step.cells, t.highlight))
             if boxes is None:

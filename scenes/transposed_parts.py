@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Square, Text, Transform, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Square, Transform, VGroup
 
-from scenes.common import MONO, NumberGrid, cells_box, formula, label, step_times
+from scenes.common import MONO, NumberGrid, cached_text, cells_box, formula, label, step_times
 
 if TYPE_CHECKING:
     from scenes.transposed import TransposedConvolution
@@ -59,9 +59,9 @@ def direct_view(scene: TransposedConvolution) -> None:
         (scene.tr("zeros inserted, padded", "插零并补零"), t.input, din), ("rot(W)", t.kernel, rot),
         (scene.tr("direct", "直接卷积"), t.output, dout), (scene.tr("scatter-add", "散射相加"), t.output, result))))
     words = VGroup(VGroup(label(scene.tr("zeros between inputs:", "输入之间插零："), t, font_size=22),
-                          Text(v.direct_text[0], font=MONO, font_size=22, color=t.highlight)).arrange(RIGHT, buff=0.12),
+                          cached_text(v.direct_text[0], font=MONO, font_size=22, color=t.highlight)).arrange(RIGHT, buff=0.12),
                    VGroup(label(scene.tr("padding:", "补零："), t, font_size=22),
-                          Text(v.direct_text[1], font=MONO, font_size=22, color=t.text)).arrange(RIGHT, buff=0.12),
+                          cached_text(v.direct_text[1], font=MONO, font_size=22, color=t.text)).arrange(RIGHT, buff=0.12),
                    label(scene.tr("kernel rotated 180°", "卷积核旋转 180°"), t, font_size=22))
     words.arrange(RIGHT, buff=0.6).move_to(DOWN * 2.35)
     scene.play(FadeIn(din), FadeIn(inserted), FadeIn(rot), FadeIn(ops[0]), FadeIn(names[:2]), FadeIn(words),
@@ -91,7 +91,7 @@ def odd_case(scene: TransposedConvolution) -> None:
     t, v = scene.theme, scene.values
     odd = v.odd
     scene.next_section("output_padding")
-    head = Text(odd["conv_text"], font=MONO, font_size=24, color=t.kernel).move_to(UP * 2.4)
+    head = cached_text(odd["conv_text"], font=MONO, font_size=24, color=t.kernel).move_to(UP * 2.4)
     scene.play(FadeIn(head), run_time=0.8)
     scene.caption(f"Same a and W, padding {v.arrays['odd_padding']}: forward, a strided convolution "
                   f"maps two sizes to one.",
@@ -102,7 +102,7 @@ def odd_case(scene: TransposedConvolution) -> None:
         g = NumberGrid(odd[key], t, t.output, cell=cell, font_size=26 * cell / 0.6)
         g.move_to(RIGHT * (3.4 if n else -3.4) + UP * 0.1)
         name = label(f"output_padding = {n}:  {shape}", t, color=t.output, font_size=24).next_to(g, UP, buff=0.2)
-        size = Text(text, font=MONO, font_size=20, color=t.text).next_to(g, DOWN, buff=0.25)
+        size = cached_text(text, font=MONO, font_size=20, color=t.text).next_to(g, DOWN, buff=0.25)
         grids.append(VGroup(g, name, size))
     scene.next_section("both outputs")
     scene.play(FadeIn(grids[0]), run_time=0.8)

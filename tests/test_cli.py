@@ -71,7 +71,8 @@ def test_list_and_help_import_neither_torch_nor_manim():
 
 
 @pytest.mark.slow
-def test_render_writes_clip_and_json_then_hits_the_cache(tmp_path):
+def test_render_writes_clip_and_json_then_hits_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     out = tmp_path / "out"
     first = run("render", "conv2d", "--out", str(out), "--jobs", "1")
     assert first.exit_code == 0, first.output
@@ -79,6 +80,12 @@ def test_render_writes_clip_and_json_then_hits_the_cache(tmp_path):
     assert "miss" in first.output
     second = run("render", "conv2d", "--out", str(out))
     assert second.exit_code == 0 and "hit" in second.output
+    # a forced render draws everything again but reuses the LaTeX output of the first
+    formulas = {p: p.stat().st_mtime_ns for p in (tmp_path / "xdg" / "cnnviz" / "manim" / "conv2d").rglob("*.svg")}
+    assert formulas
+    third = run("render", "conv2d", "--out", str(out), "--force")
+    assert third.exit_code == 0 and "miss" in third.output
+    assert {p: p.stat().st_mtime_ns for p in formulas} == formulas
 
 
 @pytest.mark.slow

@@ -46,3 +46,41 @@ def test_chinese_solarized_variant_renders(tmp_path):
     _, doc = render_tiny(info, tmp_path, CNNVIZ_LANGUAGE="zh", CNNVIZ_THEME="solarized")
     assert (doc["language"], doc["theme"]) == ("zh", "solarized")
     assert doc["out_of_frame"] == []
+
+
+def test_a_scene_draws_the_values_the_pipeline_hands_it(tmp_path, monkeypatch, clean_cnnviz_env):
+    """The pipeline computes values in its own process; the scene must draw those, not recompute them,
+    and must recompute when the file is for other parameters."""
+    import dataclasses
+
+    from cnnviz.config import scene_entry
+    from cnnviz.values import save_values, scene_values
+    from scenes.conv2d import SlideKernelOverImage
+
+    params = scene_entry("conv2d")[1].params
+    handed = scene_values("conv2d", params)
+    handed.arrays["handed_in"] = True
+    save_values(tmp_path / "v.pkl", "conv2d", params, handed)
+    monkeypatch.setenv("CNNVIZ_VALUES", str(tmp_path / "v.pkl"))
+    scene = SlideKernelOverImage()
+    scene.setup()
+    assert scene.values.arrays.get("handed_in") is True
+    save_values(tmp_path / "v.pkl", "conv2d", dataclasses.replace(params, seed=params.seed + 1), handed)
+    scene = SlideKernelOverImage()
+    scene.setup()
+    assert "handed_in" not in scene.values.arrays
+
+
+def test_the_pipeline_cache_folder_holds_latex_and_pango_output(tmp_path, monkeypatch, clean_cnnviz_env):
+    from manim import config
+
+    from scenes.conv2d import SlideKernelOverImage
+
+    monkeypatch.setenv("CNNVIZ_MANIM_CACHE", str(tmp_path / "cache"))
+    old = config.tex_dir, config.text_dir
+    try:
+        SlideKernelOverImage().setup()
+        assert (config.get_dir("tex_dir"), config.get_dir("text_dir")) == (tmp_path / "cache" / "Tex",
+                                                                            tmp_path / "cache" / "texts")
+    finally:
+        config.tex_dir, config.text_dir = old
