@@ -37,9 +37,10 @@ from cnnviz.catalog import scene_info
 from cnnviz.config import scene_entry
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
-from scenes.speed import cached_text, raise_moving, share_parsed_svg_paths
+from scenes.speed import cached_text, composite_images_in_their_box, raise_moving, share_parsed_svg_paths
 
 share_parsed_svg_paths()
+composite_images_in_their_box()
 
 __all__ = [
     "FONT",

@@ -199,3 +199,25 @@ def test_built_texts_are_kept_on_disk_and_come_back_equal(tmp_path, monkeypatch)
     stored[0].write_bytes(b"truncated")  # a broken file is rebuilt, not trusted
     np.testing.assert_array_equal(_stored_text("The kernel slides over the input.", kwargs).get_all_points(),
                                   built.get_all_points())
+
+
+def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
+    from PIL import Image
+
+    from scenes.speed import _overlay_in_box
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (90, 160, 4), dtype=np.uint8)
+    overlay = np.zeros_like(frame)  # a picture pasted into a transparent frame, as Manim does
+    overlay[20:50, 30:70] = rng.integers(0, 256, (30, 40, 4), dtype=np.uint8)
+    whole = np.array(Image.alpha_composite(Image.fromarray(frame, "RGBA"), Image.fromarray(overlay, "RGBA")))
+
+    class Cam:
+        image_mode = "RGBA"
+
+    boxed = frame.copy()
+    _overlay_in_box(Cam(), boxed, Image.fromarray(overlay, "RGBA"))
+    np.testing.assert_array_equal(boxed, whole)
+    untouched = frame.copy()
+    _overlay_in_box(Cam(), untouched, Image.fromarray(np.zeros_like(frame), "RGBA"))
+    np.testing.assert_array_equal(untouched, frame)
