@@ -1,11 +1,14 @@
-"""Where cnnviz keeps per-user files (no heavy imports: the CLI's quick paths use it)."""
+"""Where cnnviz keeps per-user files, and how it writes files (no heavy imports: the CLI's quick paths use it)."""
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
-__all__ = ["cache_dir"]
+__all__ = ["atomic_write", "cache_dir"]
 
 
 def cache_dir() -> Path:
@@ -21,3 +24,23 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "cnnviz"
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write ``path`` through a temp file in the same folder, then ``os.replace``: old or new, never half.
+
+    ``write`` gets the open binary file. The folder is created if missing; a temp file is unique per
+    call, so parallel writers of the same file never mix (the last rename wins, whole).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C mid-write included: the previous file stays as it was
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -35,6 +35,7 @@ from manim import (
 
 from cnnviz.catalog import scene_info
 from cnnviz.config import scene_entry
+from cnnviz.paths import atomic_write
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
 from scenes.speed import cached_text, composite_images_in_their_box, raise_moving, share_parsed_svg_paths
@@ -284,11 +285,8 @@ class LectureScene(Scene):
         if not target_dir:
             movie = getattr(self.renderer.file_writer, "movie_file_path", None)
             target_dir = str(Path(movie).parent) if movie else str(Path(config.media_dir))
-        path = Path(target_dir) / f"{self.scene_id}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(doc, indent=1, ensure_ascii=False)
+        atomic_write(Path(target_dir) / f"{self.scene_id}.json", lambda f: f.write(text.encode("utf-8")))
 
 
 def row_of(*mobjects: Any, buff: float = 0.4) -> VGroup:

@@ -27,7 +27,6 @@ internals, which is why pyproject.toml pins Manim exactly.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -39,6 +38,8 @@ import svgelements
 from manim import AnimationGroup, DrawBorderThenFill, Mobject, ShowPartial, Text, Transform, Wait, config
 from manim.camera.camera import Camera
 from manim.utils.bezier import interpolate
+
+from cnnviz.paths import atomic_write
 from PIL import Image
 
 __all__ = ["cached_text", "composite_images_in_their_box", "raise_moving", "share_parsed_svg_paths"]
@@ -87,11 +88,7 @@ def _stored_text(text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text:
     built = Text(text, **dict(kwargs))
     for glyph in built.get_family():
         glyph.__dict__.pop("path_obj", None)  # only read while the points are built; heavy to store
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)  # parallel renders may race here; each writes a whole file
+    atomic_write(path, lambda f: pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL))  # races: last wins, whole
     return built
 
 

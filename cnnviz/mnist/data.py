@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import zlib
 from http.client import HTTPException
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from urllib.request import urlopen
 
 import numpy as np
 
-from ..paths import cache_dir
+from ..paths import atomic_write, cache_dir
 
 __all__ = [
     "FILES",
@@ -192,20 +191,6 @@ def _fetch(url: str, *, timeout: float, opener: Callable[..., Any]) -> bytes:
     return raw
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and ``os.replace``: a crash leaves no complete-looking file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def download_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     *,
@@ -263,7 +248,7 @@ def download_mnist(
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 target = folder / f"{name}.gz"
-                _write_atomic(target, raw)
+                atomic_write(target, lambda fh: fh.write(raw))
             except OSError as exc:
                 raise MnistDataError(f"downloaded {name} but could not write it to {folder}: {exc}. "
                                      + _HOW_TO_FIX) from None

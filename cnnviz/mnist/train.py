@@ -16,9 +16,8 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..paths import atomic_write
 from .data import cache_dir, load_mnist
 from .model import MnistCNN, ModelConfig
 
@@ -318,21 +318,6 @@ def evaluate(model: MnistCNN, x: torch.Tensor, y: torch.Tensor, *, batch_size: i
     return loss_sum.item() / x.shape[0], correct.item() / x.shape[0]
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temp file in the same folder, then ``os.replace``: old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # Ctrl-C mid-write included: the previous file stays as it was
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
@@ -362,9 +347,9 @@ def _save(out: Path, model: MnistCNN, optimizer: torch.optim.Optimizer, settings
         "device": device,
     }
     path = out / CHECKPOINT_NAME
-    _atomic_write(path, lambda fh: torch.save(ckpt, fh))
+    atomic_write(path, lambda fh: torch.save(ckpt, fh))
     text = json.dumps({"epochs": [asdict(r) for r in history]}, indent=2) + "\n"
-    _atomic_write(out / HISTORY_NAME, lambda fh: fh.write(text.encode()))
+    atomic_write(out / HISTORY_NAME, lambda fh: fh.write(text.encode()))
     return path
 
 

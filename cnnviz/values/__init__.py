@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
 import pickle
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..config import SCENE_PARAMS, SceneParams
+from ..paths import atomic_write
 
 __all__ = ["SceneValues", "fmt", "given_or_seeded", "load_values", "save_values", "scene_json", "scene_values",
            "seeded_ints"]
@@ -93,11 +93,8 @@ def save_values(path: Path, scene_id: str, params: SceneParams, values: SceneVal
     The render pipeline computes every scene's values in its own process, where torch is imported
     once, and the Manim process of each scene reads them instead of importing torch again.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump({"key": _params_key(scene_id, params), "values": values}, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    stored = {"key": _params_key(scene_id, params), "values": values}
+    atomic_write(Path(path), lambda f: pickle.dump(stored, f, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_values(path: Path, scene_id: str, params: SceneParams) -> SceneValues | None:

@@ -25,6 +25,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paths import atomic_write
 from . import VENDOR_REVEAL
 
 __all__ = ["Deck", "DeckScene", "Step", "build_deck", "copy_media", "embed_snippet", "load_steps", "sections_ready"]
@@ -333,7 +334,6 @@ def build_deck(out_dir: Path, scenes: list[DeckScene], *, title: str, language: 
         embeds[scene.id] = slides / f"embed-{scene.id}.html"
         embeds[scene.id].write_text(embed_snippet(scene, theme=theme, language=language), encoding="utf-8")
     index = slides / "index.html"
-    tmp = index.with_name(".index.html.new")
-    tmp.write_text(_deck_html(scenes, title=title, language=language, theme=theme), encoding="utf-8")
-    os.replace(tmp, index)
+    page = _deck_html(scenes, title=title, language=language, theme=theme)
+    atomic_write(index, lambda f: f.write(page.encode("utf-8")))
     return Deck(index, embeds)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import threading
 import time
@@ -25,6 +24,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from ..paths import atomic_write
 from . import ROOT, clip_path
 
 __all__ = ["GalleryItem", "PreviewServer", "Watcher", "build_gallery", "make_poster", "pretty_array", "scan",
@@ -87,10 +87,7 @@ def make_poster(clip: Path, poster: Path, *, max_width: int = 960) -> Path:
     image = last.to_image()
     if image.width > max_width:
         image = image.resize((max_width, round(image.height * max_width / image.width)))
-    poster.parent.mkdir(parents=True, exist_ok=True)
-    tmp = poster.with_name(f".{poster.name}.new")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, poster)
+    atomic_write(poster, lambda f: image.save(f, format="PNG"))
     return poster
 
 
@@ -293,9 +290,7 @@ def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gal
 </html>
 """
     target = out_dir / "gallery.html"
-    tmp = target.with_name(".gallery.html.new")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write(target, lambda f: f.write(page.encode("utf-8")))
     return target
 
 
