@@ -50,8 +50,6 @@ def webvtt(chapters: Sequence[Chapter]) -> str:
 def join_clips(clips: Sequence[tuple[Path, str]], out_path: Path) -> list[Chapter]:
     """Concatenate ``(clip, chapter title)`` pairs into ``out_path`` (MP4 with chapters) and
     ``out_path.with_suffix('.vtt')``; both appear atomically. Returns the chapters."""
-    import av
-
     if not clips:
         raise ValueError("no clips to join")
     tmp = out_path.with_name(f".{out_path.name}.tmp.mp4")

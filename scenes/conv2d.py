@@ -5,7 +5,7 @@ Render alone with ``manim -ql scenes/conv2d.py SlideKernelOverImage``.
 
 from __future__ import annotations
 
-from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Text, Transform, TransformFromCopy, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Transform, TransformFromCopy, VGroup
 
 from cnnviz.values import fmt
 

@@ -7,7 +7,7 @@ Render alone with ``manim -ql scenes/mnist_architecture.py MnistArchitecture``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, ORIGIN, RIGHT, UP, FadeIn, FadeOut, Polygon, ReplacementTransform, Text, VGroup
+from manim import DOWN, LEFT, ORIGIN, RIGHT, UP, FadeIn, FadeOut, Polygon, ReplacementTransform, VGroup
 
 from scenes.common import MONO, LectureScene, cached_text, formula, label, step_times
 

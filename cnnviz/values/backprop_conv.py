@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..backprop import conv2d_backward_trace
 from ..config import BackpropConvParams
 from ..trace import conv2d_trace

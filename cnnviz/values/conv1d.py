@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..config import Conv1dParams
 from ..trace import conv1d_trace
 from . import SceneValues, given_or_seeded

@@ -15,7 +15,6 @@ import html
 import json
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
