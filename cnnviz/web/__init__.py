@@ -6,9 +6,10 @@ Plain Python (no manim, no torch): these read what a render left in the output f
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-__all__ = ["ROOT", "VENDOR_REVEAL", "clip_path"]
+__all__ = ["ROOT", "VENDOR_REVEAL", "clip_path", "page_head"]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 VENDOR_REVEAL = ROOT / "assets" / "vendor" / "reveal.js"
@@ -22,3 +23,20 @@ def clip_path(out_dir: Path, scene_id: str) -> Path | None:
         if p.is_file():
             return p
     return None
+
+
+def page_head(title: str, *, language: str, generator: str, head: str) -> str:
+    """The start of a page, through ``</head>``: what the deck and the gallery share, then ``head``
+    (their stylesheets). ``<link rel="icon" href="data:,">`` spares the browser a favicon request
+    (an error in the console of a page opened from disk)."""
+    return f"""<!doctype html>
+<html lang="{html.escape(language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="cnnviz ({generator})">
+<link rel="icon" href="data:,">
+<title>{html.escape(title)}</title>
+{head}
+</head>
+"""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..paths import atomic_write
-from . import VENDOR_REVEAL
+from . import VENDOR_REVEAL, page_head
 
 __all__ = ["Deck", "DeckScene", "Step", "build_deck", "copy_media", "embed_snippet", "load_steps", "sections_ready"]
 
@@ -277,19 +277,11 @@ def _deck_html(scenes: list[DeckScene], *, title: str, language: str, theme: str
     text = TEXT.get(language, TEXT["en"])
     items = "\n".join(f'      <li><a href="#/{n + 1}">{esc(s.title)}</a></li>' for n, s in enumerate(scenes))
     sections = "\n".join(_scene_section(s, bg, language) for s in scenes)
-    return f"""<!doctype html>
-<html lang="{esc(language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="cnnviz (render.py slides)">
-<link rel="icon" href="data:,">
-<title>{esc(title)}</title>
+    head = page_head(title, language=language, generator="render.py slides", head=f"""\
 <link rel="stylesheet" href="reveal.js/reveal.css">
 <link rel="stylesheet" href="reveal.js/theme/{REVEAL_THEME.get(theme, "black")}.css">
-<style>{DECK_STYLE % {"bg": bg}}{STYLE}</style>
-</head>
-<body>
+<style>{DECK_STYLE % {"bg": bg}}{STYLE}</style>""")
+    return f"""{head}<body>
 <div class="reveal">
  <div class="slides">
   <section class="cnnviz-title" data-background-color="{bg}">

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import atomic_write
-from . import ROOT, clip_path
+from . import ROOT, clip_path, page_head
 
 __all__ = ["GalleryItem", "PreviewServer", "Watcher", "build_gallery", "make_poster", "pretty_array", "scan",
            "watched_files"]
@@ -264,17 +264,8 @@ def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gal
         nav.append('<a href="slides/index.html">slide deck</a>')
     if (out_dir / "lecture.mp4").is_file():
         nav.append('<a href="lecture.mp4">lecture.mp4</a>')
-    page = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="cnnviz (render.py gallery)">
-<link rel="icon" href="data:,">
-<title>{esc(title)}</title>
-<style>{STYLE}</style>
-</head>
-<body>
+    head = page_head(title, language="en", generator="render.py gallery", head=f"<style>{STYLE}</style>")
+    page = f"""{head}<body>
 <header>
 <h1>{esc(title)}</h1>
 <nav>{"".join(nav)}</nav>
