@@ -1,0 +1,74 @@
+"""Faster Cairo paths: the same path Manim hands to Cairo, built with less overhead per glyph.
+
+Every frame of an animation redraws its mobjects, and a caption is about 60 of them (one per glyph), each
+a handful of Bézier curves. Manim's ``Camera.set_cairo_context_path`` finds where the subpaths split with
+about ten NumPy calls on arrays of a few dozen points (NumPy's per-call overhead dominates at that size)
+and passes NumPy scalars to Cairo one at a time. :func:`fast_cairo_paths` builds the same path from one
+``tolist()`` of the points, with the split test written out in Python floats: the same IEEE operations in
+the same order as Manim's vectorised ``isclose`` (``|end - start| <= atol + rtol * |start|``), so Cairo
+receives exactly the same coordinates and draws exactly the same pixels (frame hashes in
+``tests/test_scene_speed.py``). A mobject class that overrides how it splits subpaths keeps Manim's path.
+"""
+
+from __future__ import annotations
+
+import math
+
+from manim import VMobject
+from manim.camera.camera import Camera
+
+__all__ = ["fast_cairo_paths", "manim_cairo_path"]
+
+#: Manim's own method, kept for tests that compare with it
+manim_cairo_path = Camera.set_cairo_context_path
+
+_RTOL = 1.0e-5  # np.isclose's default, as Manim uses it
+
+
+def _close(a: float, b: float, atol: float) -> bool:
+    """Manim's vectorised anchor test for one coordinate (``b`` is the later anchor)."""
+    d = abs(a - b)
+    if math.isfinite(d):
+        return d <= atol + _RTOL * abs(b)
+    return a == b  # what NumPy's non-finite branch leaves: equal infinities only
+
+
+def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
+    cls = type(vmobject)
+    if (cls.get_subpath_split_indices_from_points is not VMobject.get_subpath_split_indices_from_points
+            or cls.consider_points_equals_2d is not VMobject.consider_points_equals_2d):
+        return manim_cairo_path(self, ctx, vmobject)
+    points = self.transform_points_pre_display(vmobject, vmobject.points)
+    n = len(points)
+    if n == 0:
+        return self
+    nppcc = vmobject.n_points_per_cubic_curve
+    ctx.new_path()
+    if n < nppcc:
+        return self
+    xy = points[:, :2].tolist()
+    atol = vmobject.tolerance_for_point_equality
+    # subpath boundaries: where a curve's end anchor is not close to the next curve's start
+    starts = [0]
+    for b in range(nppcc, n, nppcc):
+        (ex, ey), (sx, sy) = xy[b - 1], xy[b]
+        if not (_close(ex, sx, atol) and _close(ey, sy, atol)):
+            starts.append(b)
+    starts.append(n)
+    move_to, curve_to, new_sub_path, close_path = ctx.move_to, ctx.curve_to, ctx.new_sub_path, ctx.close_path
+    for start, end in zip(starts, starts[1:]):
+        if end - start < nppcc:
+            continue
+        new_sub_path()
+        move_to(*xy[start])
+        for i in range(start, end - nppcc + 1, nppcc):
+            (x1, y1), (x2, y2), (x3, y3) = xy[i + 1], xy[i + 2], xy[i + 3]
+            curve_to(x1, y1, x2, y2, x3, y3)
+        if vmobject.consider_points_equals_2d(xy[start], xy[end - 1]):
+            close_path()
+    return self
+
+
+def fast_cairo_paths() -> None:
+    """Build every VMobject's Cairo path the fast way (same path, same pixels)."""
+    Camera.set_cairo_context_path = _fast_set_path
