@@ -38,10 +38,17 @@ from cnnviz.config import scene_entry
 from cnnviz.paths import atomic_write
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
-from scenes.speed import cached_text, composite_images_in_their_box, raise_moving, share_parsed_svg_paths
+from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, raise_moving,
+                          share_parsed_svg_paths)
+from scenes.speed_copies import fast_mobject_copies
+from scenes.speed_latex import preloaded_latex_format
+from scenes.speed_paths import fast_cairo_paths
 
 share_parsed_svg_paths()
 composite_images_in_their_box()
+fast_mobject_copies()
+fast_cairo_paths()
+preloaded_latex_format()
 
 __all__ = [
     "FONT",
@@ -178,7 +185,7 @@ def label(text: str, theme: Theme, *, color: str | None = None, font_size: float
 
 def formula(tex: str, theme: Theme, *, font_size: float = 36, color: str | None = None, **kwargs: Any) -> MathTex:
     """A formula in LaTeX (kept apart from Chinese text, which LaTeX here would misalign)."""
-    return MathTex(tex, font_size=font_size, color=color or theme.text, **kwargs)
+    return cached_formula(tex, font_size=font_size, color=color or theme.text, **kwargs)
 
 
 def arrow(start: Any, end: Any, color: str, *, buff: float = 0.1) -> Arrow:

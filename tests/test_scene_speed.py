@@ -1,7 +1,9 @@
-"""The render-speed measures of ``scenes/speed.py`` keep every pixel: unit checks and frame hashes."""
+"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``) keep every pixel:
+unit checks against Manim's own code, and frame hashes."""
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -10,9 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from manim import DOWN, LEFT, RIGHT, UP, Circle, FadeIn, Rotate, Square, Text, Transform, VGroup
+from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, FadeIn, ManimColor, MathTex, Mobject, Polygon, Rotate, Square,
+                   Text, Transform, VGroup, VMobject)
+from manim.camera.camera import Camera
 
 from scenes.speed import cached_text, raise_moving, share_parsed_svg_paths
+from scenes.speed_copies import _fast_deepcopy, manim_deepcopy
+from scenes.speed_paths import _fast_set_path, manim_cairo_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,6 +112,93 @@ def test_copies_share_the_parsed_glyph_paths_and_keep_their_points():
         assert y.points is not x.points
 
 
+# ----------------------------------------------------------------- fast copies
+def assert_same_structure(a, b, path="copy", seen=None):
+    """``a`` and ``b`` equal attribute by attribute (arrays: values, dtype and memory layout)."""
+    seen = {} if seen is None else seen
+    assert type(a) is type(b), path
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and (a.size == 0 or a.strides == b.strides), path
+        np.testing.assert_array_equal(a, b, err_msg=path)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_structure(x, y, f"{path}[{i}]", seen)
+    elif isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            assert_same_structure(a[k], b[k], f"{path}.{k}", seen)
+    elif hasattr(a, "__dict__") and not callable(a):
+        if id(a) not in seen:
+            seen[id(a)] = True
+            drop = ("original_id",)
+            assert_same_structure({k: v for k, v in vars(a).items() if k not in drop},
+                                  {k: v for k, v in vars(b).items() if k not in drop}, path, seen)
+    else:
+        assert a == b or a is b, path
+
+
+def deep_copied(mobject, deepcopy_method):
+    saved = Mobject.__deepcopy__
+    Mobject.__deepcopy__ = deepcopy_method
+    try:
+        return copy.deepcopy(mobject)
+    finally:
+        Mobject.__deepcopy__ = saved
+
+
+def test_fast_copy_equals_manims_copy_attribute_by_attribute():
+    shared = Circle().set_fill(RED, 0.5)
+    square = Square().rotate(0.3)
+    square.shared_points = shared.points  # an array two mobjects hold: shared in the copy as well
+    square.colors = [ManimColor("#58C4DD"), {"k": np.arange(3.0)}]
+    square.fortran = np.asfortranarray(np.ones((3, 2)))  # layout kept, as ndarray.__deepcopy__ keeps it
+    square.add_updater(lambda m: m)
+    group = VGroup(cached_text("δ 0.25", font_size=30), MathTex(r"\delta"), shared, square)
+    manims, ours = deep_copied(group, manim_deepcopy), deep_copied(group, _fast_deepcopy)
+    assert_same_structure(manims, ours)
+    assert ours[3].shared_points is ours[2].points and ours[2].points is not shared.points
+    for original, copied in zip(group.get_family(), ours.get_family(), strict=True):
+        assert copied is not original and copied.points is not original.points
+    assert ours[3].colors[0] is not square.colors[0]
+
+
+# ----------------------------------------------------------------- fast Cairo paths
+class RecordingContext:
+    """Stands in for a ``cairo.Context``: records the path calls, with every number as a Python float."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args: self.calls.append((name, *map(float, args)))
+
+
+def path_calls(set_path, vmobject) -> list:
+    ctx = RecordingContext()
+    set_path(Camera(), ctx, vmobject)
+    return ctx.calls
+
+
+def path_cases() -> list[VMobject]:
+    broken = VMobject().set_points(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 0],  # two subpaths
+                                             [5, 5, 0], [6, 5, 0], [6, 6, 0], [5, 5, 0]], dtype=float))
+    near = VMobject().set_points(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [2, 2, 0],  # anchors 1e-7 apart
+                                           [2, 2 + 1e-7, 0], [3, 2, 0], [3, 3, 0], [0, 0, 0]], dtype=float))
+    huge = VMobject().set_points(np.array([[1e308, 0, 0], [0, 0, 0], [0, 1, 0], [-1e308, 0, 0],  # overflows
+                                           [-1e308, 0, 0], [1, 0, 0], [1, 1, 0], [1e308, 0, 0]]))
+    bad = VMobject().set_points(np.array([[np.nan, 0, 0], [1, 0, 0], [1, 1, 0], [0, 0, 0]]))
+    return [*Text("卷积 0.25", font="Noto Sans CJK SC").family_members_with_points(),
+            *MathTex(r"\frac{\partial L}{\partial W}").family_members_with_points(),
+            Circle(), Square().rotate(0.4), Polygon(LEFT, UP, RIGHT), broken, near, huge, bad, VMobject(),
+            VMobject().set_points(np.zeros((2, 3)))]
+
+
+def test_fast_cairo_path_makes_the_same_calls_as_manims():
+    for vmobject in path_cases():
+        assert path_calls(_fast_set_path, vmobject) == path_calls(manim_cairo_path, vmobject), vmobject
+
+
 # ----------------------------------------------------------------- pixels, frame by frame
 HASHER = textwrap.dedent('''
     import hashlib, sys
@@ -119,6 +212,13 @@ HASHER = textwrap.dedent('''
     if sys.argv[1] == "off":
         import scenes.common
         scenes.common.raise_moving = lambda mobjects, animations: None
+    elif sys.argv[1] == "manim":  # every measure that patches Manim off: its own order, copies and paths
+        import scenes.common, scenes.speed_copies, scenes.speed_paths
+        from manim import Mobject
+        from manim.camera.camera import Camera
+        scenes.common.raise_moving = lambda mobjects, animations: None
+        Mobject.__deepcopy__ = scenes.speed_copies.manim_deepcopy
+        Camera.set_cairo_context_path = scenes.speed_paths.manim_cairo_path
     elif sys.argv[1] == "naive":  # raise without looking at overlaps: must change pixels in the probe scene
         import scenes.speed
         scenes.speed._overlap = lambda a, b: False
@@ -175,30 +275,62 @@ def test_raising_keeps_every_frame_of_a_probe_scene_where_naive_raising_would_no
 
 
 @pytest.mark.slow
-def test_raising_keeps_every_frame_of_a_lecture_scene(tmp_path):
+def test_speed_measures_keep_every_frame_of_a_lecture_scene(tmp_path):
     scene = ROOT / "scenes" / "conv2d.py"
     assert frame_hashes("on", scene, "SlideKernelOverImage", tmp_path) == \
-        frame_hashes("off", scene, "SlideKernelOverImage", tmp_path)
+        frame_hashes("manim", scene, "SlideKernelOverImage", tmp_path)
 
 
-def test_built_texts_are_kept_on_disk_and_come_back_equal(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind, text", [("text", "The kernel slides over the input."),
+                                        ("tex", r"\frac{\partial L}{\partial W} = A \otimes \delta")])
+def test_built_texts_and_formulas_are_kept_on_disk_and_come_back_equal(kind, text, tmp_path, monkeypatch):
     from manim import config
 
-    from scenes.speed import _stored_text
+    from scenes.speed import _stored
 
-    monkeypatch.setattr(config, "text_dir", str(tmp_path / "texts"))
-    kwargs = (("color", "#ECECEC"), ("font", "Noto Sans CJK SC"), ("font_size", 26))
-    built = _stored_text("The kernel slides over the input.", kwargs)
-    stored = list((tmp_path / "texts" / "built").glob("*.pkl"))
+    monkeypatch.setattr(config, "text_dir", str(tmp_path / "cache"))
+    kwargs = (("color", "#ECECEC"), ("font_size", 26)) + ((("font", "Noto Sans CJK SC"),) if kind == "text" else ())
+    built = _stored(kind, text, kwargs)
+    stored = list((tmp_path / "cache" / "built").glob("*.pkl"))
     assert len(stored) == 1
-    again = _stored_text("The kernel slides over the input.", kwargs)  # read back from the file
+    again = _stored(kind, text, kwargs)  # read back from the file
     assert again is not built
-    for x, y in zip(built.family_members_with_points(), again.family_members_with_points(), strict=True):
+    assert_same_structure(built, again)
+    fresh = (Text if kind == "text" else MathTex)(text, **dict(kwargs))
+    for x, y in zip(fresh.family_members_with_points(), again.family_members_with_points(), strict=True):
         np.testing.assert_array_equal(x.points, y.points)
         np.testing.assert_array_equal(x.fill_rgbas, y.fill_rgbas)
     stored[0].write_bytes(b"truncated")  # a broken file is rebuilt, not trusted
-    np.testing.assert_array_equal(_stored_text("The kernel slides over the input.", kwargs).get_all_points(),
-                                  built.get_all_points())
+    np.testing.assert_array_equal(_stored(kind, text, kwargs).get_all_points(), built.get_all_points())
+
+
+# ----------------------------------------------------------------- LaTeX with a preloaded preamble
+def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path, monkeypatch):
+    from manim import config
+    from manim.utils import tex_file_writing
+
+    import scenes.speed_latex as fast
+
+    monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(fast, "_formats", {})
+    monkeypatch.setattr(config, "no_latex_cleanup", True)  # keep LaTeX's log
+    svgs = {}
+    for name, compile_tex in (("manim", fast.manim_compile_tex), ("preloaded", fast._compile_tex)):
+        monkeypatch.setattr(config, "tex_dir", str(tmp_path / name))
+        monkeypatch.setattr(tex_file_writing, "compile_tex", compile_tex)
+        svgs[name] = tex_file_writing.tex_to_svg_file(r"\delta^{l} = \delta^{l+1} \tilde{\otimes} \mathrm{rot180}(W)",
+                                                      environment="align*").read_bytes()
+    assert svgs["preloaded"] == svgs["manim"]
+    (log,) = (tmp_path / "preloaded").glob("*.log")
+    assert "format=preamble" in log.read_text().splitlines()[0]  # LaTeX ran on the dumped preamble
+    (fmt,) = (tmp_path / "cache" / "latex").glob("*.fmt")
+    fmt.write_bytes(b"not a format")  # e.g. left by another TeX Live: Manim's own call, then it is dropped
+    monkeypatch.setattr(config, "tex_dir", str(tmp_path / "again"))
+    again = tex_file_writing.tex_to_svg_file(r"\delta^{l} = \delta^{l+1} \tilde{\otimes} \mathrm{rot180}(W)",
+                                             environment="align*").read_bytes()
+    assert again == svgs["manim"] and not fmt.exists()
+    with pytest.raises(ValueError):  # a wrong formula still fails as in Manim
+        tex_file_writing.tex_to_svg_file(r"\notamacro x", environment="align*")
 
 
 def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
