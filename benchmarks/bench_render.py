@@ -10,9 +10,10 @@ As the lecture pipeline does, the scene's values are computed in this process (t
 once) and handed to the Manim process in a file; their time is printed in its own column.
 Both Manim processes run from the repository root, so both read its ``manim.cfg``.
 
-Each scene renders twice: ``cold`` (empty LaTeX and Pango caches, as on a fresh machine) and
-``warm`` (those caches filled by the cold render, as for any later render through the pipeline,
-which keeps them per scene; every frame is still drawn and encoded).
+Each scene renders twice: ``cold`` (empty LaTeX and Pango caches and an empty ``XDG_CACHE_HOME``,
+so the preloaded LaTeX format is built too, as on a fresh machine) and ``warm`` (those caches filled
+by the cold render, as for any later render through the pipeline, which keeps them per scene; every
+frame is still drawn and encoded).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def main() -> None:
                 params = lecture.entry(info.id).params
                 save_values(Path(tmp) / "values.pkl", info.id, params, scene_values(info.id, params))
                 values = time.perf_counter() - start
-                scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl")}
+                scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl"),
+                             "XDG_CACHE_HOME": str(Path(tmp) / "xdg")}
                 cold, clip = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
                 length = clip_seconds(clip)
                 warm = (render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)[0] if args.warm

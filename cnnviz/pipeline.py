@@ -3,7 +3,9 @@
 A separate process per scene keeps this module free of manim imports, lets scenes render in
 parallel, and means one failing scene does not stop the others. Outputs appear atomically (rendered
 into a work folder, then renamed), and a scene whose code, config entry and options are unchanged
-is not rendered again.
+is not rendered again. Scenes start longest first, by the render times recorded on this machine
+(``~/.cache/cnnviz/render-seconds.json``), so that parallel jobs finish together; a scene never
+rendered here starts first, in the order given.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .catalog import SceneInfo, scene_info
 from .config import DEFAULT_CONFIG, LectureConfig
-from .paths import cache_dir
+from .paths import atomic_write, cache_dir
 
-__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "render_scenes"]
+__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "longest_first", "recorded_seconds",
+           "render_scenes"]
 
 ROOT = Path(__file__).resolve().parent.parent
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
@@ -154,25 +158,69 @@ def _keep_sections(media: Path, info: SceneInfo, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _times_file() -> Path:
+    return cache_dir() / "render-seconds.json"
+
+
+def _slot(opts: RenderOptions) -> str:
+    return f"-q{opts.quality} {opts.format}"
+
+
+def recorded_seconds(opts: RenderOptions) -> dict[str, float]:
+    """Seconds the last fresh render of each scene took on this machine, at this quality and format."""
+    try:
+        times = json.loads(_times_file().read_text(encoding="utf-8")).get(_slot(opts), {})
+        return {k: float(v) for k, v in times.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _record_seconds(opts: RenderOptions, results: Sequence[RenderResult]) -> None:
+    fresh = {r.scene: round(r.seconds, 2) for r in results if r.ok and not r.cached}
+    if not fresh:
+        return
+    try:
+        times = json.loads(_times_file().read_text(encoding="utf-8"))
+        times = times if isinstance(times, dict) else {}
+    except (OSError, ValueError):
+        times = {}
+    slot = _slot(opts)
+    times[slot] = {**(times.get(slot) if isinstance(times.get(slot), dict) else {}), **fresh}
+    try:
+        atomic_write(_times_file(), lambda f: f.write(json.dumps(times, indent=1, sort_keys=True).encode()))
+    except OSError:
+        pass  # only a scheduling hint
+
+
+def longest_first(scene_ids: Sequence[str], opts: RenderOptions) -> list[str]:
+    """``scene_ids`` in the order to start them: never-rendered ones first (as given), then the longest."""
+    seconds = recorded_seconds(opts)
+    return sorted(scene_ids, key=lambda i: -seconds.get(i, float("inf")))  # stable: ties keep their order
+
+
 def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: RenderOptions, *,
                   config_path: Path | None = None,
                   on_done: Callable[[RenderResult, int, int], None] | None = None) -> list[RenderResult]:
     """Render ``scene_ids`` with up to ``opts.jobs`` in parallel; results in the order given."""
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     path = config_path or Path(lecture.source if lecture.source != "<defaults>" else DEFAULT_CONFIG)
-    infos = [scene_info(i) for i in scene_ids]
+    infos = [scene_info(i) for i in longest_first(scene_ids, opts)]
     results: dict[str, RenderResult] = {}
+    reporting = threading.Lock()
 
     def run(info: SceneInfo) -> RenderResult:
         try:
             res = _render_one(info, lecture, path, opts)
         except Exception as exc:  # one scene's failure must not stop the others
             res = RenderResult(info.id, False, 0.0, None, cached=False, error=f"{type(exc).__name__}: {exc}")
-        results[info.id] = res
-        if on_done:
-            on_done(res, len(results), len(infos))
+        with reporting:
+            results[info.id] = res
+            if on_done:
+                on_done(res, len(results), len(infos))
         return res
 
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
         list(pool.map(run, infos))
-    return [results[i] for i in scene_ids]
+    ordered = [results[i] for i in scene_ids]
+    _record_seconds(opts, ordered)
+    return ordered

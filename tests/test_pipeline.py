@@ -1,0 +1,59 @@
+"""The render pipeline's scheduling: scenes start longest first, by the times recorded on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cnnviz import pipeline
+from cnnviz.config import load_config
+from cnnviz.pipeline import RenderOptions, RenderResult, longest_first, recorded_seconds, render_scenes
+
+
+def fake_renders(monkeypatch, seconds: dict[str, float], started: list[str], cached: tuple[str, ...] = ()):
+    def render_one(info, lecture, config_path, opts):
+        started.append(info.id)
+        return RenderResult(info.id, True, seconds[info.id], Path(f"{info.id}.mp4"), cached=info.id in cached)
+
+    monkeypatch.setattr(pipeline, "_render_one", render_one)
+
+
+def test_scenes_start_longest_first_once_their_times_are_known(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    opts = RenderOptions(out_dir=tmp_path / "out", jobs=1)
+    ids = ["conv1d", "conv2d", "pooling", "error_flow"]
+    seconds = {"conv1d": 5.0, "conv2d": 9.0, "pooling": 7.0, "error_flow": 20.0}
+    started: list[str] = []
+    fake_renders(monkeypatch, seconds, started)
+    results = render_scenes(ids, load_config(None), opts)
+    assert started == ids  # nothing recorded yet: the order given
+    assert [r.scene for r in results] == ids
+    assert recorded_seconds(opts) == seconds
+    assert recorded_seconds(RenderOptions(quality="h")) == {}  # per quality (and format)
+
+    started.clear()
+    seconds["dilated"] = 3.0
+    results = render_scenes(ids + ["dilated"], load_config(None), opts)
+    assert started == ["dilated", "error_flow", "conv2d", "pooling", "conv1d"]  # new one first, then longest
+    assert [r.scene for r in results] == ids + ["dilated"]  # results stay in the order asked for
+
+
+def test_cached_scenes_do_not_overwrite_recorded_times(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    opts = RenderOptions(out_dir=tmp_path / "out")
+    started: list[str] = []
+    fake_renders(monkeypatch, {"conv1d": 6.0, "conv2d": 9.0}, started)
+    render_scenes(["conv1d", "conv2d"], load_config(None), opts)
+    fake_renders(monkeypatch, {"conv1d": 0.01, "conv2d": 0.01}, started, cached=("conv1d", "conv2d"))
+    render_scenes(["conv1d", "conv2d"], load_config(None), opts)
+    assert recorded_seconds(opts) == {"conv1d": 6.0, "conv2d": 9.0}
+    assert longest_first(["conv1d", "conv2d"], opts) == ["conv2d", "conv1d"]
+
+
+def test_an_unreadable_record_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    record = tmp_path / "xdg" / "cnnviz" / "render-seconds.json"
+    record.parent.mkdir(parents=True)
+    for text in ("{not json", json.dumps(["a list"]), json.dumps({"-ql mp4": {"conv2d": "slow"}})):
+        record.write_text(text)
+        assert longest_first(["conv1d", "conv2d"], RenderOptions()) == ["conv1d", "conv2d"]
