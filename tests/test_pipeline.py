@@ -57,3 +57,13 @@ def test_an_unreadable_record_is_ignored(tmp_path, monkeypatch):
     for text in ("{not json", json.dumps(["a list"]), json.dumps({"-ql mp4": {"conv2d": "slow"}})):
         record.write_text(text)
         assert longest_first(["conv1d", "conv2d"], RenderOptions()) == ["conv1d", "conv2d"]
+
+
+def test_eta_weighs_scenes_by_their_recorded_times():
+    from cnnviz.cli.render import eta_seconds
+
+    ids = ["error_flow", "conv1d", "conv2d"]
+    expected = {"error_flow": 30.0, "conv1d": 10.0, "conv2d": 10.0}
+    assert eta_seconds(30.0, ["error_flow"], ids, expected) == 20.0  # the long one done: 20 s of 50 left
+    assert eta_seconds(30.0, ["error_flow"], ids, {"error_flow": 30.0}) == 60.0  # not all known: by count
+    assert eta_seconds(0.0, [], ids, expected) == 0.0

@@ -63,12 +63,23 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
             raise UserError(str(exc)) from None
 
 
+def eta_seconds(elapsed: float, finished: list[str], scene_ids: list[str], expected: dict[str, float]) -> float:
+    """Time left: ``elapsed`` scaled by the work left, weighing each scene by its recorded render time when
+    every scene has one (scenes start longest first, so counting scenes would overestimate), else equally."""
+    def weight(scene: str) -> float:
+        return expected[scene] if all(i in expected for i in scene_ids) else 1.0
+
+    done = sum(weight(i) for i in finished)
+    left = sum(weight(i) for i in scene_ids if i not in finished)
+    return elapsed / done * left if done > 0 else 0.0
+
+
 def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     import os
 
     from ..catalog import SCENES
-    from ..pipeline import RenderOptions, render_scenes
+    from ..pipeline import RenderOptions, recorded_seconds, render_scenes
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:
@@ -84,11 +95,13 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     ensure_network(scene_ids, lecture)
 
     started = time.perf_counter()
+    expected, finished = recorded_seconds(options), []
 
     def progress(res, done, total):
         state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
         elapsed = time.perf_counter() - started
-        eta = elapsed / done * (total - done)
+        finished.append(res.scene)
+        eta = eta_seconds(elapsed, finished, list(scene_ids), expected)
         click.echo(f"[{done}/{total}] {res.scene:<20} {state:<7} {res.seconds:6.1f} s   elapsed {elapsed:5.0f} s, "
                    f"ETA {eta:4.0f} s", err=True)
 
