@@ -1,5 +1,9 @@
 """Render-speed measures shared by every scene; none of them changes a pixel.
 
+(Three more live beside this module: ``speed_copies.py`` (faster mobject copies), ``speed_paths.py``
+(faster Cairo paths) and ``speed_latex.py`` (LaTeX with the preamble preloaded); ``scenes/common.py``
+switches all of them on.)
+
 Each was found with a profile of a lecture scene and is checked by frame hashes (tests/test_scene_speed.py:
 every frame of a scene drawn with and without them is bit-identical). They rely on Manim 0.22's
 internals, which is why pyproject.toml pins Manim exactly.

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from manim.utils import tex_file_writing
@@ -32,6 +33,7 @@ _BEGIN = r"\begin{document}"
 _formats: dict[str, Path | None] = {}  # preamble hash -> format (None: cannot be had in this process)
 
 
+@lru_cache(maxsize=1)
 def _engine_signature() -> str:
     """Changes when the TeX installation does: a format only loads in the engine that dumped it."""
     latex = shutil.which("latex")
@@ -44,21 +46,28 @@ def _engine_signature() -> str:
 
 def format_for_preamble(preamble: str) -> Path | None:
     """The format file with ``preamble`` dumped into it, built on first use; ``None`` if it cannot be built."""
-    key = hashlib.sha256(f"{preamble}\n{_engine_signature()}".encode()).hexdigest()[:20]
-    if key in _formats:
-        return _formats[key]
-    target = cache_dir() / "latex" / f"{key}.fmt"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent) as work:
-            (Path(work) / "preamble.tex").write_text(preamble + _BEGIN + r"\end{document}" + "\n", encoding="utf-8")
-            done = subprocess.run(["latex", "-ini", "-interaction=batchmode", "-jobname=preamble", "&latex",
-                                   "mylatexformat.ltx", "preamble.tex"], cwd=work, capture_output=True)
-            built = Path(work) / "preamble.fmt"
-            if done.returncode == 0 and built.exists():
-                os.replace(built, target)  # whole or absent: parallel renders may race, the last one wins
+    try:
+        key = hashlib.sha256(f"{preamble}\n{_engine_signature()}".encode()).hexdigest()[:20]
+        if key in _formats:
+            return _formats[key]
+        target = cache_dir() / "latex" / f"{key}.fmt"
+        if not target.exists():
+            _build_format(preamble, target)
+    except OSError:  # no kpsewhich or latex, an unwritable cache: Manim's own call, which reports its errors
+        return None
     _formats[key] = target if target.exists() else None
     return _formats[key]
+
+
+def _build_format(preamble: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        (Path(work) / "preamble.tex").write_text(preamble + _BEGIN + r"\end{document}" + "\n", encoding="utf-8")
+        done = subprocess.run(["latex", "-ini", "-interaction=batchmode", "-jobname=preamble", "&latex",
+                               "mylatexformat.ltx", "preamble.tex"], cwd=work, capture_output=True)
+        built = Path(work) / "preamble.fmt"
+        if done.returncode == 0 and built.exists():
+            os.replace(built, target)  # whole or absent: parallel renders may race, the last one wins
 
 
 def _compile_tex(tex_file: Path, tex_compiler: str | list[str], output_format: str) -> Path:

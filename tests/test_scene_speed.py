@@ -331,6 +331,12 @@ def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path
     assert again == svgs["manim"] and not fmt.exists()
     with pytest.raises(ValueError):  # a wrong formula still fails as in Manim
         tex_file_writing.tex_to_svg_file(r"\notamacro x", environment="align*")
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "a file" / "cache")  # cannot be created
+    monkeypatch.setattr(fast, "_formats", {})
+    monkeypatch.setattr(config, "tex_dir", str(tmp_path / "unwritable cache"))
+    assert fast.format_for_preamble(r"\documentclass{article}") is None
+    assert tex_file_writing.tex_to_svg_file(r"\delta", environment="align*").exists()
 
 
 def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
