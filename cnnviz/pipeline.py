@@ -4,8 +4,9 @@ A separate process per scene keeps this module free of manim imports, lets scene
 parallel, and means one failing scene does not stop the others. Outputs appear atomically (rendered
 into a work folder, then renamed), and a scene whose code, config entry and options are unchanged
 is not rendered again. Scenes start longest first, by the render times recorded on this machine
-(``~/.cache/cnnviz/render-seconds.json``), so that parallel jobs finish together; a scene never
-rendered here starts first, in the order given.
+(``~/.cache/cnnviz/render-seconds.json``), else those measured on the reference machine
+(``assets/render-seconds.json``), so that parallel jobs finish together; a scene with neither starts
+first, in the order given.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from .catalog import SceneInfo, scene_info
 from .config import DEFAULT_CONFIG, LectureConfig
 from .paths import atomic_write, cache_dir
 
-__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "longest_first", "recorded_seconds",
-           "render_scenes"]
+__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "expected_seconds", "longest_first",
+           "recorded_seconds", "render_scenes"]
 
 ROOT = Path(__file__).resolve().parent.parent
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
@@ -158,6 +159,9 @@ def _keep_sections(media: Path, info: SceneInfo, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+REFERENCE_TIMES = ROOT / "assets" / "render-seconds.json"
+
+
 def _times_file() -> Path:
     return cache_dir() / "render-seconds.json"
 
@@ -173,6 +177,16 @@ def recorded_seconds(opts: RenderOptions) -> dict[str, float]:
         return {k: float(v) for k, v in times.items()}
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
+
+
+def expected_seconds(opts: RenderOptions) -> dict[str, float]:
+    """What each scene is expected to take: this machine's record, else the reference machine's."""
+    try:
+        reference = json.loads(REFERENCE_TIMES.read_text(encoding="utf-8"))["seconds"]
+        reference = {k: float(v) for k, v in reference.items()}
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        reference = {}
+    return {**reference, **recorded_seconds(opts)}
 
 
 def _record_seconds(opts: RenderOptions, results: Sequence[RenderResult]) -> None:
@@ -193,8 +207,9 @@ def _record_seconds(opts: RenderOptions, results: Sequence[RenderResult]) -> Non
 
 
 def longest_first(scene_ids: Sequence[str], opts: RenderOptions) -> list[str]:
-    """``scene_ids`` in the order to start them: never-rendered ones first (as given), then the longest."""
-    seconds = recorded_seconds(opts)
+    """``scene_ids`` in the order to start them: scenes with no expected time first (as given), then the
+    longest."""
+    seconds = expected_seconds(opts)
     return sorted(scene_ids, key=lambda i: -seconds.get(i, float("inf")))  # stable: ties keep their order
 
 

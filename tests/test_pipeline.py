@@ -1,4 +1,5 @@
-"""The render pipeline's scheduling: scenes start longest first, by the times recorded on this machine."""
+"""The render pipeline's scheduling: scenes start longest first, by the times recorded on this machine,
+else by the reference machine's (``assets/render-seconds.json``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 from cnnviz import pipeline
 from cnnviz.config import load_config
-from cnnviz.pipeline import RenderOptions, RenderResult, longest_first, recorded_seconds, render_scenes
+from cnnviz.catalog import SCENES
+from cnnviz.pipeline import (REFERENCE_TIMES, RenderOptions, RenderResult, expected_seconds, longest_first,
+                             recorded_seconds, render_scenes)
 
 
 def fake_renders(monkeypatch, seconds: dict[str, float], started: list[str], cached: tuple[str, ...] = ()):
@@ -20,6 +23,7 @@ def fake_renders(monkeypatch, seconds: dict[str, float], started: list[str], cac
 
 def test_scenes_start_longest_first_once_their_times_are_known(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(pipeline, "REFERENCE_TIMES", tmp_path / "none.json")
     opts = RenderOptions(out_dir=tmp_path / "out", jobs=1)
     ids = ["conv1d", "conv2d", "pooling", "error_flow"]
     seconds = {"conv1d": 5.0, "conv2d": 9.0, "pooling": 7.0, "error_flow": 20.0}
@@ -40,6 +44,7 @@ def test_scenes_start_longest_first_once_their_times_are_known(tmp_path, monkeyp
 
 def test_cached_scenes_do_not_overwrite_recorded_times(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(pipeline, "REFERENCE_TIMES", tmp_path / "none.json")
     opts = RenderOptions(out_dir=tmp_path / "out")
     started: list[str] = []
     fake_renders(monkeypatch, {"conv1d": 6.0, "conv2d": 9.0}, started)
@@ -50,8 +55,22 @@ def test_cached_scenes_do_not_overwrite_recorded_times(tmp_path, monkeypatch):
     assert longest_first(["conv1d", "conv2d"], opts) == ["conv2d", "conv1d"]
 
 
+def test_a_first_run_follows_the_reference_times_and_this_machines_record_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    reference = expected_seconds(RenderOptions())
+    assert set(reference) == {s.id for s in SCENES}  # the shipped file covers every scene
+    order = longest_first([s.id for s in SCENES], RenderOptions())
+    assert [reference[i] for i in order] == sorted(reference.values(), reverse=True)
+    started: list[str] = []
+    fake_renders(monkeypatch, {"conv1d": 100.0}, started)
+    render_scenes(["conv1d"], load_config(None), RenderOptions(out_dir=tmp_path / "out"))
+    assert longest_first([s.id for s in SCENES], RenderOptions())[0] == "conv1d"
+    assert REFERENCE_TIMES.is_file()
+
+
 def test_an_unreadable_record_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(pipeline, "REFERENCE_TIMES", tmp_path / "none.json")
     record = tmp_path / "xdg" / "cnnviz" / "render-seconds.json"
     record.parent.mkdir(parents=True)
     for text in ("{not json", json.dumps(["a list"]), json.dumps({"-ql mp4": {"conv2d": "slow"}})):

@@ -79,7 +79,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     import os
 
     from ..catalog import SCENES
-    from ..pipeline import RenderOptions, recorded_seconds, render_scenes
+    from ..pipeline import RenderOptions, expected_seconds, render_scenes
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:
@@ -95,7 +95,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     ensure_network(scene_ids, lecture)
 
     started = time.perf_counter()
-    expected, finished = recorded_seconds(options), []
+    expected, finished = expected_seconds(options), []
 
     def progress(res, done, total):
         state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
