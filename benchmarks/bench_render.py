@@ -1,6 +1,6 @@
 """Render benchmark: seconds of render per second of video, for each scene, against a floor.
 
-    .venv/bin/python benchmarks/bench_render.py [--quality l h] [SCENE ...]
+    .venv/bin/python benchmarks/bench_render.py [--quality l h] [--repeat N] [SCENE ...]
 
 For each scene and quality it renders the scene cold (``--disable_caching``), then a static scene of
 the same length, resolution and frame rate (what encoding alone costs), in the same run, and prints
@@ -14,6 +14,10 @@ Each scene renders twice: ``cold`` (empty LaTeX and Pango caches and an empty ``
 so the preloaded LaTeX format is built too, as on a fresh machine) and ``warm`` (those caches filled
 by the cold render, as for any later render through the pipeline, which keeps them per scene; every
 frame is still drawn and encoded).
+
+``--repeat N`` measures each of the three N times, interleaved (cold, warm, floor, cold, ...; every cold
+one with fresh caches), and keeps the best of each: on a shared machine whose speed drifts, the fastest
+run is the one least disturbed, and interleaving lets the scene and its floor see the same machine.
 """
 
 from __future__ import annotations
@@ -50,7 +54,11 @@ def main() -> None:
     parser.add_argument("--quality", nargs="+", default=["l", "h"], choices=["l", "m", "h", "k"])
     parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
                         help="also render each scene again with its caches filled (--no-warm: cold only)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="measure each render N times, interleaved, and keep the best (default: 1)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     infos = [s for s in SCENES if (ROOT / s.path).exists() and (not args.scenes or s.id in args.scenes)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
     lecture = load_config(None)  # the default lecture's parameters, as the scenes read them
@@ -63,14 +71,18 @@ def main() -> None:
                 params = lecture.entry(info.id).params
                 save_values(Path(tmp) / "values.pkl", info.id, params, scene_values(info.id, params))
                 values = time.perf_counter() - start
-                scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl"),
-                             "XDG_CACHE_HOME": str(Path(tmp) / "xdg")}
-                cold, clip = render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)
-                length = clip_seconds(clip)
-                warm = (render(ROOT / info.path, info.cls, q, Path(tmp) / "scene", scene_env)[0] if args.warm
-                        else float("nan"))
-                floor, _ = render(ROOT / "benchmarks" / "floor_scene.py", "StaticFloor", q, Path(tmp) / "floor",
-                                  {**env, "CNNVIZ_FLOOR_SECONDS": f"{length:.3f}"})
+                cold = warm = floor = float("inf")
+                for run in range(args.repeat):
+                    media = Path(tmp) / f"scene{run}"  # a fresh Manim media folder and cache home: cold
+                    scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl"),
+                                 "XDG_CACHE_HOME": str(Path(tmp) / f"xdg{run}")}
+                    seconds, clip = render(ROOT / info.path, info.cls, q, media, scene_env)
+                    cold, length = min(cold, seconds), clip_seconds(clip)
+                    warm = (min(warm, render(ROOT / info.path, info.cls, q, media, scene_env)[0]) if args.warm
+                            else float("nan"))
+                    floor = min(floor, render(ROOT / "benchmarks" / "floor_scene.py", "StaticFloor", q,
+                                              Path(tmp) / f"floor{run}",
+                                              {**env, "CNNVIZ_FLOOR_SECONDS": f"{length:.3f}"})[0])
             print(f"{info.id:<20} {q:>2} {length:8.1f} {values:9.2f} {cold:7.1f} {warm:7.1f} {floor:8.1f} "
                   f"{cold / floor:7.2f} {warm / floor:7.2f}", flush=True)
 
