@@ -38,15 +38,16 @@ from cnnviz.config import scene_entry
 from cnnviz.paths import atomic_write
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
-from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, raise_moving,
+from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, frame_extent, raise_moving,
                           share_parsed_svg_paths)
-from scenes.speed_copies import fast_mobject_copies
+from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
 from scenes.speed_latex import preloaded_latex_format
 from scenes.speed_paths import fast_cairo_paths
 
 share_parsed_svg_paths()
 composite_images_in_their_box()
 fast_mobject_copies()
+fade_out_with_one_copy_less()
 fast_cairo_paths()
 preloaded_latex_format()
 
@@ -275,7 +276,10 @@ class LectureScene(Scene):
         for mob in self.mobjects:
             if mob.get_num_points() == 0 and not mob.submobjects:
                 continue
-            (x0, y0, _), (x1, y1, _) = mob.get_corner(LEFT + DOWN), mob.get_corner(RIGHT + UP)
+            extent = frame_extent(mob)  # get_corner(LEFT + DOWN), get_corner(RIGHT + UP), faster
+            if extent is None:
+                continue
+            x0, y0, x1, y1 = extent
             if x0 < -half_w or x1 > half_w or y0 < -half_h or y1 > half_h:
                 self.out_of_frame.append(f"{type(mob).__name__} at t={self.time:.2f}s spans "
                                          f"x [{x0:.2f}, {x1:.2f}], y [{y0:.2f}, {y1:.2f}]")

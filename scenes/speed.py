@@ -27,6 +27,10 @@ internals, which is why pyproject.toml pins Manim exactly.
   frame-sized image and alpha-composites the whole frame, on every frame (at 1080p, several ms per
   picture; ``mnist_features`` shows dozens). Compositing only the box the picture covers gives the
   same pixels, since compositing a transparent pixel leaves the one below unchanged.
+- :func:`frame_extent`: the scenes check after every play that nothing left the frame. Manim's
+  ``get_corner`` gathers a group's boundary points into one array through a Python tuple of rows (twice,
+  once per corner); taking each member's minimum and maximum in NumPy gives the same corners, exactly
+  (``error_flow``: 0.65 s of checks down to about 0.1 s).
 """
 
 from __future__ import annotations
@@ -40,15 +44,16 @@ from typing import Any
 import manim
 import numpy as np
 import svgelements
-from manim import (AnimationGroup, DrawBorderThenFill, MathTex, Mobject, ShowPartial, Text, Transform, Wait,
-                   config)
+from manim import (AnimationGroup, DrawBorderThenFill, MathTex, Mobject, ShowPartial, Text, Transform, VMobject,
+                   Wait, config)
 from manim.camera.camera import Camera
 from manim.utils.bezier import interpolate
 
 from cnnviz.paths import atomic_write
 from PIL import Image
 
-__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "raise_moving", "share_parsed_svg_paths"]
+__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "frame_extent", "raise_moving",
+           "share_parsed_svg_paths"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
 #: 0.01 w units); no stroke in the lecture is wider
@@ -186,3 +191,42 @@ def raise_moving(mobjects: list[Mobject], animations: Sequence[Any]) -> None:
         if boxes[i] is not None and not any(_overlap(boxes[i], boxes[j]) for j in staying):
             raised.append(i)
     mobjects[:] = [m for i, m in enumerate(mobjects) if i not in raised] + [mobjects[i] for i in sorted(raised)]
+
+
+def _anchor_runs(mobject: Mobject) -> list[np.ndarray] | None:
+    """The arrays ``VMobject.get_points_defining_boundary`` would join (each member's start and end
+    anchors), or ``None`` where Manim's own call should decide (a member that is not a plain VMobject
+    in this respect, or curves cut short, on which Manim's strict zip raises)."""
+    runs = []
+    for member in mobject.get_family():
+        if not isinstance(member, VMobject) or type(member).get_anchors is not VMobject.get_anchors:
+            return None
+        points = member.points
+        if len(points) == 1:
+            runs.append(points)
+        elif len(points):
+            n = member.n_points_per_cubic_curve
+            starts, ends = points[::n], points[n - 1 :: n]
+            if len(starts) != len(ends):
+                return None
+            runs += [starts, ends]
+    return runs
+
+
+def frame_extent(mobject: Mobject) -> tuple[float, float, float, float] | None:
+    """``(x0, y0, x1, y1)``: the x and y of ``mobject.get_corner(LEFT + DOWN)`` and of
+    ``get_corner(RIGHT + UP)``, or ``None`` when its boundary has no points (where those are the origin).
+
+    The same numbers as Manim's, minimum and maximum being exact; faster for groups of many glyphs.
+    """
+    runs = None
+    if type(mobject).get_points_defining_boundary is VMobject.get_points_defining_boundary:
+        runs = _anchor_runs(mobject)
+    if runs is None:
+        runs = [np.asarray(mobject.get_points_defining_boundary())]
+    runs = [r for r in runs if len(r)]
+    if not runs:
+        return None
+    points = np.concatenate(runs)[:, :2]
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)

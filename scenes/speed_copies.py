@@ -14,6 +14,10 @@ attribute types inline, with ``copy.deepcopy``'s rules:
 - a ``ManimColor`` gets a new colour with a copy of its value array (what its ``__reduce_ex__`` rebuilds);
 - anything else goes to ``copy.deepcopy`` as before.
 
+:func:`fade_out_with_one_copy_less`: a ``Transform`` copies its target when it begins, so that aligning
+the copy with the animated mobject leaves the target as it was. ``FadeOut``'s target is the faded copy
+it has just made itself and that nothing else sees, so the second copy is dropped.
+
 ``tests/test_scene_speed.py`` checks a copy attribute by attribute against Manim's own, and frame hashes
 of whole scenes.
 """
@@ -25,12 +29,15 @@ import enum
 from typing import Any
 
 import numpy as np
-from manim import ManimColor, Mobject
+from manim import Animation, FadeOut, ManimColor, Mobject, config
+from manim.constants import RendererType
 
-__all__ = ["fast_mobject_copies", "manim_deepcopy"]
+__all__ = ["fade_out_with_one_copy_less", "fast_mobject_copies", "manim_deepcopy", "manim_fade_out_begin"]
 
 #: Manim's own ``Mobject.__deepcopy__``, kept for tests that compare with it
 manim_deepcopy = Mobject.__deepcopy__
+#: Manim's own ``FadeOut.begin`` (``Transform.begin``)
+manim_fade_out_begin = FadeOut.begin
 
 _SHARED = {type(None), int, float, bool, str, complex, bytes}
 _MISSING = object()
@@ -93,3 +100,20 @@ def _fast_deepcopy(self: Mobject, memo: dict[int, Any]) -> Mobject:
 def fast_mobject_copies() -> None:
     """Make every mobject copy (``.copy()``, ``deepcopy``, the copies animations make) take the fast path."""
     Mobject.__deepcopy__ = _fast_deepcopy
+
+
+def _fade_out_begin(self: FadeOut) -> None:
+    # Transform.begin, less `target_copy = target_mobject.copy()`; with updaters in play (they would run
+    # on the one target twice) or another renderer, Manim's own
+    if config.renderer != RendererType.CAIRO or self.mobject.get_family_updaters():
+        manim_fade_out_begin(self)
+        return
+    self.target_mobject = self.create_target()
+    self.target_copy = self.target_mobject
+    self.mobject.align_data(self.target_copy)
+    Animation.begin(self)
+
+
+def fade_out_with_one_copy_less() -> None:
+    """Let ``FadeOut`` use the faded copy it makes as its target as is (Manim copies it once more)."""
+    FadeOut.begin = _fade_out_begin

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, FadeIn, ManimColor, MathTex, Mobject, Polygon, Rotate, Square,
-                   Text, Transform, VGroup, VMobject)
+from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, Dot, FadeIn, FadeOut, Group, ImageMobject, ManimColor, MathTex,
+                   Mobject, Polygon, Rotate, Square, Text, Transform, VGroup, VMobject)
 from manim.camera.camera import Camera
 
-from scenes.speed import cached_text, raise_moving, share_parsed_svg_paths
-from scenes.speed_copies import _fast_deepcopy, manim_deepcopy
+from scenes.speed import cached_text, frame_extent, raise_moving, share_parsed_svg_paths
+from scenes.speed_copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
 from scenes.speed_paths import _fast_set_path, manim_cairo_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +163,58 @@ def test_fast_copy_equals_manims_copy_attribute_by_attribute():
     assert ours[3].colors[0] is not square.colors[0]
 
 
+def faded_out(mobject, begin, alphas):
+    """The family's points and colours of ``FadeOut(mobject)`` begun with ``begin``, at each alpha."""
+    animation = FadeOut(mobject, shift=UP * 0.5)
+    begin(animation)
+    states = []
+    for alpha in alphas:
+        animation.interpolate(alpha)
+        states.append([(m.points.copy(), m.fill_rgbas.copy(), m.stroke_rgbas.copy(), m.stroke_width)
+                       for m in mobject.family_members_with_points()])
+    return animation, states
+
+
+def test_fade_out_with_one_copy_less_interpolates_as_manims():
+    group = VGroup(cached_text("δ 0.25", font_size=30), Square().set_fill(RED, 0.4), Circle())
+    alphas = [0.0, 0.37, 0.9, 1.0]
+    manims_anim, manims = faded_out(group.copy(), manim_fade_out_begin, alphas)
+    ours_anim, ours = faded_out(group.copy(), _fade_out_begin, alphas)
+    assert ours_anim.target_copy is ours_anim.target_mobject  # the copy it saves
+    assert manims_anim.target_copy is not manims_anim.target_mobject
+    for frame_ours, frame_manims in zip(ours, manims, strict=True):
+        for a, b in zip(frame_ours, frame_manims, strict=True):
+            for x, y in zip(a, b, strict=True):
+                np.testing.assert_array_equal(x, y)
+
+
+def test_fade_out_of_a_mobject_with_updaters_copies_as_manim_does():
+    square = Square().add_updater(lambda m, dt: m.shift(RIGHT * dt))
+    animation, _ = faded_out(square, _fade_out_begin, [0.5])
+    assert animation.target_copy is not animation.target_mobject
+
+
+def extent_cases() -> list[Mobject]:
+    picture = ImageMobject(np.zeros((4, 6, 4), dtype=np.uint8)).move_to(LEFT * 3)
+    one_point = VMobject().set_points(np.array([[1.0, 2.0, 0.0]]))
+    # handles far above the anchors: a VMobject's boundary is its anchors, a plain Group's every point
+    arch = VMobject().set_points(np.array([[0.0, 0, 0], [0, 5, 0], [1, 5, 0], [1, 0, 0]]))
+    return [Square().rotate(0.3), Circle().move_to(RIGHT * 7), cached_text("卷积 0.25", font="Noto Sans CJK SC"),
+            MathTex(r"\frac{\partial L}{\partial W}"), VGroup(Dot(UP * 3), Square(0.2).move_to(DOWN * 5)),
+            Group(picture, Square(0.5)), Group(VGroup(Circle()), Dot(LEFT * 9)), one_point, VGroup(one_point.copy()),
+            VGroup(), VGroup(VMobject()), Group(), arch, VGroup(arch.copy(), Dot()), Group(arch.copy(), Dot())]
+
+
+def test_frame_extent_gives_manims_corners():
+    for mob in extent_cases():
+        extent = frame_extent(mob)
+        low, high = mob.get_corner(LEFT + DOWN), mob.get_corner(RIGHT + UP)
+        if extent is None:  # no boundary points: Manim reports the origin
+            assert not low.any() and not high.any()
+        else:
+            assert extent == (low[0], low[1], high[0], high[1]), mob
+
+
 # ----------------------------------------------------------------- fast Cairo paths
 class RecordingContext:
     """Stands in for a ``cairo.Context``: records the path calls, with every number as a Python float."""
@@ -212,12 +264,13 @@ HASHER = textwrap.dedent('''
     if sys.argv[1] == "off":
         import scenes.common
         scenes.common.raise_moving = lambda mobjects, animations: None
-    elif sys.argv[1] == "manim":  # every measure that patches Manim off: its own order, copies and paths
+    elif sys.argv[1] == "manim":  # every measure that patches Manim off: its order, copies, fades, paths
         import scenes.common, scenes.speed_copies, scenes.speed_paths
-        from manim import Mobject
+        from manim import FadeOut, Mobject
         from manim.camera.camera import Camera
         scenes.common.raise_moving = lambda mobjects, animations: None
         Mobject.__deepcopy__ = scenes.speed_copies.manim_deepcopy
+        FadeOut.begin = scenes.speed_copies.manim_fade_out_begin
         Camera.set_cairo_context_path = scenes.speed_paths.manim_cairo_path
     elif sys.argv[1] == "naive":  # raise without looking at overlaps: must change pixels in the probe scene
         import scenes.speed
