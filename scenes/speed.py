@@ -30,7 +30,7 @@ internals, which is why pyproject.toml pins Manim exactly.
 - :func:`frame_extent`: the scenes check after every play that nothing left the frame. Manim's
   ``get_corner`` gathers a group's boundary points into one array through a Python tuple of rows (twice,
   once per corner); taking each member's minimum and maximum in NumPy gives the same corners, exactly
-  (``error_flow``: 0.65 s of checks down to about 0.1 s).
+  (``error_flow``: 0.65 s of checks down to about 0.25 s).
 """
 
 from __future__ import annotations
