@@ -18,8 +18,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -170,12 +170,20 @@ def _slot(opts: RenderOptions) -> str:
     return f"-q{opts.quality} {opts.format}"
 
 
+def _read_times() -> dict:
+    """This machine's record, ``{slot: {scene: seconds}}``; empty when missing or unreadable."""
+    try:
+        times = json.loads(_times_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return times if isinstance(times, dict) else {}
+
+
 def recorded_seconds(opts: RenderOptions) -> dict[str, float]:
     """Seconds the last fresh render of each scene took on this machine, at this quality and format."""
     try:
-        times = json.loads(_times_file().read_text(encoding="utf-8")).get(_slot(opts), {})
-        return {k: float(v) for k, v in times.items()}
-    except (OSError, ValueError, AttributeError, TypeError):
+        return {k: float(v) for k, v in _read_times().get(_slot(opts), {}).items()}
+    except (ValueError, AttributeError, TypeError):
         return {}
 
 
@@ -193,11 +201,7 @@ def _record_seconds(opts: RenderOptions, results: Sequence[RenderResult]) -> Non
     fresh = {r.scene: round(r.seconds, 2) for r in results if r.ok and not r.cached}
     if not fresh:
         return
-    try:
-        times = json.loads(_times_file().read_text(encoding="utf-8"))
-        times = times if isinstance(times, dict) else {}
-    except (OSError, ValueError):
-        times = {}
+    times = _read_times()
     slot = _slot(opts)
     times[slot] = {**(times.get(slot) if isinstance(times.get(slot), dict) else {}), **fresh}
     try:
