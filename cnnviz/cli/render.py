@@ -66,11 +66,9 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
 def eta_seconds(elapsed: float, finished: list[str], scene_ids: list[str], expected: dict[str, float]) -> float:
     """Time left: ``elapsed`` scaled by the work left, weighing each scene by its recorded render time when
     every scene has one (scenes start longest first, so counting scenes would overestimate), else equally."""
-    def weight(scene: str) -> float:
-        return expected[scene] if all(i in expected for i in scene_ids) else 1.0
-
-    done = sum(weight(i) for i in finished)
-    left = sum(weight(i) for i in scene_ids if i not in finished)
+    weight = expected if all(i in expected for i in scene_ids) else dict.fromkeys(scene_ids, 1.0)
+    done = sum(weight[i] for i in finished)
+    left = sum(weight[i] for i in scene_ids if i not in finished)
     return elapsed / done * left if done > 0 else 0.0
 
 
