@@ -274,8 +274,6 @@ class LectureScene(Scene):
         """Record any mobject that leaves the frame (checked by the tests on sampled frames)."""
         half_w, half_h = config.frame_width / 2 + 1e-3, config.frame_height / 2 + 1e-3
         for mob in self.mobjects:
-            if mob.get_num_points() == 0 and not mob.submobjects:
-                continue
             extent = frame_extent(mob)  # get_corner(LEFT + DOWN), get_corner(RIGHT + UP), faster
             if extent is None:
                 continue
