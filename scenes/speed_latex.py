@@ -76,20 +76,20 @@ def _compile_tex(tex_file: Path, tex_compiler: str | list[str], output_format: s
         return manim_compile_tex(tex_file, tex_compiler, output_format)
     text = tex_file.read_text(encoding="utf-8")
     fmt = format_for_preamble(text[: text.index(_BEGIN)]) if _BEGIN in text else None
-    if fmt is not None:
-        command = tex_file_writing.make_tex_compilation_command(
-            "latex", output_format, tex_file, tex_file_writing.config.get_dir("tex_dir"))
-        done = subprocess.run([command[0], f"-fmt={fmt}", *command[1:]], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-        if done.returncode == 0 and result.exists():
-            return result
-        result.unlink(missing_ok=True)
-        compiled = manim_compile_tex(tex_file, tex_compiler, output_format)  # raises if the formula is wrong
-        # the formula is fine, so the format is stale or broken: Manim's call for now, rebuilt next render
-        fmt.unlink(missing_ok=True)
-        _formats.update({k: None for k, v in _formats.items() if v == fmt})
-        return compiled
-    return manim_compile_tex(tex_file, tex_compiler, output_format)
+    if fmt is None:
+        return manim_compile_tex(tex_file, tex_compiler, output_format)
+    command = tex_file_writing.make_tex_compilation_command(
+        "latex", output_format, tex_file, tex_file_writing.config.get_dir("tex_dir"))
+    done = subprocess.run([command[0], f"-fmt={fmt}", *command[1:]], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    if done.returncode == 0 and result.exists():
+        return result
+    result.unlink(missing_ok=True)
+    compiled = manim_compile_tex(tex_file, tex_compiler, output_format)  # raises if the formula is wrong
+    # the formula is fine, so the format is stale or broken: Manim's call for now, rebuilt next render
+    fmt.unlink(missing_ok=True)
+    _formats.update({k: None for k, v in _formats.items() if v == fmt})
+    return compiled
 
 
 def preloaded_latex_format() -> None:

@@ -1,5 +1,5 @@
-"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``) keep every pixel:
-unit checks against Manim's own code, and frame hashes."""
+"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``, ``speed_latex.py``)
+keep every pixel: unit checks against Manim's own code, and frame hashes."""
 
 from __future__ import annotations
 
