@@ -38,17 +38,21 @@ from cnnviz.config import scene_entry
 from cnnviz.paths import atomic_write
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
-from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, frame_extent, raise_moving,
-                          share_parsed_svg_paths)
+from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, forget_display_lists,
+                          frame_extent, keep_display_lists, keep_display_lists_per_play, raise_moving,
+                          share_parsed_svg_paths, updaters_in_play)
 from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
+from scenes.speed_interpolate import allow_fused_interpolation, fused_transform_interpolation
 from scenes.speed_latex import preloaded_latex_format
 from scenes.speed_paths import fast_cairo_paths
 
 share_parsed_svg_paths()
 composite_images_in_their_box()
+keep_display_lists_per_play()
 fast_mobject_copies()
 fade_out_with_one_copy_less()
 fast_cairo_paths()
+fused_transform_interpolation()
 preloaded_latex_format()
 
 __all__ = [
@@ -263,12 +267,33 @@ class LectureScene(Scene):
         raise NotImplementedError
 
     def play(self, *args: Any, **kwargs: Any) -> None:
-        super().play(*args, **kwargs)
+        try:
+            super().play(*args, **kwargs)
+        finally:
+            forget_display_lists(self.camera)
         self._check_frame()
 
     def get_moving_and_static_mobjects(self, animations: Any) -> tuple[list[Any], list[Any]]:
         raise_moving(self.mobjects, list(animations))  # draws fewer mobjects per frame; same pixels
         return super().get_moving_and_static_mobjects(animations)
+
+    def begin_animations(self) -> None:
+        # with no updater in play nothing but the animations changes a mobject between frames, so Manim's
+        # per-frame walks (updaters, flattening families, per-glyph interpolation) can be skipped or fused
+        self._updaters_in_play = updaters_in_play(self)
+        if not self._updaters_in_play:
+            allow_fused_interpolation(self.animations)
+        super().begin_animations()
+        keep_display_lists(self.camera, self.animations, updaters=self._updaters_in_play)
+
+    def update_to_time(self, t: float) -> None:
+        if getattr(self, "_updaters_in_play", True):
+            super().update_to_time(t)
+            return
+        # Manim's update_to_time, less the update() calls on every family member, which have nothing to run
+        self.last_t = t
+        for animation in self.animations:
+            animation.interpolate(t / animation.run_time)
 
     def _check_frame(self) -> None:
         """Record any mobject that leaves the frame (checked by the tests on sampled frames)."""

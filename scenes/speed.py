@@ -52,8 +52,9 @@ from manim.utils.bezier import interpolate
 from cnnviz.paths import atomic_write
 from PIL import Image
 
-__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "frame_extent", "raise_moving",
-           "share_parsed_svg_paths"]
+__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists", "frame_extent",
+           "keep_display_lists", "keep_display_lists_per_play", "raise_moving", "share_parsed_svg_paths",
+           "updaters_in_play"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
 #: 0.01 w units); no stroke in the lecture is wider
@@ -111,7 +112,12 @@ def _stored(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text |
 
 @lru_cache(maxsize=4096)
 def _prototype(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text | MathTex:
-    return _stored(kind, text, kwargs)
+    built = _stored(kind, text, kwargs)
+    if kind == "text":
+        # the SVG's groups, kept by SVGMobject while it builds; a Text never reads them again (MathTex does:
+        # set_color_by_tex), yet every copy copied them: a caption's 160 groups made its copy 4x slower
+        built.__dict__.pop("id_to_vgroup_dict", None)
+    return built
 
 
 def _key(kwargs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -150,6 +156,70 @@ def _leaves(animations: Iterable[Any]) -> Iterable[Any]:
         if isinstance(anim, AnimationGroup):
             yield from _leaves(anim.animations)
         yield anim
+
+
+#: animations that run no code of the scene's while they play (Create and Write are ShowPartial and
+#: DrawBorderThenFill); an UpdateFromFunc, for one, could add an updater mid-play
+_QUIET = (Transform, ShowPartial, DrawBorderThenFill, Wait)
+
+
+def updaters_in_play(scene: Any) -> bool:
+    """Whether a frame of the scene's current play may run an updater.
+
+    Manim calls ``update`` on every member of every mobject of the scene, and of the animations' start and
+    target copies, on every frame; with no updater anywhere each call does nothing. ``False`` only when
+    nothing in the scene or its animations has an updater and every animation is one that cannot add one.
+    """
+    if scene.updaters or getattr(scene, "meshes", None):
+        return True
+    leaves = [a for a in _leaves(scene.animations) if not isinstance(a, AnimationGroup)]
+    if not all(isinstance(a, _QUIET) for a in leaves):
+        return True
+    # before or after the animations begin: the copies they make carry their originals' updaters
+    parts = ("mobject", "target_mobject", "starting_mobject", "target_copy")
+    owners = list(scene.mobjects) + [m for a in leaves for m in (getattr(a, p, None) for p in parts) if m is not None]
+    return any(m.updaters for top in owners for m in top.get_family())
+
+
+#: Manim's own ``Camera.get_mobjects_to_display``
+manim_mobjects_to_display = Camera.get_mobjects_to_display
+_DISPLAY = "_cnnviz_display_lists"
+
+
+def _kept_mobjects_to_display(self: Camera, mobjects: Iterable[Mobject], include_submobjects: bool = True,
+                              excluded_mobjects: list | None = None) -> list[Mobject]:
+    kept = self.__dict__.get(_DISPLAY)
+    mobjects = list(mobjects)
+    if kept is None:
+        return manim_mobjects_to_display(self, mobjects, include_submobjects, excluded_mobjects)
+    key = (tuple(map(id, mobjects)), include_submobjects, tuple(map(id, excluded_mobjects or ())))
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = manim_mobjects_to_display(self, mobjects, include_submobjects, excluded_mobjects)
+    return list(found)
+
+
+def keep_display_lists(camera: Camera, animations: Iterable[Any], *, updaters: bool) -> None:
+    """For the current play, let ``camera`` flatten the same mobjects into their members once, not per frame
+    (``Camera.get_mobjects_to_display``, which the renderer calls on every frame).
+
+    Only where no member can appear, leave or gain or lose its points while the play runs: transforms and
+    waits (their families are aligned when they begin) and no updater anywhere (``updaters``: what
+    :func:`updaters_in_play` said); otherwise Manim's call runs on every frame, as before.
+    :func:`forget_display_lists` ends it.
+    """
+    leaves = [a for a in _leaves(animations) if not isinstance(a, AnimationGroup)]
+    frozen = not updaters and all(isinstance(a, (Transform, Wait)) for a in leaves)
+    camera.__dict__[_DISPLAY] = {} if frozen else None
+
+
+def forget_display_lists(camera: Camera) -> None:
+    camera.__dict__[_DISPLAY] = None
+
+
+def keep_display_lists_per_play() -> None:
+    """Install the per-play lists of :func:`keep_display_lists` (inactive until a scene switches them on)."""
+    Camera.get_mobjects_to_display = _kept_mobjects_to_display
 
 
 def _reach(anim: Any) -> list[Mobject] | None:

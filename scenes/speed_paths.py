@@ -23,6 +23,7 @@ __all__ = ["fast_cairo_paths", "manim_cairo_path"]
 manim_cairo_path = Camera.set_cairo_context_path
 
 _RTOL = 1.0e-5  # np.isclose's default, as Manim uses it
+_INF = math.inf
 
 
 def _close(a: float, b: float, atol: float) -> bool:
@@ -52,6 +53,9 @@ def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
     starts = [0]
     for b in range(nppcc, n, nppcc):
         (ex, ey), (sx, sy) = xy[b - 1], xy[b]
+        # _close written out for the usual case (a finite bound that holds, hence a finite difference)
+        if abs(ex - sx) <= atol + _RTOL * abs(sx) < _INF and abs(ey - sy) <= atol + _RTOL * abs(sy) < _INF:
+            continue
         if not (_close(ex, sx, atol) and _close(ey, sy, atol)):
             starts.append(b)
     starts.append(n)

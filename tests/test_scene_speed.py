@@ -1,5 +1,6 @@
-"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``, ``speed_latex.py``)
-keep every pixel: unit checks against Manim's own code, and frame hashes."""
+"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``, ``speed_latex.py``;
+``speed_interpolate.py`` has its own module) keep every pixel: unit checks against Manim's own code, and frame
+hashes."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, Dot, FadeIn, FadeOut, Group, ImageMobject, ManimColor, MathTex,
-                   Mobject, Polygon, Rotate, Square, Text, Transform, VGroup, VMobject)
+from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, Create, Dot, FadeIn, FadeOut, Group, ImageMobject, ManimColor,
+                   MathTex, Mobject, Polygon, Rotate, Square, Text, Transform, UpdateFromFunc, VGroup, VMobject, Wait,
+                   Write)
 from manim.camera.camera import Camera
 
-from scenes.speed import cached_text, frame_extent, raise_moving, share_parsed_svg_paths
+import scenes.speed
+from scenes.speed import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
+                          raise_moving, share_parsed_svg_paths, updaters_in_play)
 from scenes.speed_copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
 from scenes.speed_paths import _fast_set_path, manim_cairo_path
 
@@ -100,6 +105,11 @@ def test_cached_text_equals_a_fresh_text_and_is_a_new_object_each_time():
         np.testing.assert_array_equal(x.fill_rgbas, y.fill_rgbas)
     a.shift(RIGHT)  # moving one copy leaves the next untouched
     np.testing.assert_array_equal(cached_text("-0.25", **kw).get_center(), fresh.get_center())
+
+
+def test_cached_texts_drop_the_svg_groups_only_a_formula_reads_again():
+    assert "id_to_vgroup_dict" not in cached_text("a b", font_size=20).__dict__
+    assert cached_formula("a + b").id_to_vgroup_dict  # set_color_by_tex and get_part_by_tex use it
 
 
 def test_copies_share_the_parsed_glyph_paths_and_keep_their_points():
@@ -265,12 +275,15 @@ HASHER = textwrap.dedent('''
         import scenes.common
         scenes.common.raise_moving = lambda mobjects, animations: None
     elif sys.argv[1] == "manim":  # every measure that patches Manim off: its order, copies, fades, paths
-        import scenes.common, scenes.speed_copies, scenes.speed_paths
-        from manim import FadeOut, Mobject
+        import scenes.common, scenes.speed, scenes.speed_copies, scenes.speed_interpolate, scenes.speed_paths
+        from manim import FadeOut, Mobject, Transform
         from manim.camera.camera import Camera
         scenes.common.raise_moving = lambda mobjects, animations: None
         Mobject.__deepcopy__ = scenes.speed_copies.manim_deepcopy
         FadeOut.begin = scenes.speed_copies.manim_fade_out_begin
+        Transform.interpolate_mobject = scenes.speed_interpolate.manim_interpolate_mobject
+        Camera.get_mobjects_to_display = scenes.speed.manim_mobjects_to_display
+        scenes.common.updaters_in_play = lambda scene: True  # Manim's walks, flattening, interpolation per frame
         Camera.set_cairo_context_path = scenes.speed_paths.manim_cairo_path
     elif sys.argv[1] == "naive":  # raise without looking at overlaps: must change pixels in the probe scene
         import scenes.speed
@@ -328,10 +341,12 @@ def test_raising_keeps_every_frame_of_a_probe_scene_where_naive_raising_would_no
 
 
 @pytest.mark.slow
-def test_speed_measures_keep_every_frame_of_a_lecture_scene(tmp_path):
-    scene = ROOT / "scenes" / "conv2d.py"
-    assert frame_hashes("on", scene, "SlideKernelOverImage", tmp_path) == \
-        frame_hashes("manim", scene, "SlideKernelOverImage", tmp_path)
+@pytest.mark.parametrize("scene_id, cls", [("conv2d", "SlideKernelOverImage"),  # fades, captions, numbers
+                                           ("backprop_conv", "BackpropThroughConv"),  # replacements, rotation
+                                           ("receptive_field", "GrowReceptiveField")])  # .animate
+def test_speed_measures_keep_every_frame_of_a_lecture_scene(scene_id, cls, tmp_path):
+    scene = ROOT / "scenes" / f"{scene_id}.py"
+    assert frame_hashes("on", scene, cls, tmp_path) == frame_hashes("manim", scene, cls, tmp_path)
 
 
 @pytest.mark.parametrize("kind, text", [("text", "The kernel slides over the input."),
@@ -412,3 +427,53 @@ def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
     untouched = frame.copy()
     _overlay_in_box(Cam(), untouched, Image.fromarray(np.zeros_like(frame), "RGBA"))
     np.testing.assert_array_equal(untouched, frame)
+
+
+# ----------------------------------------------------------------- per-play measures
+def scene(mobjects, animations, updaters=()):
+    for a in animations:
+        a.begin()
+    return SimpleNamespace(mobjects=mobjects, animations=animations, updaters=list(updaters), meshes=[])
+
+
+def test_a_play_with_no_updater_anywhere_has_none_in_play():
+    shown, moving = Square(), Circle()
+    assert not updaters_in_play(scene([shown, moving], [FadeIn(moving), Write(Text("a")), Wait(0.5)]))
+
+
+def test_an_updater_on_a_mobject_a_copy_the_scene_or_a_code_running_animation_counts():
+    ticking = Square().add_updater(lambda m, dt: None)
+    assert updaters_in_play(scene([VGroup(Circle(), ticking)], [FadeIn(Circle())]))  # deep in a still group
+    copy_with_updater = Square()
+    animation = Transform(Circle(), copy_with_updater)  # the target's copy carries the updater
+    copy_with_updater.add_updater(lambda m, dt: None)
+    assert updaters_in_play(scene([], [animation]))
+    assert updaters_in_play(scene([], [FadeIn(Circle())], updaters=[lambda dt: None]))
+    assert updaters_in_play(scene([], [UpdateFromFunc(Circle(), lambda m: None)]))
+    before_begin = SimpleNamespace(mobjects=[], animations=[FadeIn(ticking.copy())], updaters=[], meshes=[])
+    assert updaters_in_play(before_begin)  # the scene asks before the animations begin
+
+
+def test_display_lists_are_flattened_once_per_play_and_only_where_nothing_can_change(monkeypatch):
+    calls, manims = [], scenes.speed.manim_mobjects_to_display
+
+    def counted(camera, mobjects, *args):
+        calls.append(1)
+        return manims(camera, mobjects, *args)
+
+    camera = Camera()
+    shown = [VGroup(Square(), Circle()), Text("ab")]
+    expected = manims(camera, shown)
+    monkeypatch.setattr(scenes.speed, "manim_mobjects_to_display", counted)
+    monkeypatch.setattr(Camera, "get_mobjects_to_display", scenes.speed._kept_mobjects_to_display)
+    keep_display_lists(camera, [FadeIn(shown[1]), Wait(1)], updaters=False)
+    assert [camera.get_mobjects_to_display(shown) for _ in range(3)] == [expected] * 3
+    assert len(calls) == 1
+    forget_display_lists(camera)
+    camera.get_mobjects_to_display(shown)
+    assert len(calls) == 2
+    for animations, updaters in (([Create(Square())], False), ([FadeIn(shown[1])], True)):
+        keep_display_lists(camera, animations, updaters=updaters)
+        camera.get_mobjects_to_display(shown)
+        camera.get_mobjects_to_display(shown)
+    assert len(calls) == 6  # Create may empty a member's points between frames; updaters may change anything
