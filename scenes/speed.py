@@ -52,8 +52,8 @@ from manim.utils.bezier import interpolate
 from cnnviz.paths import atomic_write
 from PIL import Image
 
-__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists", "frame_extent",
-           "keep_display_lists", "keep_display_lists_per_play", "raise_moving", "share_parsed_svg_paths",
+__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists", "formulas_built",
+           "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "raise_moving", "share_parsed_svg_paths",
            "updaters_in_play"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
@@ -131,9 +131,19 @@ def cached_text(text: str, **kwargs: Any) -> Text:
     return _prototype("text", text, _key(kwargs)).copy()
 
 
+_formulas_built: dict[str, None] = {}  # in order of first use
+
+
 def cached_formula(tex: str, **kwargs: Any) -> MathTex:
     """A new ``MathTex`` equal to ``MathTex(tex, **kwargs)``, built once per process and kept on disk."""
+    if kwargs.get("tex_environment", "align*") == "align*":
+        _formulas_built.setdefault(tex)
     return _prototype("tex", tex, _key(kwargs)).copy()
+
+
+def formulas_built() -> list[str]:
+    """The LaTeX of every formula :func:`cached_formula` gave in this process, in order of first use."""
+    return list(_formulas_built)
 
 
 def _box(mobjects: Iterable[Mobject | None]) -> np.ndarray | None:

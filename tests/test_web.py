@@ -63,7 +63,7 @@ def fake_render(out: Path, scene_id: str = "conv2d") -> None:
     doc = {"scene": scene_id, "params": {"seed": 0, "size": 3, "kernel": [[1, 0], [0, -1]], "input": None},
            "arrays": {"input": [[1.0, 2.0, 0.0], [3.0, 1.0, 2.0], [0.0, 1.0, 1.0]], "output": [[0.5, 1.25],
                       [2.0, -1.0]], "bias": 0.0, "flags": [True, False], "order": ["max", "mean"]},
-           "language": "en", "theme": "dark", "out_of_frame": []}
+           "language": "en", "theme": "dark", "out_of_frame": [], "formulas": [r"Z = A \otimes W + b", "a<b"]}
     (out / f"{scene_id}.json").write_text(json.dumps(doc))
     sections = out / "sections" / scene_id
     index = []
@@ -317,6 +317,7 @@ def test_gallery_lists_clips_posters_and_numbers(fake_out):
     assert "2D convolution" in text and "Pooling" in text  # catalog titles
     assert "<details" in text and "[[1 2 0]\n [3 1 2]\n [0 1 1]]" in text  # arrays pretty-printed
     assert "1.25" in text and "3 steps" in text
+    assert r"<li><code>Z = A \otimes W + b</code></li>" in text and "<code>a&lt;b</code>" in text  # escaped
     for ref in local_refs(page):
         assert (fake_out / ref).is_file(), ref
     assert "/version" not in text  # the static page polls nothing

@@ -225,6 +225,9 @@ def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
         parts += ["<h3>Parameters</h3>", _values_html(doc["params"], open_small=True)]
     if isinstance(doc.get("arrays"), dict):
         parts += ["<h3>Numbers</h3>", _values_html(doc["arrays"])]
+    if isinstance(doc.get("formulas"), list) and doc["formulas"]:
+        items = "".join(f"<li><code>{esc(str(f))}</code></li>" for f in doc["formulas"])
+        parts += ["<h3>Formulas (LaTeX)</h3>", f'<ul class="formulas">{items}</ul>']
     if doc.get("out_of_frame"):
         parts.append(f'<p class="warn">out of frame: {esc(json.dumps(doc["out_of_frame"]))}</p>')
     sections = out_dir / "sections" / item.id / "sections.json"
@@ -234,7 +237,8 @@ def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
             steps = f" · {len(json.loads(sections.read_text(encoding='utf-8')))} steps"
         except (OSError, ValueError):
             pass
-    extra = {k: v for k, v in doc.items() if k not in ("scene", "params", "arrays", "out_of_frame", "error")}
+    extra = {k: v for k, v in doc.items()
+             if k not in ("scene", "params", "arrays", "formulas", "out_of_frame", "error")}
     meta = " · ".join(f"{esc(k)} {esc(_scalar(v) if _is_scalar(v) else json.dumps(v))}" for k, v in extra.items())
     parts.append(f'<p class="meta">{meta}{steps} · <a href="{esc(item.id)}.json">{esc(item.id)}.json</a> · '
                  f'<a href="{rel(item.clip)}" download>{esc(item.clip.name)}</a></p>')
