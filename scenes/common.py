@@ -40,10 +40,11 @@ from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_value
 
 from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, forget_display_lists,
                           formulas_built, frame_extent, keep_display_lists, keep_display_lists_per_play, raise_moving,
-                          share_parsed_svg_paths, updaters_in_play)
+                          share_parsed_svg_paths, typeset_built, updaters_in_play)
+from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead
 from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
 from scenes.speed_interpolate import allow_fused_interpolation, fused_transform_interpolation
-from scenes.speed_latex import preloaded_latex_format, reference_formulas, stop_typesetting_ahead, typeset_ahead
+from scenes.speed_latex import preloaded_latex_format
 from scenes.speed_paths import fast_cairo_paths
 
 share_parsed_svg_paths()
@@ -218,8 +219,8 @@ class LectureScene(Scene):
         cache = os.environ.get("CNNVIZ_MANIM_CACHE")
         if cache:  # set by the render pipeline, whose media folder lasts one render: keep LaTeX and Pango output
             config.tex_dir, config.text_dir = str(Path(cache) / "Tex"), str(Path(cache) / "texts")
-        # a first render on this machine typesets the scene's formulas on the other core while it draws
-        typeset_ahead(reference_formulas(self.scene_id))
+        # a first render on this machine builds the scene's texts and formulas on the other core while it draws
+        build_ahead(reference_typeset(self.scene_id))
         # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
         # so this process need not import torch; a plain `manim` run computes them here
         stored = os.environ.get("CNNVIZ_VALUES")
@@ -310,10 +311,11 @@ class LectureScene(Scene):
                                          f"x [{x0:.2f}, {x1:.2f}], y [{y0:.2f}, {y1:.2f}]")
 
     def tear_down(self) -> None:
-        stop_typesetting_ahead()
+        stop_building_ahead()
         doc = scene_json(self.scene_id, self.params, self.values)
         doc["language"], doc["theme"] = self.language, self.lecture.theme
-        doc["formulas"] = formulas_built()  # what assets/formulas.json gathers (scenes/speed_latex.py)
+        # the formulas for readers; everything typeset for assets/typeset-ahead.json (scenes/speed_ahead.py)
+        doc["formulas"], doc["typeset"] = formulas_built(), typeset_built()
         doc["out_of_frame"] = self.out_of_frame
         self._write_json(doc)
 

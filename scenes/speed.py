@@ -39,6 +39,7 @@ import hashlib
 import pickle
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import manim
@@ -52,9 +53,9 @@ from manim.utils.bezier import interpolate
 from cnnviz.paths import atomic_write
 from PIL import Image
 
-__all__ = ["cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists", "formulas_built",
-           "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "raise_moving", "share_parsed_svg_paths",
-           "updaters_in_play"]
+__all__ = ["built_path", "cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists",
+           "formulas_built", "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "raise_moving",
+           "share_parsed_svg_paths", "typeset_built", "updaters_in_play"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
 #: 0.01 w units); no stroke in the lecture is wider
@@ -91,13 +92,11 @@ def composite_images_in_their_box() -> None:
 _BUILDERS = {"text": Text, "tex": MathTex}
 
 
-def _stored(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text | MathTex:
-    """``Text(text, **kwargs)`` (kind ``"text"``) or ``MathTex`` (``"tex"``), from the disk cache when an
-    earlier render built it."""
+def _stored(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...], built_dir: Path | None = None) -> Text | MathTex:
+    """``Text(text, **kwargs)`` (kind ``"text"``) or ``MathTex`` (``"tex"``), from the disk cache (``built_dir``,
+    see :func:`built_path`) when an earlier render built it."""
     cls = _BUILDERS[kind]
-    key = hashlib.sha256(repr((manim.__version__, kind, text, kwargs)).encode()).hexdigest()[:32]
-    # beside Manim's text cache (not in its tex_dir, where Manim deletes all but .tex and .svg files)
-    path = config.get_dir("text_dir") / "built" / f"{key}.pkl"
+    path = built_path(kind, text, kwargs, built_dir)
     try:
         with open(path, "rb") as f:
             return pickle.load(f)
@@ -108,6 +107,13 @@ def _stored(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...]) -> Text |
         glyph.__dict__.pop("path_obj", None)  # only read while the points are built; heavy to store
     atomic_write(path, lambda f: pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL))  # races: last wins, whole
     return built
+
+
+def built_path(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...], built_dir: Path | None = None) -> Path:
+    """Where the built ``Text``/``MathTex`` is kept: ``built_dir``, by default ``built/`` in Manim's text_dir
+    (beside its text cache; not in its tex_dir, where Manim deletes all but .tex and .svg files)."""
+    key = hashlib.sha256(repr((manim.__version__, kind, text, kwargs)).encode()).hexdigest()[:32]
+    return (built_dir or config.get_dir("text_dir") / "built") / f"{key}.pkl"
 
 
 @lru_cache(maxsize=4096)
@@ -126,24 +132,32 @@ def _key(kwargs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(kwargs.items()))
 
 
+_built: dict[tuple[str, str, tuple[tuple[str, Any], ...]], None] = {}  # (kind, text, options), first use first
+
+
 def cached_text(text: str, **kwargs: Any) -> Text:
     """A new ``Text`` equal to ``Text(text, **kwargs)``, built once per process and kept on disk."""
-    return _prototype("text", text, _key(kwargs)).copy()
-
-
-_formulas_built: dict[str, None] = {}  # in order of first use
+    key = _key(kwargs)
+    _built.setdefault(("text", text, key))
+    return _prototype("text", text, key).copy()
 
 
 def cached_formula(tex: str, **kwargs: Any) -> MathTex:
     """A new ``MathTex`` equal to ``MathTex(tex, **kwargs)``, built once per process and kept on disk."""
-    if kwargs.get("tex_environment", "align*") == "align*":
-        _formulas_built.setdefault(tex)
-    return _prototype("tex", tex, _key(kwargs)).copy()
+    key = _key(kwargs)
+    _built.setdefault(("tex", tex, key))
+    return _prototype("tex", tex, key).copy()
+
+
+def typeset_built() -> list[list[Any]]:
+    """``[kind, text, options]`` ("text" or "tex") of every text and formula :func:`cached_text` and
+    :func:`cached_formula` gave in this process, in order of first use."""
+    return [[kind, text, dict(options)] for kind, text, options in _built]
 
 
 def formulas_built() -> list[str]:
     """The LaTeX of every formula :func:`cached_formula` gave in this process, in order of first use."""
-    return list(_formulas_built)
+    return list(dict.fromkeys(text for kind, text, _ in _built if kind == "tex"))
 
 
 def _box(mobjects: Iterable[Mobject | None]) -> np.ndarray | None:

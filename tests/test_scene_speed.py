@@ -1,6 +1,6 @@
 """The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``, ``speed_latex.py``;
-``speed_interpolate.py`` has its own module) keep every pixel: unit checks against Manim's own code, and frame
-hashes."""
+``speed_interpolate.py`` and ``speed_ahead.py`` have test modules of their own) keep every pixel: unit checks
+against Manim's own code, and frame hashes."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import scenes.speed
 from scenes.speed import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
                           raise_moving, share_parsed_svg_paths, updaters_in_play)
 from scenes.speed_copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
-from scenes.speed_latex import reference_formulas
+from scenes.speed_ahead import reference_typeset
 from scenes.speed_paths import _fast_set_path, manim_cairo_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -349,9 +349,9 @@ def test_raising_keeps_every_frame_of_a_probe_scene_where_naive_raising_would_no
 def test_speed_measures_keep_every_frame_of_a_lecture_scene(scene_id, cls, tmp_path):
     scene = ROOT / "scenes" / f"{scene_id}.py"
     assert frame_hashes("on", scene, cls, tmp_path) == frame_hashes("manim", scene, cls, tmp_path)
-    # the formulas a first render typesets ahead (assets/formulas.json) are the ones this scene typesets
+    # what a first render builds ahead (assets/typeset-ahead.json) is what this scene shows
     doc = json.loads(next((tmp_path / "on").rglob(f"{scene_id}.json")).read_text(encoding="utf-8"))
-    assert doc["formulas"] and doc["formulas"] == reference_formulas(scene_id)
+    assert doc["formulas"] and [(k, t, o) for k, t, o in doc["typeset"]] == reference_typeset(scene_id)
 
 
 @pytest.mark.parametrize("kind, text", [("text", "The kernel slides over the input."),

@@ -238,7 +238,7 @@ def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
         except (OSError, ValueError):
             pass
     extra = {k: v for k, v in doc.items()
-             if k not in ("scene", "params", "arrays", "formulas", "out_of_frame", "error")}
+             if k not in ("scene", "params", "arrays", "formulas", "typeset", "out_of_frame", "error")}
     meta = " · ".join(f"{esc(k)} {esc(_scalar(v) if _is_scalar(v) else json.dumps(v))}" for k, v in extra.items())
     parts.append(f'<p class="meta">{meta}{steps} · <a href="{esc(item.id)}.json">{esc(item.id)}.json</a> · '
                  f'<a href="{rel(item.clip)}" download>{esc(item.clip.name)}</a></p>')

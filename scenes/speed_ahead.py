@@ -1,0 +1,135 @@
+"""A scene's first render on a machine: its texts and formulas built ahead in a helper process.
+
+On a machine's first render of a scene, every distinct text is laid out by Pango into an SVG, parsed and
+turned into glyphs (a number ~10 ms, a caption ~75 ms), every formula typeset by ``latex`` and
+``dvisvgm`` (~0.2 s) and parsed (~50 ms); ``error_flow`` shows about 140 texts and 24 formulas. Later
+renders load them from the disk cache (:func:`scenes.speed.cached_text`, ``cached_formula``). What a scene
+shows is only known once its code runs, so a first render used to pay these one after the other, on the
+scene's one core.
+
+``assets/typeset-ahead.json`` lists, per scene, the texts and formulas (with their options) the default
+lecture shows, in order of first use, gathered from the ``<id>.json`` of a render
+(``python -m scenes.speed_ahead OUT_DIR``; ``LectureScene`` writes the list there as ``typeset``). It is
+only a hint: where something is not listed or differs (another language, theme or config), the scene
+builds it as always.
+
+:func:`build_ahead` starts a helper process (the other core; its own interpreter, so no lock is shared)
+that builds the listed ones not on disk yet, each into the cache the scene reads (``built/<key>.pkl``,
+written whole), last first: the scene starts from the first, so the two meet in the middle. Pango's SVGs
+and LaTeX's files go to folders of the helper's own: Manim would read an SVG the helper is still writing,
+and deletes LaTeX's other files after each formula. The scene builds what it needs before the helper got
+there, as before; at worst something is built twice, the same.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from manim import config
+
+from cnnviz.paths import atomic_write
+from scenes.speed import _stored, built_path
+
+__all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "assets" / "typeset-ahead.json"
+KINDS = ("text", "tex")
+
+_helper: subprocess.Popen | None = None
+
+
+def reference_typeset(scene_id: str, path: Path = REFERENCE) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(kind, text, options)`` of what ``scene_id`` showed in the reference render, in order of first use
+    (kind ``"text"`` or ``"tex"``); ``[]`` if unknown or unreadable."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))["typeset"].get(scene_id, [])
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return []
+    if not isinstance(found, list):
+        return []
+    return [(e[0], e[1], e[2]) for e in found if isinstance(e, list) and len(e) == 3 and e[0] in KINDS
+            and isinstance(e[1], str) and isinstance(e[2], dict)]
+
+
+def write_reference(json_dir: Path, path: Path = REFERENCE) -> None:
+    """Gather the ``typeset`` list of every scene's ``<id>.json`` in ``json_dir`` into ``path``."""
+    typeset = {}
+    for doc in sorted(json_dir.glob("*.json")):
+        data = json.loads(doc.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("scene"), str) and isinstance(data.get("typeset"), list):
+            typeset[data["scene"]] = data["typeset"]
+    about = ("What each scene of the default lecture typesets, in order of first use: texts and formulas (LaTeX), "
+             "with their options, gathered from the <id>.json of a render (python -m scenes.speed_ahead OUT_DIR). "
+             "Only a hint: a scene's first render on a machine builds these ahead on the other core; anything "
+             "not listed is built when needed, as always.")
+    text = json.dumps({"about": about, "typeset": typeset}, indent=1, ensure_ascii=False) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _option_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(options.items()))  # as scenes.speed._key makes it (colours are strings already)
+
+
+def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Start the helper process on the entries of ``typeset`` not built on disk yet (none: no helper)."""
+    stop_building_ahead()
+    missing = [[k, t, o] for k, t, o in typeset if not built_path(k, t, _option_key(o)).exists()]
+    if not missing:
+        return
+    global _helper
+    built_dir = config.get_dir("text_dir") / "built"
+    try:
+        _helper = subprocess.Popen([sys.executable, "-m", "scenes.speed_ahead", "--build", str(built_dir)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   cwd=ROOT)
+        # last first: the scene goes from the first, so the two meet in the middle and do not race each other
+        _helper.stdin.write(json.dumps(missing[::-1]).encode("utf-8"))
+        _helper.stdin.close()
+    except OSError:  # no helper: the scene builds everything itself, as always
+        _helper = None
+
+
+def stop_building_ahead() -> None:
+    """Stop the helper after the file it is writing (every file it leaves is whole)."""
+    global _helper
+    if _helper is None:
+        return
+    if _helper.poll() is None:
+        _helper.send_signal(signal.SIGTERM)
+        try:
+            _helper.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _helper.kill()
+            _helper.wait()
+    _helper = None
+
+
+def _build(built_dir: Path, typeset: list[list[Any]]) -> None:
+    """The helper: build each entry into ``built_dir``; Pango's and LaTeX's files in a folder of its own."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # an exception: a file being written is removed
+    from scenes.speed_latex import preloaded_latex_format
+
+    preloaded_latex_format()
+    with tempfile.TemporaryDirectory(prefix="cnnviz-ahead-") as own:
+        config.text_dir, config.tex_dir = str(Path(own) / "texts"), str(Path(own) / "Tex")
+        for kind, text, options in typeset:
+            key = _option_key(options)
+            if not built_path(kind, text, key, built_dir).exists():
+                try:
+                    _stored(kind, text, key, built_dir)
+                except Exception:  # noqa: BLE001 - the scene builds it itself, and reports what is wrong
+                    pass
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--build"]:
+        _build(Path(sys.argv[2]), json.loads(sys.stdin.read()))
+    else:
+        write_reference(Path(sys.argv[1]))

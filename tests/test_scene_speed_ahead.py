@@ -1,0 +1,81 @@
+"""Texts and formulas built ahead in a helper process (``scenes/speed_ahead.py``) are the ones the scene would
+build, written whole; the reference list comes from a render's JSON, and a broken one only means nothing is built
+ahead."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from manim import MathTex, Text, config
+
+import scenes.speed_ahead as speed_ahead
+from scenes.speed import _key, built_path
+from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead, write_reference
+
+FONT = "Noto Sans CJK SC"
+TYPESET = [("text", "The kernel slides over the input.", {"font": FONT, "font_size": 26, "color": "#ECECEC"}),
+           ("tex", r"Z = A \otimes W + b", {"font_size": 36, "color": "#ECECEC"}),
+           ("text", "δ = 0.25", {"font": FONT, "font_size": 22.5, "color": "#FC6255"}),
+           ("text", "-0.13", {"font": "Noto Sans Mono CJK SC", "font_size": 18, "color": "#ECECEC"})]
+BUILDERS = {"text": Text, "tex": MathTex}
+
+
+@pytest.fixture()
+def text_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the helper builds its LaTeX format there
+    old = config.text_dir, config.tex_dir
+    config.text_dir, config.tex_dir = str(tmp_path / "texts"), str(tmp_path / "Tex")
+    yield tmp_path / "texts"
+    stop_building_ahead()
+    config.text_dir, config.tex_dir = old
+
+
+def test_the_helper_builds_what_the_scene_would_build_into_the_scenes_cache(text_dir, tmp_path):
+    build_ahead(TYPESET)
+    assert speed_ahead._helper is not None
+    assert speed_ahead._helper.wait(timeout=120) == 0
+    # Pango's SVGs and LaTeX's files stayed in the helper's own folders
+    assert not list(text_dir.glob("*.svg")) and not (tmp_path / "Tex").exists()
+    for kind, text, options in TYPESET:
+        path = built_path(kind, text, _key(dict(options)))
+        assert path.parent == text_dir / "built"
+        with open(path, "rb") as f:
+            ahead = pickle.load(f)
+        fresh = BUILDERS[kind](text, **options)
+        for a, b in zip(ahead.family_members_with_points(), fresh.family_members_with_points(), strict=True):
+            np.testing.assert_array_equal(a.points, b.points)
+            np.testing.assert_array_equal(a.fill_rgbas, b.fill_rgbas)
+    build_ahead(TYPESET)
+    assert speed_ahead._helper is None  # all built: no helper
+
+
+def test_stopping_the_helper_leaves_only_whole_files(text_dir):
+    many = [("text", f"Caption {i}: the error flows back, layer by layer.", dict(TYPESET[0][2])) for i in range(40)]
+    build_ahead(many)
+    helper = speed_ahead._helper
+    stop_building_ahead()
+    assert helper.poll() is not None and speed_ahead._helper is None
+    built = text_dir / "built"
+    assert not list(built.glob(".*.tmp")) if built.exists() else True
+    for path in built.glob("*.pkl") if built.exists() else []:
+        with open(path, "rb") as f:
+            assert isinstance(pickle.load(f), Text)
+
+
+def test_the_reference_list_comes_from_a_lecture_renders_json_and_anything_unreadable_gives_none(tmp_path):
+    renders = tmp_path / "out"
+    renders.mkdir()
+    typeset = [[kind, text, options] for kind, text, options in TYPESET]
+    (renders / "conv2d.json").write_text(json.dumps({"scene": "conv2d", "typeset": typeset}), encoding="utf-8")
+    (renders / "lecture.json").write_text("[]", encoding="utf-8")  # not a scene's document
+    target = tmp_path / "typeset-ahead.json"
+    write_reference(renders, target)
+    assert reference_typeset("conv2d", target) == TYPESET
+    assert reference_typeset("pooling", target) == []
+    for broken in ("{not json", '{"typeset": {"conv2d": [["font", "a", {}], "x"]}}'):
+        target.write_text(broken, encoding="utf-8")
+        assert reference_typeset("conv2d", target) == []
+    assert reference_typeset("conv2d", tmp_path / "missing.json") == []
