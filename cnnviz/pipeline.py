@@ -21,7 +21,7 @@ import time
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .catalog import SceneInfo, scene_info
@@ -48,6 +48,9 @@ class RenderOptions:
     # compute each scene's values here (torch imported once) rather than in its Manim process;
     # a long-running watcher turns this off, so edits to the core reach the next render
     values_here: bool = True
+    # let a scene build its texts and formulas ahead in a helper process (scenes/speed_ahead.py): only
+    # where a core would idle, i.e. fewer scenes than jobs (render_scenes decides; --jobs 1 means one core)
+    build_ahead: bool = False
 
 
 @dataclass
@@ -107,6 +110,7 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel renders
     # never write the same file); a re-render then runs no LaTeX for formulas it has seen
     env["CNNVIZ_MANIM_CACHE"] = str((cache_dir() / "manim" / info.id).resolve())
+    env["CNNVIZ_BUILD_AHEAD"] = "1" if opts.build_ahead else "0"
     if opts.values_here:
         from .values import save_values, scene_values
 
@@ -224,6 +228,7 @@ def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: Render
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     path = config_path or Path(lecture.source if lecture.source != "<defaults>" else DEFAULT_CONFIG)
     infos = [scene_info(i) for i in longest_first(scene_ids, opts)]
+    opts = replace(opts, build_ahead=opts.jobs > len(infos))
     results: dict[str, RenderResult] = {}
     reporting = threading.Lock()
 

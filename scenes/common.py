@@ -220,7 +220,9 @@ class LectureScene(Scene):
         if cache:  # set by the render pipeline, whose media folder lasts one render: keep LaTeX and Pango output
             config.tex_dir, config.text_dir = str(Path(cache) / "Tex"), str(Path(cache) / "texts")
         # a first render on this machine builds the scene's texts and formulas on the other core while it draws
-        build_ahead(reference_typeset(self.scene_id))
+        # (the render pipeline says whether a core is free; a plain `manim render` has one)
+        if os.environ.get("CNNVIZ_BUILD_AHEAD", "1") != "0":
+            build_ahead(reference_typeset(self.scene_id))
         # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
         # so this process need not import torch; a plain `manim` run computes them here
         stored = os.environ.get("CNNVIZ_VALUES")

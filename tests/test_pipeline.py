@@ -86,3 +86,18 @@ def test_eta_weighs_scenes_by_their_recorded_times():
     assert eta_seconds(30.0, ["error_flow"], ids, expected) == 20.0  # the long one done: 20 s of 50 left
     assert eta_seconds(30.0, ["error_flow"], ids, {"error_flow": 30.0}) == 60.0  # not all known: by count
     assert eta_seconds(0.0, [], ids, expected) == 0.0
+
+
+def test_scenes_build_ahead_only_where_a_core_would_idle(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    seen: dict[str, bool] = {}
+
+    def render_one(info, lecture, config_path, opts):
+        seen[info.id] = opts.build_ahead
+        return RenderResult(info.id, True, 1.0, Path(f"{info.id}.mp4"), cached=False)
+
+    monkeypatch.setattr(pipeline, "_render_one", render_one)
+    for ids, jobs, ahead in ((["conv2d"], 2, True), (["conv2d", "pooling"], 2, False), (["conv2d"], 1, False)):
+        seen.clear()
+        render_scenes(ids, load_config(None), RenderOptions(out_dir=tmp_path / "out", jobs=jobs))
+        assert seen == dict.fromkeys(ids, ahead), (ids, jobs)
