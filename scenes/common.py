@@ -44,7 +44,7 @@ from scenes.speed import (cached_formula, cached_text, composite_images_in_their
 from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead
 from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
 from scenes.speed_interpolate import allow_fused_interpolation, fused_transform_interpolation
-from scenes.speed_latex import preloaded_latex_format
+from scenes.speed_latex import format_ahead, preloaded_latex_format
 from scenes.speed_paths import fast_cairo_paths
 
 share_parsed_svg_paths()
@@ -223,6 +223,7 @@ class LectureScene(Scene):
         # (the render pipeline says whether a core is free; a plain `manim render` has one)
         if os.environ.get("CNNVIZ_BUILD_AHEAD", "1") != "0":
             build_ahead(reference_typeset(self.scene_id))
+        format_ahead()  # on a fresh machine the LaTeX format, on a thread, before the scene's first formula
         # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
         # so this process need not import torch; a plain `manim` run computes them here
         stored = os.environ.get("CNNVIZ_VALUES")

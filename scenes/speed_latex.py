@@ -17,20 +17,23 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 
+from manim import TexTemplate
 from manim.utils import tex_file_writing
 
 from cnnviz.paths import cache_dir
 
-__all__ = ["format_for_preamble", "manim_compile_tex", "preloaded_latex_format"]
+__all__ = ["format_ahead", "format_for_preamble", "manim_compile_tex", "preloaded_latex_format"]
 
 #: Manim's own ``compile_tex``, the fallback
 manim_compile_tex = tex_file_writing.compile_tex
 
 _BEGIN = r"\begin{document}"
 _formats: dict[str, Path | None] = {}  # preamble hash -> format (None: cannot be had in this process)
+_building = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +49,11 @@ def _engine_signature() -> str:
 
 def format_for_preamble(preamble: str) -> Path | None:
     """The format file with ``preamble`` dumped into it, built on first use; ``None`` if it cannot be built."""
+    with _building:  # one build at a time: a formula waits for the one format_ahead started
+        return _format_for_preamble(preamble)
+
+
+def _format_for_preamble(preamble: str) -> Path | None:
     try:
         key = hashlib.sha256(f"{preamble}\n{_engine_signature()}".encode()).hexdigest()[:20]
         if key in _formats:
@@ -90,6 +98,17 @@ def _compile_tex(tex_file: Path, tex_compiler: str | list[str], output_format: s
     fmt.unlink(missing_ok=True)
     _formats.update({k: None for k, v in _formats.items() if v == fmt})
     return compiled
+
+
+def format_ahead(template: TexTemplate | None = None) -> None:
+    """Build the format for ``template`` (Manim's default) on a thread now, if it is not built yet.
+
+    On a fresh machine the first formula would build it (``latex -ini``, ~0.4 s) on the scene's thread;
+    started when the scene sets up, it runs on the other core while the scene builds its first mobjects.
+    """
+    code = (template or tex_file_writing.config["tex_template"]).get_texcode_for_expression_in_env("x", "align*")
+    if _BEGIN in code:
+        threading.Thread(target=format_for_preamble, args=(code[: code.index(_BEGIN)],), daemon=True).start()
 
 
 def preloaded_latex_format() -> None:

@@ -412,6 +412,29 @@ def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path
     assert tex_file_writing.tex_to_svg_file(r"\delta", environment="align*").exists()
 
 
+def test_the_format_built_ahead_is_the_one_the_first_formula_waits_for_and_uses(tmp_path, monkeypatch):
+    import threading
+
+    import scenes.speed_latex as fast
+
+    monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(fast, "_formats", {})
+    builds, started = [], threading.Event()
+    build = fast._build_format
+
+    def counted(preamble, target):
+        builds.append(target)
+        started.set()
+        build(preamble, target)
+
+    monkeypatch.setattr(fast, "_build_format", counted)
+    fast.format_ahead()
+    assert started.wait(timeout=30)  # on its thread now; the formula's call waits for it, builds nothing
+    code = fast.tex_file_writing.config["tex_template"].get_texcode_for_expression_in_env(r"\delta", "align*")
+    fmt = fast.format_for_preamble(code[: code.index(fast._BEGIN)])
+    assert fmt is not None and fmt.exists() and builds == [fmt]
+
+
 def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
     from PIL import Image
 
