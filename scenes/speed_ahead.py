@@ -13,8 +13,8 @@ lecture shows, in order of first use, gathered from the ``<id>.json`` of a rende
 only a hint: where something is not listed or differs (another language, theme or config), the scene
 builds it as always.
 
-:func:`build_ahead` starts a helper process (the other core; its own interpreter, so no lock is shared)
-that builds the listed ones not on disk yet, each into the cache the scene reads (``built/<key>.pkl``,
+:func:`build_ahead` forks a helper process (the other core; Manim already imported, so it starts at once;
+its own interpreter from then on, so no lock is shared) that builds the listed ones not on disk yet, each into the cache the scene reads (``built/<key>.pkl``,
 written whole), last first: the scene starts from the first, so the two meet in the middle. Pango's SVGs
 and LaTeX's files go to folders of the helper's own: Manim would read an SVG the helper is still writing,
 and deletes LaTeX's other files after each formula. The scene builds what it needs before the helper got
@@ -24,10 +24,11 @@ there, as before; at worst something is built twice, the same.
 from __future__ import annotations
 
 import json
+import os
 import signal
-import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "assets" / "typeset-ahead.json"
 KINDS = ("text", "tex")
 
-_helper: subprocess.Popen | None = None
+_helper: _Helper | None = None
 
 
 def reference_typeset(scene_id: str, path: Path = REFERENCE) -> list[tuple[str, str, dict[str, Any]]]:
@@ -77,8 +78,31 @@ def _option_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(options.items()))  # as scenes.speed._key makes it (colours are strings already)
 
 
+class _Helper:
+    """A forked child building ahead; ``poll()`` and ``wait()`` as a ``Popen`` has them."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float = 10.0) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.returncode
+
+
 def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Start the helper process on the entries of ``typeset`` not built on disk yet (none: no helper)."""
+    """Start the helper on the entries of ``typeset`` not built on disk yet (none: no helper).
+
+    The helper is a fork of the scene's process: Manim is imported already, so it starts at once.
+    """
     stop_building_ahead()
     missing = [[k, t, o] for k, t, o in typeset if not built_path(k, t, _option_key(o)).exists()]
     if not missing:
@@ -86,14 +110,19 @@ def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
     global _helper
     built_dir = config.get_dir("text_dir") / "built"
     try:
-        _helper = subprocess.Popen([sys.executable, "-m", "scenes.speed_ahead", "--build", str(built_dir)],
-                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   cwd=ROOT)
-        # last first: the scene goes from the first, so the two meet in the middle and do not race each other
-        _helper.stdin.write(json.dumps(missing[::-1]).encode("utf-8"))
-        _helper.stdin.close()
+        pid = os.fork()
     except OSError:  # no helper: the scene builds everything itself, as always
-        _helper = None
+        return
+    if pid == 0:  # the helper; it never returns into the scene's code
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            # last first: the scene goes from the first, so the two meet in the middle and do not race
+            _build(built_dir, missing[::-1])
+        finally:
+            os._exit(0)
+    _helper = _Helper(pid)
 
 
 def stop_building_ahead() -> None:
@@ -102,12 +131,10 @@ def stop_building_ahead() -> None:
     if _helper is None:
         return
     if _helper.poll() is None:
-        _helper.send_signal(signal.SIGTERM)
-        try:
-            _helper.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _helper.kill()
-            _helper.wait()
+        os.kill(_helper.pid, signal.SIGTERM)
+        if _helper.wait(timeout=10) is None:
+            os.kill(_helper.pid, signal.SIGKILL)
+            os.waitpid(_helper.pid, 0)
     _helper = None
 
 
@@ -129,7 +156,4 @@ def _build(built_dir: Path, typeset: list[list[Any]]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--build"]:
-        _build(Path(sys.argv[2]), json.loads(sys.stdin.read()))
-    else:
-        write_reference(Path(sys.argv[1]))
+    write_reference(Path(sys.argv[1]))
