@@ -6,9 +6,11 @@ For each scene and quality it renders the scene cold (``--disable_caching``), th
 the same length, resolution and frame rate (what encoding alone costs), in the same run, and prints
 their ratio. Goals: <= 3x the floor at -ql and <= 1.5x at -qh.
 
-As the lecture pipeline does, the scene's values are computed in this process (torch is imported
-once) and handed to the Manim process in a file; their time is printed in its own column.
-Both Manim processes run from the repository root, so both read its ``manim.cfg``.
+As the render pipeline does for one scene (``render.py render ID``), the scene's values are computed in
+this process (torch is imported once) and handed to the Manim process in a file; their time is printed in
+its own column. The scene builds its texts and formulas ahead on the free core, as the pipeline lets it
+when it renders fewer scenes than jobs (``scenes/speed_ahead.py``). Both Manim processes run from the
+repository root, so both read its ``manim.cfg``.
 
 Each scene renders twice: ``cold`` (empty LaTeX and Pango caches and an empty ``XDG_CACHE_HOME``,
 so the preloaded LaTeX format is built too, as on a fresh machine) and ``warm`` (those caches filled
