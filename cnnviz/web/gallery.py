@@ -227,7 +227,8 @@ def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
         parts += ["<h3>Numbers</h3>", _values_html(doc["arrays"])]
     if isinstance(doc.get("formulas"), list) and doc["formulas"]:
         items = "".join(f"<li><code>{esc(str(f))}</code></li>" for f in doc["formulas"])
-        parts += ["<h3>Formulas (LaTeX)</h3>", f'<ul class="formulas">{items}</ul>']
+        parts += ["<h3>Formulas</h3>", f'<details><summary>LaTeX <span class="shape">{len(doc["formulas"])}</span>'
+                  f'</summary><ul class="formulas">{items}</ul></details>']
     if doc.get("out_of_frame"):
         parts.append(f'<p class="warn">out of frame: {esc(json.dumps(doc["out_of_frame"]))}</p>')
     sections = out_dir / "sections" / item.id / "sections.json"
