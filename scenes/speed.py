@@ -54,8 +54,8 @@ from cnnviz.paths import atomic_write
 from PIL import Image
 
 __all__ = ["built_path", "cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists",
-           "formulas_built", "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "raise_moving",
-           "share_parsed_svg_paths", "typeset_built", "updaters_in_play"]
+           "formulas_built", "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "leaf_animations",
+           "raise_moving", "share_parsed_svg_paths", "typeset_built", "updaters_in_play"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
 #: 0.01 w units); no stroke in the lecture is wider
@@ -182,6 +182,11 @@ def _leaves(animations: Iterable[Any]) -> Iterable[Any]:
         yield anim
 
 
+def leaf_animations(animations: Iterable[Any]) -> list[Any]:
+    """The animations of a play that are not groups, those inside groups included."""
+    return [a for a in _leaves(animations) if not isinstance(a, AnimationGroup)]
+
+
 #: animations that run no code of the scene's while they play (Create and Write are ShowPartial and
 #: DrawBorderThenFill); an UpdateFromFunc, for one, could add an updater mid-play
 _QUIET = (Transform, ShowPartial, DrawBorderThenFill, Wait)
@@ -196,7 +201,7 @@ def updaters_in_play(scene: Any) -> bool:
     """
     if scene.updaters or getattr(scene, "meshes", None):
         return True
-    leaves = [a for a in _leaves(scene.animations) if not isinstance(a, AnimationGroup)]
+    leaves = leaf_animations(scene.animations)
     if not all(isinstance(a, _QUIET) for a in leaves):
         return True
     # before or after the animations begin: the copies they make carry their originals' updaters
@@ -232,8 +237,7 @@ def keep_display_lists(camera: Camera, animations: Iterable[Any], *, updaters: b
     :func:`updaters_in_play` said); otherwise Manim's call runs on every frame, as before.
     :func:`forget_display_lists` ends it.
     """
-    leaves = [a for a in _leaves(animations) if not isinstance(a, AnimationGroup)]
-    frozen = not updaters and all(isinstance(a, (Transform, Wait)) for a in leaves)
+    frozen = not updaters and all(isinstance(a, (Transform, Wait)) for a in leaf_animations(animations))
     camera.__dict__[_DISPLAY] = {} if frozen else None
 
 

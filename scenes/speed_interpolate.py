@@ -32,9 +32,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from manim import Animation, AnimationGroup, Mobject, Transform, VMobject, config
+from manim import Animation, Mobject, Transform, VMobject, config
 from manim.constants import RendererType
 from manim.utils.bezier import interpolate as straight_path
+
+from scenes.speed import leaf_animations
 
 __all__ = ["allow_fused_interpolation", "fused_transform_interpolation", "manim_interpolate_mobject"]
 
@@ -177,10 +179,8 @@ def allow_fused_interpolation(animations: Iterable[Animation]) -> None:
     updater anywhere and no animation that runs a scene's code (``scenes.speed.updaters_in_play``). Call
     it before they begin.
     """
-    for anim in animations:
-        if isinstance(anim, AnimationGroup):
-            allow_fused_interpolation(anim.animations)
-        elif isinstance(anim, Transform):
+    for anim in leaf_animations(animations):
+        if isinstance(anim, Transform):
             anim.__dict__[_ALLOWED] = True
 
 
