@@ -43,6 +43,7 @@ from scenes.speed import (cached_formula, cached_text, composite_images_in_their
                           share_parsed_svg_paths, typeset_built, updaters_in_play)
 from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead
 from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
+from scenes.speed_encode import encode_frames_in_place
 from scenes.speed_interpolate import allow_fused_interpolation, fused_transform_interpolation
 from scenes.speed_latex import format_ahead, preloaded_latex_format
 from scenes.speed_paths import fast_cairo_paths
@@ -55,6 +56,7 @@ fade_out_with_one_copy_less()
 fast_cairo_paths()
 fused_transform_interpolation()
 preloaded_latex_format()
+encode_frames_in_place()
 
 __all__ = [
     "FONT",
