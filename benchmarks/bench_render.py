@@ -77,6 +77,7 @@ def main() -> None:
                 for run in range(args.repeat):
                     media = Path(tmp) / f"scene{run}"  # a fresh Manim media folder and cache home: cold
                     scene_env = {**env, "CNNVIZ_VALUES": str(Path(tmp) / "values.pkl"),
+                                 "CNNVIZ_EXIT_AFTER_RENDER": "1",  # as the pipeline renders a scene
                                  "XDG_CACHE_HOME": str(Path(tmp) / f"xdg{run}")}
                     seconds, clip = render(ROOT / info.path, info.cls, q, media, scene_env)
                     cold, length = min(cold, seconds), clip_seconds(clip)

@@ -111,6 +111,7 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     # never write the same file); a re-render then runs no LaTeX for formulas it has seen
     env["CNNVIZ_MANIM_CACHE"] = str((cache_dir() / "manim" / info.id).resolve())
     env["CNNVIZ_BUILD_AHEAD"] = "1" if opts.build_ahead else "0"
+    env["CNNVIZ_EXIT_AFTER_RENDER"] = "1"  # skip Python's teardown of the finished scene (LectureScene.render)
     if opts.values_here:
         from .values import save_values, scene_values
 

@@ -30,6 +30,44 @@ def render_tiny(info, tmp_path: Path, **env: str) -> tuple[Path, dict]:
     return clips[0], doc
 
 
+SHORT_AND_FAILING = """
+from scenes.conv2d import SlideKernelOverImage
+
+
+class Short(SlideKernelOverImage):
+    def play_scene(self):
+        self.wait(0.4)
+
+
+class Fails(SlideKernelOverImage):
+    def play_scene(self):
+        self.wait(0.4)
+        raise RuntimeError("this scene fails on purpose")
+"""
+
+
+@pytest.mark.parametrize("cls", ["Short", "Fails"])
+def test_a_pipeline_scene_process_exits_early_only_after_a_whole_render(cls, tmp_path):
+    """The pipeline's scene processes skip Python's teardown (CNNVIZ_EXIT_AFTER_RENDER): a render that
+    finished has written its clip and JSON and exits 0; one that failed still exits 1 with its error."""
+    (tmp_path / "short.py").write_text(SHORT_AND_FAILING, encoding="utf-8")
+    media = tmp_path / "media"
+    cmd = [sys.executable, "-m", "manim", "render", "-r", "160,90", "--frame_rate", "5", "--media_dir", str(media),
+           "--disable_caching", "-v", "WARNING", str(tmp_path / "short.py"), cls]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
+    done = subprocess.run(cmd, cwd=tmp_path, env={**env, "CNNVIZ_EXIT_AFTER_RENDER": "1"}, capture_output=True,
+                          text=True, timeout=600)
+    if cls == "Short":
+        assert done.returncode == 0, done.stderr[-3000:]
+        clip = next(media.rglob("Short.mp4"))
+        assert clip.stat().st_size > 500
+        assert json.loads((clip.parent / "conv2d.json").read_text(encoding="utf-8"))["scene"] == "conv2d"
+    else:
+        assert done.returncode == 1
+        assert "this scene fails on purpose" in done.stdout + done.stderr
+        assert not list(media.rglob("Fails.mp4"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("info", READY, ids=[s.id for s in READY])
 def test_scene_renders_in_frame_with_json(info, tmp_path):
