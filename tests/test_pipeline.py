@@ -1,10 +1,13 @@
-"""The render pipeline's scheduling: scenes start longest first, by the times recorded on this machine,
-else by the reference machine's (``assets/render-seconds.json``)."""
+"""The render pipeline: scenes start longest first, by the times recorded on this machine, else by the
+reference machine's (``assets/render-seconds.json``); one scene failing does not stop the others."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from cnnviz import pipeline
 from cnnviz.config import load_config
@@ -101,3 +104,37 @@ def test_scenes_build_ahead_only_where_a_core_would_idle(tmp_path, monkeypatch):
         seen.clear()
         render_scenes(ids, load_config(None), RenderOptions(out_dir=tmp_path / "out", jobs=jobs))
         assert seen == dict.fromkeys(ids, ahead), (ids, jobs)
+
+
+FAILING_SCENE = """
+from scenes.conv2d import SlideKernelOverImage
+
+
+class Fails(SlideKernelOverImage):
+    def play_scene(self):
+        self.wait(0.2)
+        raise RuntimeError("this scene fails on purpose")
+"""
+
+
+@pytest.mark.slow
+def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean_cnnviz_env):
+    """A scene whose render raises is reported with its error; the scene after it still renders."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "fails.py").write_text(FAILING_SCENE, encoding="utf-8")
+    catalog_entry = pipeline.scene_info
+
+    def scene_info(scene_id):
+        if scene_id == "fails":  # not in the catalog: a scene file of this test's own
+            return SimpleNamespace(id="fails", path=str(tmp_path / "fails.py"), cls="Fails")
+        return catalog_entry(scene_id)
+
+    monkeypatch.setattr(pipeline, "scene_info", scene_info)
+    monkeypatch.setattr(pipeline, "cache_key", lambda info, lecture, opts: info.id)
+    out = tmp_path / "out"
+    failed, rendered = render_scenes(["fails", "mnist_training"], load_config(None),
+                                     RenderOptions(out_dir=out, jobs=1, values_here=False))
+    assert not failed.ok and "this scene fails on purpose" in failed.error
+    assert not (out / "fails.mp4").exists() and not (out / "fails.json").exists()
+    assert rendered.ok and not rendered.cached and rendered.clip == out / "mnist_training.mp4"
+    assert rendered.clip.stat().st_size > 10_000 and (out / "mnist_training.json").exists()
