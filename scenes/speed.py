@@ -135,18 +135,20 @@ def _key(kwargs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 _built: dict[tuple[str, str, tuple[tuple[str, Any], ...]], None] = {}  # (kind, text, options), first use first
 
 
+def _copy_of(kind: str, text: str, kwargs: dict[str, Any]) -> Text | MathTex:
+    key = _key(kwargs)
+    _built.setdefault((kind, text, key))
+    return _prototype(kind, text, key).copy()
+
+
 def cached_text(text: str, **kwargs: Any) -> Text:
     """A new ``Text`` equal to ``Text(text, **kwargs)``, built once per process and kept on disk."""
-    key = _key(kwargs)
-    _built.setdefault(("text", text, key))
-    return _prototype("text", text, key).copy()
+    return _copy_of("text", text, kwargs)
 
 
 def cached_formula(tex: str, **kwargs: Any) -> MathTex:
     """A new ``MathTex`` equal to ``MathTex(tex, **kwargs)``, built once per process and kept on disk."""
-    key = _key(kwargs)
-    _built.setdefault(("tex", tex, key))
-    return _prototype("tex", tex, key).copy()
+    return _copy_of("tex", tex, kwargs)
 
 
 def typeset_built() -> list[list[Any]]:

@@ -35,7 +35,7 @@ from typing import Any
 from manim import config
 
 from cnnviz.paths import atomic_write
-from scenes.speed import _stored, built_path
+from scenes.speed import _key, _stored, built_path
 
 __all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
 
@@ -75,7 +75,7 @@ def write_reference(json_dir: Path, path: Path = REFERENCE) -> None:
 
 
 def _option_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(options.items()))  # as scenes.speed._key makes it (colours are strings already)
+    return _key(dict(options))  # the scene's own key (on a copy: _key normalises the colour in place)
 
 
 class _Helper:
