@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real MNIST lies, and a clean environment for scene renders."""
+"""Shared fixtures: where the real MNIST lies, a clean environment for scene renders, and a scene file of
+the tests' own (one scene that renders, one that fails)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,28 @@ def clean_cnnviz_env(monkeypatch):
     for key in list(os.environ):
         if key.startswith("CNNVIZ_") and key != "CNNVIZ_DATA_DIR":
             monkeypatch.delenv(key)
+
+
+SHORT_AND_FAILING = """
+from scenes.conv2d import SlideKernelOverImage
+
+
+class Short(SlideKernelOverImage):
+    def play_scene(self):
+        self.wait(0.4)
+
+
+class Fails(SlideKernelOverImage):
+    def play_scene(self):
+        self.wait(0.4)
+        raise RuntimeError("this scene fails on purpose")
+"""
+
+
+@pytest.fixture
+def short_and_failing_scenes(tmp_path) -> Path:
+    """A scene file with ``Short`` (a lecture scene's set-up and a wait) and ``Fails`` (the same, then an
+    error mid-render), both writing ``conv2d.json``."""
+    path = tmp_path / "short_and_failing.py"
+    path.write_text(SHORT_AND_FAILING, encoding="utf-8")
+    return path

@@ -106,27 +106,16 @@ def test_scenes_build_ahead_only_where_a_core_would_idle(tmp_path, monkeypatch):
         assert seen == dict.fromkeys(ids, ahead), (ids, jobs)
 
 
-FAILING_SCENE = """
-from scenes.conv2d import SlideKernelOverImage
-
-
-class Fails(SlideKernelOverImage):
-    def play_scene(self):
-        self.wait(0.2)
-        raise RuntimeError("this scene fails on purpose")
-"""
-
-
 @pytest.mark.slow
-def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean_cnnviz_env):
+def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean_cnnviz_env,
+                                                      short_and_failing_scenes):
     """A scene whose render raises is reported with its error; the scene after it still renders."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    (tmp_path / "fails.py").write_text(FAILING_SCENE, encoding="utf-8")
     catalog_entry = pipeline.scene_info
 
     def scene_info(scene_id):
-        if scene_id == "fails":  # not in the catalog: a scene file of this test's own
-            return SimpleNamespace(id="fails", path=str(tmp_path / "fails.py"), cls="Fails")
+        if scene_id == "fails":  # not in the catalog: the tests' own scene file
+            return SimpleNamespace(id="fails", path=str(short_and_failing_scenes), cls="Fails")
         return catalog_entry(scene_id)
 
     monkeypatch.setattr(pipeline, "scene_info", scene_info)

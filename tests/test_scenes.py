@@ -16,47 +16,30 @@ ROOT = Path(__file__).resolve().parents[1]
 READY = [s for s in SCENES if (ROOT / s.path).exists()]
 
 
+def manim_tiny(scene_file: Path, cls: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run plain manim on one scene at 160x90, 5 fps, media in ``tmp_path/media``; the finished process."""
+    cmd = [sys.executable, "-m", "manim", "render", "-r", "160,90", "--frame_rate", "5", "--media_dir",
+           str(tmp_path / "media"), "--disable_caching", "-v", "WARNING", str(scene_file), cls]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
+    return subprocess.run(cmd, cwd=tmp_path, env={**full_env, **env}, capture_output=True, text=True, timeout=600)
+
+
 def render_tiny(info, tmp_path: Path, **env: str) -> tuple[Path, dict]:
     """Render one scene with plain manim at 160x90, 5 fps; return the clip and its JSON."""
-    media = tmp_path / "media"
-    cmd = [sys.executable, "-m", "manim", "render", "-r", "160,90", "--frame_rate", "5", "--media_dir", str(media),
-           "--disable_caching", "-v", "WARNING", str(ROOT / info.path), info.cls]
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
-    done = subprocess.run(cmd, cwd=tmp_path, env={**full_env, **env}, capture_output=True, text=True, timeout=600)
+    done = manim_tiny(ROOT / info.path, info.cls, tmp_path, **env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    clips = list(media.rglob(f"{info.cls}.mp4"))
+    clips = list((tmp_path / "media").rglob(f"{info.cls}.mp4"))
     assert len(clips) == 1, f"expected one clip, found {clips}"
     doc = json.loads((clips[0].parent / f"{info.id}.json").read_text(encoding="utf-8"))
     return clips[0], doc
 
 
-SHORT_AND_FAILING = """
-from scenes.conv2d import SlideKernelOverImage
-
-
-class Short(SlideKernelOverImage):
-    def play_scene(self):
-        self.wait(0.4)
-
-
-class Fails(SlideKernelOverImage):
-    def play_scene(self):
-        self.wait(0.4)
-        raise RuntimeError("this scene fails on purpose")
-"""
-
-
 @pytest.mark.parametrize("cls", ["Short", "Fails"])
-def test_a_pipeline_scene_process_exits_early_only_after_a_whole_render(cls, tmp_path):
+def test_a_pipeline_scene_process_exits_early_only_after_a_whole_render(cls, tmp_path, short_and_failing_scenes):
     """The pipeline's scene processes skip Python's teardown (CNNVIZ_EXIT_AFTER_RENDER): a render that
     finished has written its clip and JSON and exits 0; one that failed still exits 1 with its error."""
-    (tmp_path / "short.py").write_text(SHORT_AND_FAILING, encoding="utf-8")
+    done = manim_tiny(short_and_failing_scenes, cls, tmp_path, CNNVIZ_EXIT_AFTER_RENDER="1")
     media = tmp_path / "media"
-    cmd = [sys.executable, "-m", "manim", "render", "-r", "160,90", "--frame_rate", "5", "--media_dir", str(media),
-           "--disable_caching", "-v", "WARNING", str(tmp_path / "short.py"), cls]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
-    done = subprocess.run(cmd, cwd=tmp_path, env={**env, "CNNVIZ_EXIT_AFTER_RENDER": "1"}, capture_output=True,
-                          text=True, timeout=600)
     if cls == "Short":
         assert done.returncode == 0, done.stderr[-3000:]
         clip = next(media.rglob("Short.mp4"))
