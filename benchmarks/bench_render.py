@@ -10,7 +10,8 @@ As the render pipeline does for one scene (``render.py render ID``), the scene's
 this process (torch is imported once) and handed to the Manim process in a file; their time is printed in
 its own column. The scene builds its texts and formulas ahead on the free core, as the pipeline lets it
 when it renders fewer scenes than jobs (``scenes/speed_ahead.py``). Both Manim processes run from the
-repository root, so both read its ``manim.cfg``.
+repository root, so both read its ``manim.cfg``, and both are encoded with the pipeline's settings
+(``cnnviz.pipeline.ENCODER_OPTIONS``).
 
 Each scene renders twice: ``cold`` (empty LaTeX and Pango caches and an empty ``XDG_CACHE_HOME``,
 so the preloaded LaTeX format is built too, as on a fresh machine) and ``warm`` (those caches filled
@@ -38,14 +39,16 @@ sys.path.insert(0, str(ROOT))
 from cnnviz.assemble import clip_seconds  # noqa: E402
 from cnnviz.catalog import SCENES  # noqa: E402
 from cnnviz.config import load_config  # noqa: E402
+from cnnviz.pipeline import encoder_args  # noqa: E402
 from cnnviz.values import save_values, scene_values  # noqa: E402
 
 
 def render(path: Path, cls: str, quality: str, media: Path, env: dict[str, str]) -> tuple[float, Path]:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching", "--progress_bar", "none", "--media_dir",
-                    str(media), "-v", "WARNING", str(path), cls], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    # the pipeline's encoder settings, for the scene and its floor alike
+    subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching", "--progress_bar",
+                    "none", "--media_dir", str(media), "-v", "WARNING", *encoder_args(quality), str(path), cls],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     return seconds, next(media.rglob(f"{cls}.mp4"))
 

@@ -28,11 +28,18 @@ from .catalog import SceneInfo, scene_info
 from .config import DEFAULT_CONFIG, LectureConfig
 from .paths import atomic_write, cache_dir
 
-__all__ = ["QUALITIES", "RenderOptions", "RenderResult", "cache_key", "expected_seconds", "longest_first",
-           "recorded_seconds", "render_scenes"]
+__all__ = ["ENCODER_OPTIONS", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "encoder_args",
+           "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
 
 ROOT = Path(__file__).resolve().parent.parent
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
+#: x264 settings, per quality, where ours differ from Manim's (crf 23, preset medium). At -ql, the draft
+#: quality and the lecture's default, preset veryfast at crf 21 takes about 40 % less encoder CPU
+#: (error_flow: 5.7 -> 3.4 s beside the scene) for the same picture quality (PSNR against a lossless
+#: render, error_flow / mnist_features / conv2d: mean 48.4 / 49.9 / 49.2 dB against 49.2 / 50.8 / 49.1,
+#: worst frame 0.4-0.8 dB better; files 8-10 % larger). Encoding runs beside the scene's drawing, so
+#: this shortens parallel renders most. The final qualities keep Manim's settings.
+ENCODER_OPTIONS: dict[str, dict[str, str]] = {"l": {"preset": "veryfast", "crf": "21"}}
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,14 @@ class RenderResult:
 NOT_IN_CLIPS = ("cnnviz/cli/", "cnnviz/web/", "cnnviz/pipeline.py", "cnnviz/assemble.py")
 
 
+def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -> list[str]:
+    """``manim render`` options that set :data:`ENCODER_OPTIONS` where the clip is encoded with x264
+    (MP4 and GIF segments; transparent clips use qtrle, WebM VP9)."""
+    if transparent or format not in ("mp4", "gif"):
+        return []
+    return [a for k, v in sorted(ENCODER_OPTIONS.get(quality, {}).items()) for a in ("--encoder-option", f"{k}={v}")]
+
+
 def _source_files(info: SceneInfo) -> list[Path]:
     # what a clip depends on: its scene file, the shared scene modules, the core and assets it reads;
     # not the CLI and web code around the renders
@@ -85,7 +100,7 @@ def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> s
     entry = lecture.entry(info.id)
     h.update(json.dumps(asdict(entry.params), sort_keys=True, default=str).encode())
     h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
-             f"{opts.transparent}".encode())
+             f"{opts.transparent}|{encoder_args(opts.quality, opts.format, opts.transparent)}".encode())
     return h.hexdigest()[:20]
 
 
@@ -123,6 +138,7 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
            "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
     cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
     cmd += ["-t"] if opts.transparent else []
+    cmd += encoder_args(opts.quality, opts.format, opts.transparent)
     done = subprocess.run(cmd + [str(ROOT / info.path), info.cls], cwd=ROOT, env=env, capture_output=True,
                           text=True)
     rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)

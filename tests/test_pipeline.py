@@ -1,9 +1,11 @@
 """The render pipeline: scenes start longest first, by the times recorded on this machine, else by the
-reference machine's (``assets/render-seconds.json``); one scene failing does not stop the others."""
+reference machine's (``assets/render-seconds.json``); one scene failing does not stop the others; clips are
+encoded with the pipeline's x264 settings."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,8 +14,8 @@ import pytest
 from cnnviz import pipeline
 from cnnviz.config import load_config
 from cnnviz.catalog import SCENES
-from cnnviz.pipeline import (REFERENCE_TIMES, RenderOptions, RenderResult, expected_seconds, longest_first,
-                             recorded_seconds, render_scenes)
+from cnnviz.pipeline import (ENCODER_OPTIONS, REFERENCE_TIMES, RenderOptions, RenderResult, cache_key,
+                             encoder_args, expected_seconds, longest_first, recorded_seconds, render_scenes)
 
 
 def fake_renders(monkeypatch, seconds: dict[str, float], started: list[str], cached: tuple[str, ...] = ()):
@@ -127,3 +129,63 @@ def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean
     assert not (out / "fails.mp4").exists() and not (out / "fails.json").exists()
     assert rendered.ok and not rendered.cached and rendered.clip == out / "mnist_training.mp4"
     assert rendered.clip.stat().st_size > 10_000 and (out / "mnist_training.json").exists()
+
+
+#: x264 settings that follow the machine (thread counts), not the options asked for
+THREAD_SETTINGS = {"threads", "lookahead_threads", "sliced_threads", "slices"}
+
+
+def x264_settings(path: Path) -> dict[str, str]:
+    """The settings x264 records in the stream it wrote (its ``options:`` line), thread counts left out."""
+    found = re.search(rb"x264 - core \d+.*? options: ([^\x00\x80]*)", path.read_bytes())
+    assert found, f"{path}: no x264 settings in the stream"
+    pairs = (kv.split("=", 1) for kv in found.group(1).decode().split())
+    return {k: v for k, v in pairs if k not in THREAD_SETTINGS}
+
+
+def x264_reference(path: Path, options: dict[str, str], rate: int) -> dict[str, str]:
+    """The settings of two black frames encoded by PyAV with ``options`` at ``rate`` fps (x264 derives some
+    settings from the frame rate)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=rate, options=options)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for _ in range(2):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")))
+        out.mux(stream.encode())
+    return x264_settings(path)
+
+
+def test_encoder_options_reach_only_x264_clips_and_key_the_cache(tmp_path, monkeypatch):
+    assert encoder_args("l") == [a for k, v in sorted(ENCODER_OPTIONS["l"].items())
+                                 for a in ("--encoder-option", f"{k}={v}")]
+    assert encoder_args("l", "gif") == encoder_args("l")  # GIF segments are x264 too
+    for fmt, transparent in (("webm", False), ("png", False), ("mp4", True)):  # VP9, a still, qtrle
+        assert encoder_args("l", fmt, transparent) == []
+    assert encoder_args("h") == []  # the final qualities keep Manim's settings
+    opts, lecture = RenderOptions(out_dir=tmp_path), load_config(None)
+    key = cache_key(pipeline.scene_info("conv2d"), lecture, opts)
+    monkeypatch.setitem(pipeline.ENCODER_OPTIONS, "l", {"preset": "slow"})
+    assert cache_key(pipeline.scene_info("conv2d"), lecture, opts) != key  # other settings, other video
+
+
+@pytest.mark.slow
+def test_clips_are_encoded_with_the_pipelines_x264_settings(tmp_path, monkeypatch, clean_cnnviz_env,
+                                                             short_and_failing_scenes):
+    """-ql clips use ENCODER_OPTIONS (cheaper encoding, same picture quality); -qm keeps Manim's own
+    (crf 23, preset medium)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    short = SimpleNamespace(id="conv2d", path=str(short_and_failing_scenes), cls="Short")  # writes conv2d.json
+    monkeypatch.setattr(pipeline, "scene_info", lambda scene_id: short)
+    monkeypatch.setattr(pipeline, "cache_key", lambda info, lecture, opts: opts.quality)
+    ours = x264_reference(tmp_path / "ours.mp4", {"crf": "23", **ENCODER_OPTIONS["l"]}, rate=15)
+    manims = x264_reference(tmp_path / "manim.mp4", {"crf": "23"}, rate=30)
+    assert ours != x264_reference(tmp_path / "manim15.mp4", {"crf": "23"}, rate=15)  # the options change x264
+    for quality, expected in (("l", ours), ("m", manims)):  # 480p15, 720p30
+        out = tmp_path / quality
+        [result] = render_scenes(["conv2d"], load_config(None),
+                                 RenderOptions(quality=quality, out_dir=out, jobs=1, values_here=False))
+        assert result.ok, result.error
+        assert x264_settings(result.clip) == expected, quality
