@@ -52,6 +52,8 @@ class SceneParams:
     """Base of every scene's parameters. ``ARRAY_NDIM`` gives the allowed ndim of array fields."""
 
     ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {}
+    #: ``(least, most)`` of integer parameters whose range is not the default (``config.int_limits``)
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {}
     seed: int = 0  # seeds the small integers used where `input`/`kernel` are omitted
 
     def check(self) -> None:
@@ -60,6 +62,7 @@ class SceneParams:
 
 @dataclass(frozen=True)
 class LocalConnectivityParams(SceneParams):
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"image_size": (1, 1000)}
     image_size: int = 100
     window: int = 3
 
@@ -71,6 +74,7 @@ class LocalConnectivityParams(SceneParams):
 @dataclass(frozen=True)
 class Conv1dParams(SceneParams):
     ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (1,), "kernel": (1,)}
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"length": (1, 12)}  # cells in one row on screen
     input: Array | None = None
     kernel: Array | None = None
     length: int = 6  # of the seeded input, when `input` is omitted
@@ -104,15 +108,27 @@ class ConvParams(SceneParams):
     def kernel_shape(self) -> tuple[int, int]:
         return _shape_or(self.kernel, (self.kernel_size,) * 2)  # type: ignore[return-value]
 
+    #: the widest padded input and kernel the conv2d scene draws legibly (its subclasses check their own)
+    MAX_PADDED: ClassVar[int] = 8
+    MAX_KERNEL: ClassVar[int] = 5
+
     def check(self) -> None:
         for axis in (0, 1):
             _guard(("input", "kernel", "stride", "padding", "dilation"), lambda a=axis: shapes.conv_output_size(
                 self.input_shape()[a], self.kernel_shape()[a], stride=self.stride, padding=self.padding,
                 dilation=self.dilation))
+        padded = max(self.input_shape()) + 2 * self.padding
+        if padded > self.MAX_PADDED or max(self.kernel_shape()) > self.MAX_KERNEL:
+            raise ValueError(f"input + 2*padding ({max(self.input_shape())} + 2*{self.padding} = {padded}) must be at "
+                             f"most {self.MAX_PADDED} cells and the kernel at most {self.MAX_KERNEL}x{self.MAX_KERNEL} "
+                             f"to stay legible")
 
 
 @dataclass(frozen=True)
 class ReceptiveFieldParams(SceneParams):
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"layers": (1, 6), "kernel_size": (1, 7), "stride": (1, 4),
+                                                    "dilation": (1, 4), "table_depth": (1, 6),
+                                                    "table_stride": (1, 4), "table_dilation": (1, 4)}
     layers: int = 2
     kernel_size: int = 3
     stride: int = 1
@@ -133,6 +149,7 @@ class ReceptiveFieldParams(SceneParams):
 
 @dataclass(frozen=True)
 class StridePaddingParams(ConvParams):
+    MAX_PADDED: ClassVar[int] = 10
     size: int = 6
     stride: int = 2
     padding: int = 1
@@ -141,9 +158,6 @@ class StridePaddingParams(ConvParams):
         super().check()
         if self.dilation != 1:
             raise ValueError("dilation must be 1 here; the dilated scene shows dilation")
-        if max(self.input_shape()) + 2 * self.padding > 10:
-            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 10 "
-                             f"cells wide to stay legible")
 
 
 @dataclass(frozen=True)
@@ -230,18 +244,14 @@ class TransposedParams(SceneParams):
 
 @dataclass(frozen=True)
 class DilatedParams(ConvParams):
+    MAX_PADDED: ClassVar[int] = 9
     size: int = 7
     dilation: int = 2
-
-    def check(self) -> None:
-        super().check()
-        if max(self.input_shape()) + 2 * self.padding > 9:
-            raise ValueError(f"the padded input ({max(self.input_shape())} + 2*{self.padding}) must be at most 9 "
-                             f"cells wide to stay legible")
 
 
 @dataclass(frozen=True)
 class ImageFiltersParams(SceneParams):
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"size": (8, 160)}
     image: str = "assets/photo.png"  # relative paths start at the repository root
     size: int = 96  # the photo is resized to size x size (grey) before filtering
 
@@ -254,11 +264,13 @@ class ImageFiltersParams(SceneParams):
             raise ValueError(f"size must be between 8 and 160 pixels; got {self.size}")
         if not self.image_path().is_file():
             raise ValueError(f"image {self.image!r} not found (looked at {self.image_path()})")
+        check_image(self.image_path(), "image")
 
 
 @dataclass(frozen=True)
 class BackpropConvParams(ConvParams):
     ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,), "delta": (2,)}
+    MAX_KERNEL: ClassVar[int] = 4
     size: int = 4
     kernel_size: int = 2
     delta: Array | None = None
@@ -267,9 +279,6 @@ class BackpropConvParams(ConvParams):
         super().check()
         if self.dilation != 1:
             raise ValueError("dilation must be 1 here; the dilated scene shows dilation")
-        if max(self.input_shape()) + 2 * self.padding > 8 or max(self.kernel_shape()) > 4:
-            raise ValueError(f"input + 2*padding ({max(self.input_shape())} + 2*{self.padding}) must be at most 8 "
-                             f"and the kernel at most 4x4 to stay legible")
         out = tuple(shapes.conv_output_size(n, k, stride=self.stride, padding=self.padding)
                     for n, k in zip(self.input_shape(), self.kernel_shape()))
         if self.delta is not None and tuple(np.shape(self.delta)) != out:
@@ -293,29 +302,64 @@ class BackpropPoolParams(PoolingParams):
 
 @dataclass(frozen=True)
 class MnistParams(SceneParams):
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"index": (0, 9999)}  # MNIST has 10,000 test digits
     index: int = 0  # which test digit
     checkpoint: str | None = None  # default: train one into the cache folder when none exists
 
+    def checkpoint_path(self) -> Path | None:
+        if self.checkpoint is None:
+            return None
+        p = Path(self.checkpoint).expanduser()
+        return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
 
-SCENE_PARAMS: dict[str, type[SceneParams]] = {
-    "local_connectivity": LocalConnectivityParams,
-    "conv1d": Conv1dParams,
-    "conv2d": ConvParams,
-    "receptive_field": ReceptiveFieldParams,
-    "stride_padding": StridePaddingParams,
-    "multichannel": MultichannelParams,
-    "pooling": PoolingParams,
-    "transposed": TransposedParams,
-    "dilated": DilatedParams,
-    "image_filters": ImageFiltersParams,
-    "backprop_conv": BackpropConvParams,
-    "backprop_pool": BackpropPoolParams,
-    "error_flow": MnistParams,
-    "mnist_architecture": MnistParams,
-    "mnist_training": MnistParams,
-    "mnist_features": MnistParams,
-}
-"""Scene id → its parameter class, in lecture order."""
+    def check(self) -> None:
+        path = self.checkpoint_path()
+        if path is None:
+            return
+        if not path.is_file():
+            raise ValueError(f"checkpoint {self.checkpoint!r}: no such file (looked at {path}); give the "
+                             f"mnist_cnn.pt that `render.py train` wrote, or leave checkpoint out")
+        from .mnist.checkpoint_check import check_checkpoint_file
+
+        check_checkpoint_file(path)
+
+
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+def check_image(path: Path, key: str) -> None:
+    """Refuse a file that is not a picture Pillow can read, or one too large to filter (ValueError)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{key} {str(path)!r} is {w}x{h} pixels; at most {MAX_IMAGE_PIXELS} pixels "
+                                 f"(4096x4096) are read")
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"{key} {str(path)!r} is not an image Pillow can read (PNG, JPEG, …): "
+                         f"{type(exc).__name__}") from None
+
+
+def params_class(scene_id: str) -> type[SceneParams]:
+    """The parameters class of ``scene_id``, as its registry entry names it."""
+    from .registry import scene_spec
+
+    return scene_spec(scene_id).params_class()
+
+
+def __getattr__(name: str) -> Any:
+    # SCENE_PARAMS (scene id -> parameters class, in lecture order) comes from the registry, built on first
+    # use: the registry names classes that may live in a scene's values module, which imports this one
+    if name == "SCENE_PARAMS":
+        from .registry import SCENES
+
+        table = {spec.id: spec.params_class() for spec in SCENES}
+        globals()["SCENE_PARAMS"] = table
+        return table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _shape_or(array: Any, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -347,79 +391,176 @@ class LectureConfig:
 
     def entry(self, scene_id: str) -> SceneEntry:
         """This lecture's entry for ``scene_id``, or the defaults when it has none."""
-        if scene_id not in SCENE_PARAMS:
-            raise ConfigError(f"unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
+        cls = _known_params_class(scene_id, "scene")
         for e in self.scenes:
             if e.scene == scene_id:
                 return e
-        return SceneEntry(scene_id, SCENE_PARAMS[scene_id]())
+        return SceneEntry(scene_id, cls())
 
 
 MAY_BE_ZERO = {"padding", "output_padding", "seed", "index"}  # every other integer parameter must be >= 1
+#: the largest value of every integer parameter that has no bound of its own in its class's ``LIMITS``:
+#: all of them are sizes, strides and counts of something drawn cell by cell
+MAX_INT = 16
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
+MAX_ABS_NUMBER = 1e6  # numbers in arrays and biases: drawn in a cell, and exact in float64 sums
+MAX_ARRAY_CELLS = 1024
+MAX_ARRAY_DEPTH = 4
+MAX_STRING = 500  # characters of a title or a path
+MAX_CONFIG_BYTES = 256 * 1024  # the shipped lecture is 2 KB
+MAX_YAML_DEPTH = 12  # nesting of mappings and lists (a 4-D kernel in a scene entry is 7 deep)
+MAX_YAML_NODES = 100_000  # nodes after expanding aliases (the shipped lecture has ~250)
 TOP_KEYS = {"title": str, "language": ("en", "zh"), "theme": ("dark", "solarized"), "scenes": list}
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message never prints a huge or hostile value whole."""
+    big = f"<a {type(value).__name__} of {len(value)} items>" if isinstance(value, (list, dict)) else ""
+    try:
+        text = repr(value) if not big or _small(value) else big
+    except (RecursionError, ValueError):  # recursive, or an integer too long to print
+        text = big or f"<a {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 5] + " …" + text[-3:]
+
+
+def _small(value: Any, budget: list[int] | None = None) -> bool:
+    budget = budget if budget is not None else [200]
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return all(_small(v, budget) for v in items)
 
 
 def _type_name(tp: Any) -> str:
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
 
 
-def _coerce(value: Any, tp: Any, where: str, ndim: tuple[int, ...] | None, choices: tuple | None) -> Any:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+NOT_A_NUMBER = "must be a finite number"
+
+
+def _number_error(value: Any) -> str | None:
+    """Why ``value`` is not a number the lecture can draw, or None. Integers are compared before any
+    conversion, so one with hundreds of digits is refused, not overflowed."""
+    if not _is_number(value):
+        return NOT_A_NUMBER
+    if isinstance(value, int):
+        return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
+    if value != value or value in (float("inf"), float("-inf")):
+        return "must be a finite number, not NaN or infinity"
+    return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
+
+
+def _array_error(value: Any) -> str | None:
+    """Why ``value`` is not a (nested) list of drawable numbers, or None; iterative, bounded."""
+    stack, cells = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            if depth > MAX_ARRAY_DEPTH:
+                return f"must be a (nested) list of numbers at most {MAX_ARRAY_DEPTH} levels deep"
+            stack.extend((x, depth + 1) for x in item)
+            continue
+        cells += 1
+        if cells > MAX_ARRAY_CELLS:
+            return f"must hold at most {MAX_ARRAY_CELLS} numbers"
+        why = _number_error(item)
+        if why == NOT_A_NUMBER:
+            return "must be a (nested) list of numbers of equal lengths"
+        if why:
+            return f"must contain only finite numbers from {-MAX_ABS_NUMBER:g} to {MAX_ABS_NUMBER:g} (got {show(item)})"
+    return None
+
+
+def _coerce(value: Any, tp: Any, where: str, ndim: tuple[int, ...] | None, limit: tuple[int, int] | None) -> Any:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(value, args[0], where, ndim, choices)
+        return _coerce(value, args[0], where, ndim, limit)
     if origin is Literal:
         choices = typing.get_args(tp)
-        if value not in choices:
-            raise ConfigError(f"{where}: got {value!r}; allowed: {', '.join(map(str, choices))}")
+        if not isinstance(value, (str, int, float)) or value not in choices:
+            raise ConfigError(f"{where}: got {show(value)}; allowed: {', '.join(map(str, choices))}")
         return value
     if tp is list or origin is list:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}: got {value!r}; must be a (nested) list of numbers of equal lengths") from None
+        dims = f" with {' or '.join(map(str, ndim))} dimension(s)" if ndim else ""
+        why = _array_error(value) if isinstance(value, list) else f"must be a (nested) list of numbers{dims}"
+        if why is None:
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                why = "must be a (nested) list of numbers of equal lengths"
+        if why:
+            raise ConfigError(f"{where}: got {show(value)}; {why}")
         if ndim and arr.ndim not in ndim:
             raise ConfigError(f"{where}: got an array of shape {arr.shape}; must have {' or '.join(map(str, ndim))} "
                               f"dimension(s)")
-        if arr.size == 0 or not np.all(np.isfinite(arr)):
-            raise ConfigError(f"{where}: got {value!r}; must be non-empty and contain only finite numbers")
+        if arr.size == 0:
+            raise ConfigError(f"{where}: got {show(value)}; must be non-empty")
         return arr.tolist()
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: got {value!r}; must be true or false")
+            raise ConfigError(f"{where}: got {show(value)}; must be true or false")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: got {value!r}; must be an integer")
+            raise ConfigError(f"{where}: got {show(value)}; must be an integer"
+                              + (f" from {limit[0]} to {limit[1]}" if limit else ""))
+        if limit and not limit[0] <= value <= limit[1]:
+            raise ConfigError(f"{where}: got {show(value)}; must be an integer from {limit[0]} to {limit[1]}")
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ConfigError(f"{where}: got {value!r}; must be a finite number")
+        why = _number_error(value)
+        if why:
+            raise ConfigError(f"{where}: got {show(value)}; {why}")
         return float(value)
     if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: got {value!r}; must be a string")
+        if not isinstance(value, str) or len(value) > MAX_STRING or "\x00" in value:
+            raise ConfigError(f"{where}: got {show(value)}; must be a string of at most {MAX_STRING} characters")
         return value
-    raise TypeError(f"unsupported config type {tp}")  # a bug in SCENE_PARAMS, not a user mistake
+    raise TypeError(f"unsupported config type {tp}")  # a bug in a parameters class, not a user mistake
+
+
+def int_limits(cls: type[SceneParams], name: str) -> tuple[int, int]:
+    """The allowed range of integer parameter ``name`` of ``cls`` (README: "Bounds")."""
+    if name in cls.LIMITS:
+        return cls.LIMITS[name]
+    if name == "seed":
+        return (0, MAX_SEED)
+    return (0 if name in MAY_BE_ZERO else 1, MAX_INT)
+
+
+def _known_params_class(scene_id: Any, where: str) -> type[SceneParams]:
+    from .registry import UnknownSceneError, scene_ids
+
+    if not isinstance(scene_id, str):
+        raise ConfigError(f"{where}: got {show(scene_id)}; must be a scene id (a string), one of: "
+                          f"{', '.join(scene_ids())}")
+    try:
+        return params_class(scene_id)
+    except UnknownSceneError:
+        raise ConfigError(f"{where}: unknown scene id {show(scene_id)}; allowed: {', '.join(scene_ids())}") from None
 
 
 def _params(scene_id: str, raw: dict[str, Any], where: str) -> SceneParams:
-    cls = SCENE_PARAMS[scene_id]
+    cls = params_class(scene_id)
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in fields:
-            raise ConfigError(f"{where}: unknown key {key!r} for scene {scene_id!r}; allowed: "
+        if not isinstance(key, str) or key not in fields:
+            raise ConfigError(f"{where}: unknown key {show(key)} for scene {scene_id!r}; allowed: "
                               f"{', '.join(sorted(fields))}")
-        values[key] = _coerce(value, hints[key], f"{where}.{key}", cls.ARRAY_NDIM.get(key), None)
+        is_int = typing.get_origin(hints[key]) is None and hints[key] is int or int in typing.get_args(hints[key])
+        values[key] = _coerce(value, hints[key], f"{where}.{key}", cls.ARRAY_NDIM.get(key),
+                              int_limits(cls, key) if is_int else None)
     params = cls(**values)
-    for name in sorted(fields - set(cls.ARRAY_NDIM)):
-        v, least = getattr(params, name), 0 if name in MAY_BE_ZERO else 1
-        if isinstance(v, int) and not isinstance(v, bool) and v < least:
-            raise ConfigError(f"{where}.{name}: got {v}; must be an integer >= {least}")
     try:
         params.check()
     except ValueError as exc:
@@ -436,15 +577,17 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
                           f"got {type(data).__name__}")
     top: dict[str, Any] = {}
     for key, value in data.items():
-        if key not in TOP_KEYS:
-            raise ConfigError(f"{source}: unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}")
+        if not isinstance(key, str) or key not in TOP_KEYS:
+            raise ConfigError(f"{source}: unknown key {show(key)}; allowed: {', '.join(TOP_KEYS)}")
         allowed = TOP_KEYS[key]
         if isinstance(allowed, tuple):
-            if value not in allowed:
-                raise ConfigError(f"{source}: {key}: got {value!r}; allowed: {', '.join(allowed)}")
+            if not isinstance(value, str) or value not in allowed:
+                raise ConfigError(f"{source}: {key}: got {show(value)}; allowed: {', '.join(allowed)}")
         elif not isinstance(value, allowed):
-            raise ConfigError(f"{source}: {key}: got {value!r}; must be {_type_name(allowed)}"
+            raise ConfigError(f"{source}: {key}: got {show(value)}; must be {_type_name(allowed)}"
                               + (" (a list of scene entries)" if allowed is list else ""))
+        elif allowed is str:
+            _coerce(value, str, f"{source}: {key}", None, None)
         top[key] = value
     entries: list[SceneEntry] = []
     seen: set[str] = set()
@@ -452,11 +595,10 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
         where = f"{source}: scenes[{n}]"
         if not isinstance(raw, dict) or "scene" not in raw:
             raise ConfigError(f"{where}: each entry must be a mapping with a 'scene' key, e.g. "
-                              f"{{scene: conv2d, stride: 2}}; got {raw!r}")
+                              f"{{scene: conv2d, stride: 2}}; got {show(raw)}")
         raw = dict(raw)
         scene_id = raw.pop("scene")
-        if scene_id not in SCENE_PARAMS:
-            raise ConfigError(f"{where}.scene: unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
+        _known_params_class(scene_id, f"{where}.scene")
         if scene_id in seen:
             raise ConfigError(f"{where}.scene: {scene_id!r} appears twice; each scene id may appear once")
         seen.add(scene_id)
@@ -464,30 +606,101 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
     return LectureConfig(scenes=tuple(entries), source=source, **top)
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> LectureConfig:
-    """Read and validate a lecture YAML file (default: ``assets/lecture.yaml``)."""
+def read_yaml(path: Path) -> Any:
+    """Parse the YAML file ``path`` (``yaml.safe_load`` semantics) with bounded work: at most
+    :data:`MAX_CONFIG_BYTES` read (so ``/dev/zero`` is refused too), UTF-8 only, nesting at most
+    :data:`MAX_YAML_DEPTH`, and at most :data:`MAX_YAML_NODES` nodes once aliases are expanded (a
+    "billion laughs" document is refused before anything is built). :class:`ConfigError` names the file."""
     import yaml
 
-    p = Path(path) if path is not None else DEFAULT_CONFIG
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the config file ({exc.strerror or exc})") from None
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: the config file is larger than {MAX_CONFIG_BYTES // 1024} KiB; a lecture "
+                          f"config is a few KB of YAML")
     try:
-        data = yaml.safe_load(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                          f"save the config as UTF-8") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: not a text file (it contains NUL bytes); a config is UTF-8 YAML")
+    try:
+        node = _compose_bounded(yaml, text, path)
+        return yaml.SafeLoader(text).construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
-    return parse_config(data, str(p))
+        raise ConfigError(f"{path}: not valid YAML: {_short(str(exc))}") from None
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _compose_bounded(yaml: Any, text: str, path: Path) -> Any:
+    # depth first, from the event stream (iterative): the composer itself recurses once per level
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise ConfigError(f"{path}: line {event.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} "
+                                  f"levels deep; a lecture config needs at most about 7")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    # the size of the document with every alias expanded, counted over the node graph (each node once)
+    size: dict[int, int] = {}
+    order, stack, on_path = [], [(node, False)], set()
+    while stack:
+        n, done = stack.pop()
+        if done:
+            on_path.discard(id(n))
+            children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
+                n.value if isinstance(n, yaml.SequenceNode) else []
+            size[id(n)] = 1 + sum(size[id(c)] for c in children)
+            if size[id(n)] > MAX_YAML_NODES:
+                raise ConfigError(f"{path}: line {n.start_mark.line + 1}: expands to more than {MAX_YAML_NODES} "
+                                  f"values through aliases (&/*); a lecture config has a few hundred")
+            continue
+        if id(n) in size:
+            continue
+        if id(n) in on_path:
+            raise ConfigError(f"{path}: line {n.start_mark.line + 1}: an alias refers to itself; a config "
+                              f"cannot contain itself")
+        on_path.add(id(n))
+        stack.append((n, True))
+        children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
+            n.value if isinstance(n, yaml.SequenceNode) else []
+        stack.extend((c, False) for c in children if id(c) not in size)
+    return node
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> LectureConfig:
+    """Read and validate a lecture YAML file (default: ``assets/lecture.yaml``)."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    return parse_config(read_yaml(p), str(p))
 
 
 def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
     """What a scene renders with: ``$CNNVIZ_CONFIG`` (default ``assets/lecture.yaml``), with
-    ``$CNNVIZ_LANGUAGE`` / ``$CNNVIZ_THEME`` overriding the file's language and theme."""
-    cfg = load_config(os.environ.get("CNNVIZ_CONFIG") or None)
-    for key in ("language", "theme"):
-        value = os.environ.get(f"CNNVIZ_{key.upper()}")
-        if value:
-            if value not in TOP_KEYS[key]:
-                raise ConfigError(f"CNNVIZ_{key.upper()}: got {value!r}; allowed: {', '.join(TOP_KEYS[key])}")
-            cfg = dataclasses.replace(cfg, **{key: value})
+    ``$CNNVIZ_LANGUAGE`` / ``$CNNVIZ_THEME`` overriding the file's language and theme (see
+    :mod:`cnnviz.scene_env`)."""
+    from .scene_env import SceneEnv, SceneEnvError
+
+    try:
+        env = SceneEnv.from_environ()
+    except SceneEnvError as exc:
+        raise ConfigError(str(exc)) from None
+    cfg = load_config(env.config)
+    overrides = {k: v for k, v in (("language", env.language), ("theme", env.theme)) if v}
+    cfg = dataclasses.replace(cfg, **overrides) if overrides else cfg
     return cfg, cfg.entry(scene_id)

@@ -11,12 +11,15 @@ first, in the order given.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import threading
 from collections.abc import Callable, Sequence
@@ -24,14 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .catalog import SceneInfo, scene_info
 from .config import DEFAULT_CONFIG, LectureConfig
 from .paths import atomic_write, cache_dir
+from .registry import ROOT, SceneSpec, scene_spec, source_files
+from .scene_env import SceneEnv
 
 __all__ = ["ENCODER_OPTIONS", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "encoder_args",
            "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
 
-ROOT = Path(__file__).resolve().parent.parent
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
 #: x264 settings, per quality, where ours differ from Manim's (crf 23, preset medium). At -ql, the draft
 #: quality and the lecture's default, preset veryfast at crf 21 takes about 40 % less encoder CPU
@@ -55,9 +58,11 @@ class RenderOptions:
     # compute each scene's values here (torch imported once) rather than in its Manim process;
     # a long-running watcher turns this off, so edits to the core reach the next render
     values_here: bool = True
-    # let a scene build its texts and formulas ahead in a helper process (scenes/speed_ahead.py): only
+    # let a scene build its texts and formulas ahead in a helper process (scenes/speedups/ahead.py): only
     # where a core would idle, i.e. fewer scenes than jobs (render_scenes decides; --jobs 1 means one core)
     build_ahead: bool = False
+    # the render speed-ups of scenes.speedups (same pixels, faster); off: plain Manim, for comparison
+    speedups: bool = True
 
 
 @dataclass
@@ -70,9 +75,6 @@ class RenderResult:
     error: str = ""
 
 
-NOT_IN_CLIPS = ("cnnviz/cli/", "cnnviz/web/", "cnnviz/pipeline.py", "cnnviz/assemble.py")
-
-
 def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -> list[str]:
     """``manim render`` options that set :data:`ENCODER_OPTIONS` where the clip is encoded with x264
     (MP4 and GIF segments; transparent clips use qtrle, WebM VP9)."""
@@ -81,20 +83,11 @@ def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -
     return [a for k, v in sorted(ENCODER_OPTIONS.get(quality, {}).items()) for a in ("--encoder-option", f"{k}={v}")]
 
 
-def _source_files(info: SceneInfo) -> list[Path]:
-    # what a clip depends on: its scene file, the shared scene modules, the core and assets it reads;
-    # not the CLI and web code around the renders
-    files = [ROOT / info.path, *sorted((ROOT / "scenes").glob("*.py"))]
-    files += [f for f in sorted((ROOT / "cnnviz").rglob("*.py"))
-              if not f.relative_to(ROOT).as_posix().startswith(NOT_IN_CLIPS)]
-    files += sorted((ROOT / "assets").glob("*.png")) + sorted((ROOT / "assets" / "mnist").glob("*"))
-    return [f for f in files if f.is_file()]
-
-
-def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> str:
-    """A hash of everything a clip depends on: code, its config entry, language, theme and quality."""
+def cache_key(info: SceneSpec, lecture: LectureConfig, opts: RenderOptions) -> str:
+    """A hash of everything a clip depends on: its source files (:func:`cnnviz.registry.source_files`, the
+    list ``preview --watch`` watches too), its config entry, language, theme and quality."""
     h = hashlib.sha256()
-    for f in _source_files(info):
+    for f in source_files(info.id):
         h.update(f.relative_to(ROOT).as_posix().encode())
         h.update(f.read_bytes())
     entry = lecture.entry(info.id)
@@ -104,8 +97,28 @@ def cache_key(info: SceneInfo, lecture: LectureConfig, opts: RenderOptions) -> s
     return h.hexdigest()[:20]
 
 
-def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
+@contextlib.contextmanager
+def _scene_lock(out: Path, scene_id: str):
+    """Hold ``OUT/.cache/<id>.lock`` (an advisory lock the OS drops when the process dies): two renders of one
+    scene into one folder take turns, and the second finds the first's clip in the cache."""
+    lock = out / ".cache" / f"{scene_id}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
     start = time.perf_counter()
+    with _scene_lock(opts.out_dir, info.id):
+        return _render_locked(info, lecture, config_path, opts, start)
+
+
+def _render_locked(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions,
+                   start: float) -> RenderResult:
     out = opts.out_dir
     clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
     key = cache_key(info, lecture, opts)
@@ -114,33 +127,43 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     complete = clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
     if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
         return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
-    work = out / ".work" / info.id
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    env = {**{k: v for k, v in os.environ.items() if k != "CNNVIZ_VALUES"},
-           "CNNVIZ_CONFIG": str(config_path.resolve()), "CNNVIZ_JSON_DIR": str(work.resolve())}
-    for name, value in (("CNNVIZ_LANGUAGE", opts.language), ("CNNVIZ_THEME", opts.theme)):
-        if value:
-            env[name] = value
-    # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel renders
-    # never write the same file); a re-render then runs no LaTeX for formulas it has seen
-    env["CNNVIZ_MANIM_CACHE"] = str((cache_dir() / "manim" / info.id).resolve())
-    env["CNNVIZ_BUILD_AHEAD"] = "1" if opts.build_ahead else "0"
-    env["CNNVIZ_EXIT_AFTER_RENDER"] = "1"  # skip Python's teardown of the finished scene (LectureScene.render)
+    # a work folder of this render's own: a killed render leaves only it behind, never a finished-looking clip
+    (out / ".work").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{info.id}-", dir=out / ".work"))
+    try:
+        return _render_in(work, info, lecture, config_path, opts, start, key)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _render_in(work: Path, info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions,
+               start: float, key: str) -> RenderResult:
+    out = opts.out_dir
+    clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
+    values = None
     if opts.values_here:
         from .values import save_values, scene_values
 
         params = lecture.entry(info.id).params
-        save_values(work / "values.pkl", info.id, params, scene_values(info.id, params))
-        env["CNNVIZ_VALUES"] = str((work / "values.pkl").resolve())
+        values = work / "values.pkl"
+        save_values(values, info.id, params, scene_values(info.id, params))
+    scene_env = SceneEnv(
+        config=config_path, language=opts.language, theme=opts.theme, json_dir=work, values=values,
+        # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel renders
+        # never write the same file); a re-render then runs no LaTeX for formulas it has seen
+        manim_cache=cache_dir() / "manim" / info.id,
+        build_ahead=opts.build_ahead,
+        exit_after_render=True,  # skip Python's teardown of the finished scene (LectureScene.render)
+        speedups=opts.speedups)
+    env = SceneEnv.child_environ(os.environ, scene_env)
     media = work / "media"  # per scene, so parallel renders never share Manim's partial files
     cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
            "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
     cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
     cmd += ["-t"] if opts.transparent else []
     cmd += encoder_args(opts.quality, opts.format, opts.transparent)
-    done = subprocess.run(cmd + [str(ROOT / info.path), info.cls], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    done = subprocess.run(cmd + [str(ROOT / info.path), info.scene_class], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
     rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)
                       and "sections" not in p.parts)
     if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():
@@ -151,9 +174,8 @@ def _render_one(info: SceneInfo, lecture: LectureConfig, config_path: Path, opts
     os.replace(rendered[0], clip)
     os.replace(work / f"{info.id}.json", doc)
     _keep_sections(media, info, out / "sections" / info.id)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key)
-    shutil.rmtree(work, ignore_errors=True)
+    stamp = out / ".cache" / f"{info.id}.key"
+    atomic_write(stamp, lambda f: f.write(key.encode()))
     return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
 
 
@@ -162,7 +184,7 @@ def output_suffix(opts: RenderOptions) -> str:
     return "mov" if opts.transparent and opts.format == "mp4" else opts.format
 
 
-def _keep_sections(media: Path, info: SceneInfo, target: Path) -> None:
+def _keep_sections(media: Path, info: SceneSpec, target: Path) -> None:
     """Move the scene's section clips (one per Manim section: the steps slides advance through)
     to ``target``, with their index as ``sections.json``."""
     found = [p for p in media.rglob("sections") if p.is_dir()]
@@ -244,12 +266,13 @@ def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: Render
     """Render ``scene_ids`` with up to ``opts.jobs`` in parallel; results in the order given."""
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     path = config_path or Path(lecture.source if lecture.source != "<defaults>" else DEFAULT_CONFIG)
-    infos = [scene_info(i) for i in longest_first(scene_ids, opts)]
+    scene_ids = list(dict.fromkeys(scene_ids))  # an id named twice is rendered once
+    infos = [scene_spec(i) for i in longest_first(scene_ids, opts)]
     opts = replace(opts, build_ahead=opts.jobs > len(infos))
     results: dict[str, RenderResult] = {}
     reporting = threading.Lock()
 
-    def run(info: SceneInfo) -> RenderResult:
+    def run(info: SceneSpec) -> RenderResult:
         try:
             res = _render_one(info, lecture, path, opts)
         except Exception as exc:  # one scene's failure must not stop the others

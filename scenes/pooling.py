@@ -37,8 +37,8 @@ class PoolWindows(LectureScene):
         t, v = self.theme, self.values
         a = v.arrays
         inp = self.grid(a["input"], t.input, 0.58, 3.6).move_to(LEFT * 3.3 + UP * 0.45)
-        both = [a["max_output"], a["avg_output"]]  # one font size for both outputs
-        outs = {m: self.grid(a[f"{m}_output"], t.output, 0.75, 2.4, fit=both, show_values=False) for m in v.order}
+        both = [a["outputs"]["max"], a["outputs"]["avg"]]  # one font size for both outputs
+        outs = {m: self.grid(a["outputs"][m], t.output, 0.75, 2.4, fit=both, show_values=False) for m in v.order}
         outs[v.order[0]].move_to(RIGHT * 1.5 + UP * 0.45)
         outs[v.order[1]].move_to(RIGHT * 4.7 + UP * 0.45)
         names = {m: label(self.tr(*NAMES[m]), t, color=t.output, font_size=24).next_to(g, UP, buff=0.12)
@@ -122,8 +122,8 @@ class PoolWindows(LectureScene):
         a = v.arrays
         self.next_section("shift the input")
         x = self.grid(a["input"], t.input, 0.45, 2.7)
-        both = [a["max_output"], a["avg_output"], a["shifted_max_output"], a["shifted_avg_output"]]
-        px = self.grid(a["max_output"], t.output, 0.62, 1.9, fit=both)
+        both = [a["outputs"]["max"], a["outputs"]["avg"], a["shifted_max_output"], a["shifted_avg_output"]]
+        px = self.grid(a["outputs"]["max"], t.output, 0.62, 1.9, fit=both)
         xs = self.grid(a["shifted_input"], t.input, 0.45, 2.7, padding_mask=v.entered)
         pxs = self.grid(a["shifted_max_output"], t.output, 0.62, 1.9, fit=both)
         arrows = [arrow(LEFT * 0.35, RIGHT * 0.35, t.muted) for _ in range(2)]
@@ -148,7 +148,7 @@ class PoolWindows(LectureScene):
         self.caption(f"Translation invariance, measured: {m_same} of {m_all} max-pooled values stay the same.",
                      f"平移不变性的实测：{m_all} 个最大池化值中有 {m_same} 个不变。")
         self.next_section("mean pooling for comparison")
-        qx = self.grid(a["avg_output"], t.output, 0.62, 1.9, fit=both).move_to(px)
+        qx = self.grid(a["outputs"]["avg"], t.output, 0.62, 1.9, fit=both).move_to(px)
         qxs = self.grid(a["shifted_avg_output"], t.output, 0.62, 1.9, fit=both).move_to(pxs)
         q_same, q_all = v.counts["avg"]
         qmarks = self.same_marks(qxs, a["avg_unchanged"])

@@ -166,9 +166,9 @@ def test_encoder_options_reach_only_x264_clips_and_key_the_cache(tmp_path, monke
         assert encoder_args("l", fmt, transparent) == []
     assert encoder_args("h") == []  # the final qualities keep Manim's settings
     opts, lecture = RenderOptions(out_dir=tmp_path), load_config(None)
-    key = cache_key(pipeline.scene_info("conv2d"), lecture, opts)
+    key = cache_key(pipeline.scene_spec("conv2d"), lecture, opts)
     monkeypatch.setitem(pipeline.ENCODER_OPTIONS, "l", {"preset": "slow"})
-    assert cache_key(pipeline.scene_info("conv2d"), lecture, opts) != key  # other settings, other video
+    assert cache_key(pipeline.scene_spec("conv2d"), lecture, opts) != key  # other settings, other video
 
 
 @pytest.mark.slow

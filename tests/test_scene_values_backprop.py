@@ -83,11 +83,12 @@ def test_backprop_pool_json_equals_autograd(kw):
         x = t(a["input"], True)
         pool = F.max_pool2d if mode == "max" else F.avg_pool2d
         y = pool(x[None, None], p.size, stride=p.stride)[0, 0]
-        np.testing.assert_allclose(a[f"{mode}_output"], y.detach().numpy())
+        np.testing.assert_allclose(a["outputs"][mode], y.detach().numpy())
         y.backward(t(a["delta"]))
         np.testing.assert_allclose(a[f"{mode}_grad_input"], x.grad.numpy(), atol=1e-12)
         np.testing.assert_allclose(a[f"{mode}_running"][-1], x.grad.numpy(), atol=1e-12)
     np.testing.assert_allclose(a["grad_input"], a[f"{p.mode}_grad_input"])
+    np.testing.assert_allclose(a["output"], a["outputs"][p.mode])
 
 
 def entry(scene, **kw):

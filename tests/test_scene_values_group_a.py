@@ -178,7 +178,8 @@ def test_dilated_json_equals_torch(params):
 @pytest.mark.parametrize("scene, params, words", [
     ("local_connectivity", {"image_size": 3, "window": 5}, "window"),
     ("conv1d", {"input": [1, 2], "kernel": [1, 0, -1]}, "kernel"),
-    ("conv1d", {"length": 20}, "at most 12"),
+    ("conv1d", {"length": 20}, "from 1 to 12"),
+    ("conv1d", {"input": list(range(13))}, "at most 12"),
     ("receptive_field", {"layers": 4, "stride": 2}, "receptive field"),
     ("receptive_field", {"table_depth": 9}, "table_depth"),
     ("stride_padding", {"size": 4, "kernel_size": 7, "padding": 1}, "kernel"),

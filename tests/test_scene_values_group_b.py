@@ -72,8 +72,9 @@ def test_pooling_json_equals_torch(kw):
     x = t(a["input"])[None, None]
     k, s = a["kernel_size"], a["stride"]
     mx, idx = F.max_pool2d(x, k, s, return_indices=True)
-    np.testing.assert_allclose(a["max_output"], mx[0, 0].numpy())
-    np.testing.assert_allclose(a["avg_output"], F.avg_pool2d(x, k, s)[0, 0].numpy())
+    np.testing.assert_allclose(a["outputs"]["max"], mx[0, 0].numpy())
+    np.testing.assert_allclose(a["outputs"]["avg"], F.avg_pool2d(x, k, s)[0, 0].numpy())
+    np.testing.assert_allclose(a["output"], a["outputs"][kw.get("mode", "max")])
     w = x.shape[-1]
     assert [r * w + c for r, c in a["argmax"]] == idx[0, 0].ravel().tolist()
     assert a["output_size"] == list(mx.shape[-2:])

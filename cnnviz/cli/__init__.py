@@ -62,5 +62,22 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``render.py`` and the ``cnnviz`` console script."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="render.py")
+    """Entry point of ``render.py`` and the ``cnnviz`` console script.
+
+    Click's own handling, except that Ctrl-C exits 130 (the shell's convention for SIGINT) with one line,
+    where click would print "Aborted!" and exit 1."""
+    try:
+        code = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="render.py",
+                        standalone_mode=False)
+    except click.exceptions.Abort:  # Ctrl-C (or end of input at a prompt)
+        click.echo("interrupted; nothing half-written was left under a finished name", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing half-written was left under a finished name", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,7 +9,7 @@ import click
 from . import UserError
 from .options import render_options
 from .gallery import write_gallery
-from .render import load_lecture, run_render
+from .render import load_lecture, run_render, shell_scene_env
 from .slides import ensure_sections, write_deck
 
 
@@ -28,15 +28,15 @@ def command(config_path: Path | None, **opts) -> None:
       python render.py lecture --config my_lecture.yaml -q h --language zh
     """
     from ..assemble import join_clips
-    from ..catalog import scene_info
+    from ..registry import scene_spec
 
     lecture = load_lecture(config_path)
     if not lecture.scenes:
         raise UserError(f"{lecture.source}: the lecture has no scenes; add a `scenes:` list")
     results = run_render([e.scene for e in lecture.scenes], config_path, **opts)
-    language = opts["language"] or lecture.language
+    language = opts["language"] or shell_scene_env().language or lecture.language
     target = opts["out_dir"] / "lecture.mp4"
-    chapters = join_clips([(r.clip, scene_info(r.scene).title(language)) for r in results], target)
+    chapters = join_clips([(r.clip, scene_spec(r.scene).title(language)) for r in results], target)
     click.echo(f"\n{target}: {len(chapters)} chapters, {chapters[-1].end:.1f} s "
                f"(chapters also in {target.with_suffix('.vtt')})")
     ids = [r.scene for r in results]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import SCENES
+from ..registry import SCENES
 
 
 @click.command("list")

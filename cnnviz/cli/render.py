@@ -31,24 +31,21 @@ def check_out_dir(out_dir: Path) -> None:
         raise UserError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
 
 
-MNIST_SCENES = {"error_flow", "mnist_architecture", "mnist_training", "mnist_features"}
-MNIST_DATA_SCENES = {"error_flow", "mnist_features"}  # these also read test digits
-
-
 def ensure_network(scene_ids: list[str], lecture) -> None:
     """Train the MNIST network here, with its progress bar in view, before any scene needs it.
 
     Scenes render in subprocesses whose output is captured, so training there would be silent.
     """
     from ..mnist import MnistDataError, load_mnist
+    from ..registry import scene_spec
     from ..values.mnist_model import checkpoint_path
 
-    if any(i in MNIST_DATA_SCENES for i in scene_ids):
+    if any(scene_spec(i).reads_mnist for i in scene_ids):
         try:
             load_mnist("test")
         except MnistDataError as exc:
             raise UserError(str(exc)) from None
-    needs = [i for i in scene_ids if i in MNIST_SCENES and not lecture.entry(i).params.checkpoint]
+    needs = [i for i in scene_ids if scene_spec(i).needs_network and not lecture.entry(i).params.checkpoint]
     if not needs:
         return
 
@@ -61,6 +58,26 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
             checkpoint_path(lecture.entry(needs[0]).params)
         except MnistDataError as exc:
             raise UserError(str(exc)) from None
+
+
+def check_scene_ids(scene_ids) -> None:
+    """Refuse ids the registry does not know, naming them and the known ones."""
+    from ..registry import scene_ids as known_ids
+
+    known = known_ids()
+    unknown = [i for i in scene_ids if i not in known]
+    if unknown:
+        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `render.py list` for: {', '.join(known)}")
+
+
+def shell_scene_env():
+    """The scene-process variables the user exported (``CNNVIZ_LANGUAGE=zh`` …), checked before any work."""
+    from ..scene_env import SceneEnv, SceneEnvError
+
+    try:
+        return SceneEnv.from_environ()
+    except SceneEnvError as exc:
+        raise UserError(str(exc)) from None
 
 
 def eta_seconds(elapsed: float, finished: list[str], scene_ids: list[str], expected: dict[str, float]) -> float:
@@ -76,20 +93,21 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     import os
 
-    from ..catalog import SCENES
     from ..pipeline import RenderOptions, expected_seconds, render_scenes
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:
         os.environ["CNNVIZ_DATA_DIR"] = str(data_dir.resolve())  # the scene processes inherit it
 
-    known = [s.id for s in SCENES]
-    unknown = [i for i in scene_ids if i not in known]
-    if unknown:
-        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `render.py list` for: {', '.join(known)}")
+    check_scene_ids(scene_ids)
+    scene_ids = list(dict.fromkeys(scene_ids))  # an id named twice is rendered once
+    shell = shell_scene_env()
     lecture = load_lecture(config_path)
     check_out_dir(opts["out_dir"])
-    options = RenderOptions(**opts)
+    # --language/--theme win; else what the shell exported (CNNVIZ_LANGUAGE, CNNVIZ_THEME), else the config's
+    opts["language"] = opts.get("language") or shell.language
+    opts["theme"] = opts.get("theme") or shell.theme
+    options = RenderOptions(**opts, speedups=shell.speedups)
     ensure_network(scene_ids, lecture)
 
     started = time.perf_counter()

@@ -76,11 +76,11 @@ def command(scene_ids: tuple[str, ...], embed_id: str | None, config_path: Path 
 
 
 def deck_scenes(ids: list[str], lecture, opts: dict) -> list:
-    from ..catalog import scene_info
+    from ..registry import scene_spec
     from ..web.deck import DeckScene, load_steps
 
     language = opts["language"] or lecture.language
-    return [DeckScene(i, scene_info(i).title(language), load_steps(opts["out_dir"], i)) for i in ids]
+    return [DeckScene(i, scene_spec(i).title(language), load_steps(opts["out_dir"], i)) for i in ids]
 
 
 def write_deck(ids: list[str], lecture, opts: dict):

@@ -8,7 +8,6 @@ number that appears on screen, under plain names, and is written to ``<id>.json`
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import pickle
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import SCENE_PARAMS, SceneParams
+from ..config import SceneParams
 from ..paths import atomic_write
 
 __all__ = ["SceneValues", "fmt", "given_or_seeded", "load_values", "save_values", "scene_json", "scene_values",
@@ -70,11 +69,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def scene_values(scene_id: str, params: SceneParams | None = None) -> SceneValues:
-    """Compute what scene ``scene_id`` shows for ``params`` (default parameters when ``None``)."""
-    if scene_id not in SCENE_PARAMS:
-        raise ValueError(f"unknown scene id {scene_id!r}; allowed: {', '.join(SCENE_PARAMS)}")
-    module = importlib.import_module(f"cnnviz.values.{scene_id}")
-    return module.compute(params if params is not None else SCENE_PARAMS[scene_id]())
+    """Compute what scene ``scene_id`` shows for ``params`` (default parameters when ``None``), with the
+    values module its registry entry names."""
+    from ..registry import UnknownSceneError, scene_spec
+
+    try:
+        spec = scene_spec(scene_id)
+    except UnknownSceneError as exc:
+        raise ValueError(str(exc)) from None
+    return spec.compute(params if params is not None else spec.params_class()())
 
 
 def scene_json(scene_id: str, params: SceneParams, values: SceneValues) -> dict[str, Any]:

@@ -61,9 +61,12 @@ def compute(p: BackpropPoolParams) -> SceneValues:
     delta = given_or_seeded(p.delta, p.seed + 1, out_shape, -3, 3)
     order = [p.mode] + [m for m in ("max", "avg") if m != p.mode]
     modes = {m: _mode(m, x, delta, p) for m in order}
-    arrays = {"input": x, "delta": delta, "modes": order, "grad_input": modes[p.mode].back.grad_input}
+    # window scenes name their arrays alike (README, "The numbers beside each clip"): the configured mode's
+    # forward output is `output`, both modes' under `outputs`
+    arrays = {"input": x, "delta": delta, "modes": order, "output": modes[p.mode].back.trace.output,
+              "outputs": {m: mv.back.trace.output for m, mv in modes.items()},
+              "grad_input": modes[p.mode].back.grad_input}
     for m, mv in modes.items():
-        arrays[f"{m}_output"] = mv.back.trace.output
         arrays[f"{m}_grad_input"] = mv.back.grad_input
         arrays[f"{m}_shares"] = [s.shares for s in mv.steps]
         arrays[f"{m}_running"] = [s.running for s in mv.steps]

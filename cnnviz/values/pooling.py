@@ -55,9 +55,12 @@ def compute(p: PoolingParams) -> SceneValues:
     input_changed = ~np.isclose(x, shifted, rtol=0, atol=1e-12)
     n_out, n_in = int(unchanged["max"].size), int(x.size)
     arrays = {
-        "input": x, "order": order, "kernel_size": p.size, "stride": s,
-        "max_output": traces["max"].output, "argmax": [list(st.argmax) for st in traces["max"].steps],
-        "avg_output": traces["avg"].output, "avg_sums": [float(st.patch.sum()) for st in traces["avg"].steps],
+        # window scenes name their arrays alike (README, "The numbers beside each clip"): the configured mode's
+        # output is `output`, both modes' under `outputs`
+        "input": x, "order": order, "kernel_size": p.size, "stride": s, "output": traces[p.mode].output,
+        "outputs": {m: traces[m].output for m in ("max", "avg")},
+        "argmax": [list(st.argmax) for st in traces["max"].steps],
+        "avg_sums": [float(st.patch.sum()) for st in traces["avg"].steps],
         "avg_divisors": [st.divisor for st in traces["avg"].steps],
         "output_size": sizes, "output_size_terms": [[n, p.size, s] for n in x.shape],
         "shifted_input": shifted, "shifted_max_output": shifted_out["max"], "shifted_avg_output": shifted_out["avg"],
