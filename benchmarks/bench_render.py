@@ -9,7 +9,7 @@ their ratio. Goals: <= 3x the floor at -ql and <= 1.5x at -qh.
 As the render pipeline does for one scene (``render.py render ID``), the scene's values are computed in
 this process (torch is imported once) and handed to the Manim process in a file; their time is printed in
 its own column. The scene builds its texts and formulas ahead on the free core, as the pipeline lets it
-when it renders fewer scenes than jobs (``scenes/speed_ahead.py``). Both Manim processes run from the
+when it renders fewer scenes than jobs (``scenes/speedups/ahead.py``). Both Manim processes run from the
 repository root, so both read its ``manim.cfg``, and both are encoded with the pipeline's settings
 (``cnnviz.pipeline.ENCODER_OPTIONS``).
 

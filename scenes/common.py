@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,30 +34,19 @@ from manim import (
     config,
 )
 
-from cnnviz.catalog import scene_info
 from cnnviz.config import scene_entry
 from cnnviz.paths import atomic_write
+from cnnviz.registry import scene_spec
+from cnnviz.scene_env import SceneEnv
+from cnnviz.theme import THEMES, Theme
 from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
 
-from scenes.speed import (cached_formula, cached_text, composite_images_in_their_box, forget_display_lists,
-                          formulas_built, frame_extent, keep_display_lists, keep_display_lists_per_play, raise_moving,
-                          share_parsed_svg_paths, typeset_built, updaters_in_play)
-from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead
-from scenes.speed_copies import fade_out_with_one_copy_less, fast_mobject_copies
-from scenes.speed_encode import encode_frames_in_place
-from scenes.speed_interpolate import allow_fused_interpolation, fused_transform_interpolation
-from scenes.speed_latex import format_ahead, preloaded_latex_format
-from scenes.speed_paths import fast_cairo_paths
-
-share_parsed_svg_paths()
-composite_images_in_their_box()
-keep_display_lists_per_play()
-fast_mobject_copies()
-fade_out_with_one_copy_less()
-fast_cairo_paths()
-fused_transform_interpolation()
-preloaded_latex_format()
-encode_frames_in_place()
+from scenes import speedups
+from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead
+from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, formulas_built, frame_extent,
+                                     keep_display_lists, raise_moving, typeset_built, updaters_in_play)
+from scenes.speedups.interpolate import allow_fused_interpolation
+from scenes.speedups.latex import format_ahead
 
 __all__ = [
     "FONT",
@@ -78,32 +66,6 @@ __all__ = [
 
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Colours by role; every scene uses these and nothing else."""
-
-    background: str
-    text: str
-    muted: str
-    input: str
-    kernel: str
-    output: str
-    gradient: str
-    padding: str
-    highlight: str
-
-
-THEMES: dict[str, Theme] = {
-    "dark": Theme("#16181d", "#ECECEC", "#9AA0A6", "#58C4DD", "#F0AC5F", "#83C167", "#FC6255", "#6B6F76",
-                  "#FFFF66"),
-    # Solarized light, to sit in slides like the course's own.
-    # Kernel: a yellower orange than Solarized's #CB4B16, which sits too close to the gradient red #DC322F
-    # (W and δ side by side in the backprop scenes looked alike).
-    "solarized": Theme("#FDF6E3", "#073642", "#657B83", "#268BD2", "#E07B00", "#859900", "#DC322F", "#93A1A1",
-                       "#B58900"),
-}
 
 
 def step_times(n: int, *, slow: float = 1.0, fast: float = 0.25, slow_steps: int = 3) -> list[float]:
@@ -216,22 +178,24 @@ class LectureScene(Scene):
     reading_pace: ClassVar[float] = 0.045
 
     def setup(self) -> None:
+        self.env = env = SceneEnv.from_environ()  # what the render pipeline says (cnnviz.scene_env)
         self.lecture, entry = scene_entry(self.scene_id)
         self.params = entry.params
         self.theme = THEMES[self.lecture.theme]
         self.language = self.lecture.language
-        cache = os.environ.get("CNNVIZ_MANIM_CACHE")
-        if cache:  # set by the render pipeline, whose media folder lasts one render: keep LaTeX and Pango output
-            config.tex_dir, config.text_dir = str(Path(cache) / "Tex"), str(Path(cache) / "texts")
-        # a first render on this machine builds the scene's texts and formulas on the other core while it draws
-        # (the render pipeline says whether a core is free; a plain `manim render` has one)
-        if os.environ.get("CNNVIZ_BUILD_AHEAD", "1") != "0":
-            build_ahead(reference_typeset(self.scene_id))
-        format_ahead()  # on a fresh machine the LaTeX format, on a thread, before the scene's first formula
+        # the render speed-ups (same pixels), on the Manim versions they were verified on, unless switched off
+        self.fast = speedups.install(enabled=env.speedups)
+        if env.manim_cache:  # the render pipeline's media folder lasts one render: keep LaTeX and Pango output
+            config.tex_dir, config.text_dir = str(env.manim_cache / "Tex"), str(env.manim_cache / "texts")
+        if self.fast:
+            # a first render on this machine builds the scene's texts and formulas on the other core while it
+            # draws (the render pipeline says whether a core is free; a plain `manim render` has one)
+            if env.build_ahead:
+                build_ahead(reference_typeset(self.scene_id))
+            format_ahead()  # on a fresh machine the LaTeX format, on a thread, before the scene's first formula
         # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
         # so this process need not import torch; a plain `manim` run computes them here
-        stored = os.environ.get("CNNVIZ_VALUES")
-        values = load_values(Path(stored), self.scene_id, self.params) if stored else None
+        values = load_values(env.values, self.scene_id, self.params) if env.values else None
         self.values: SceneValues = values if values is not None else scene_values(self.scene_id, self.params)
         self.camera.background_color = self.theme.background
         self._caption: Text | None = None
@@ -239,7 +203,7 @@ class LectureScene(Scene):
 
     def render(self, preview: bool = False) -> Any:
         result = super().render(preview)
-        if os.environ.get("CNNVIZ_EXIT_AFTER_RENDER") == "1":
+        if self.env.exit_after_render:
             # set by the render pipeline, whose scene process has written everything by now: freeing the
             # scene's objects one by one as Python exits took about 1 s (~12 % of a render), so skip it
             logging.shutdown()
@@ -254,7 +218,7 @@ class LectureScene(Scene):
         return zh if self.language == "zh" else en
 
     def title(self) -> Text:
-        info = scene_info(self.scene_id)
+        info = scene_spec(self.scene_id)
         return cached_text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
                            weight="BOLD").to_edge(UP, buff=0.3)
 
@@ -287,18 +251,24 @@ class LectureScene(Scene):
     def play_scene(self) -> None:  # pragma: no cover - every scene overrides it
         raise NotImplementedError
 
+    # The speed-ups' hooks in a scene's play loop (scenes.speedups); each is Manim's own where they are off.
     def play(self, *args: Any, **kwargs: Any) -> None:
         try:
             super().play(*args, **kwargs)
         finally:
-            forget_display_lists(self.camera)
+            if self.fast:
+                forget_display_lists(self.camera)
         self._check_frame()
 
     def get_moving_and_static_mobjects(self, animations: Any) -> tuple[list[Any], list[Any]]:
-        raise_moving(self.mobjects, list(animations))  # draws fewer mobjects per frame; same pixels
+        if self.fast:
+            raise_moving(self.mobjects, list(animations))  # draws fewer mobjects per frame; same pixels
         return super().get_moving_and_static_mobjects(animations)
 
     def begin_animations(self) -> None:
+        if not self.fast:
+            super().begin_animations()
+            return
         # with no updater in play nothing but the animations changes a mobject between frames, so Manim's
         # per-frame walks (updaters, flattening families, per-glyph interpolation) can be skipped or fused
         self._updaters_in_play = updaters_in_play(self)
@@ -308,7 +278,7 @@ class LectureScene(Scene):
         keep_display_lists(self.camera, self.animations, updaters=self._updaters_in_play)
 
     def update_to_time(self, t: float) -> None:
-        if getattr(self, "_updaters_in_play", True):
+        if not self.fast or getattr(self, "_updaters_in_play", True):
             super().update_to_time(t)
             return
         # Manim's update_to_time, less the update() calls on every family member, which have nothing to run
@@ -329,17 +299,18 @@ class LectureScene(Scene):
                                          f"x [{x0:.2f}, {x1:.2f}], y [{y0:.2f}, {y1:.2f}]")
 
     def tear_down(self) -> None:
-        stop_building_ahead()
+        if self.fast:
+            stop_building_ahead()
         doc = scene_json(self.scene_id, self.params, self.values)
         doc["language"], doc["theme"] = self.language, self.lecture.theme
-        # the formulas for readers; everything typeset for assets/typeset-ahead.json (scenes/speed_ahead.py)
+        # the formulas for readers; everything typeset for assets/typeset-ahead.json (scenes/speedups/ahead.py)
         doc["formulas"], doc["typeset"] = formulas_built(), typeset_built()
         doc["out_of_frame"] = self.out_of_frame
         self._write_json(doc)
 
     def _write_json(self, doc: dict[str, Any]) -> None:
         """Atomically write ``<id>.json`` beside the video (or into ``$CNNVIZ_JSON_DIR``)."""
-        target_dir = os.environ.get("CNNVIZ_JSON_DIR")
+        target_dir = str(self.env.json_dir) if self.env.json_dir else None
         if not target_dir:
             movie = getattr(self.renderer.file_writer, "movie_file_path", None)
             target_dir = str(Path(movie).parent) if movie else str(Path(config.media_dir))

@@ -65,3 +65,13 @@ def short_and_failing_scenes(tmp_path) -> Path:
     path = tmp_path / "short_and_failing.py"
     path.write_text(SHORT_AND_FAILING, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def speedups_installed():
+    """The render speed-ups installed, as a lecture scene installs them; Manim's own code again afterwards."""
+    from scenes import speedups
+
+    assert speedups.install()
+    yield
+    speedups.uninstall()

@@ -1,5 +1,5 @@
-"""The render-speed measures (``scenes/speed.py``, ``speed_copies.py``, ``speed_paths.py``, ``speed_latex.py``;
-``speed_interpolate.py`` and ``speed_ahead.py`` have test modules of their own) keep every pixel: unit checks
+"""The render-speed measures (``scenes/speedups/drawing.py``, ``speedups/copies.py``, ``speedups/paths.py``, ``speedups/latex.py``;
+``speedups/interpolate.py`` and ``speedups/ahead.py`` have test modules of their own) keep every pixel: unit checks
 against Manim's own code, and frame hashes."""
 
 from __future__ import annotations
@@ -20,14 +20,18 @@ from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, Create, Dot, FadeIn, Fade
                    Write)
 from manim.camera.camera import Camera
 
-import scenes.speed
-from scenes.speed import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
-                          raise_moving, share_parsed_svg_paths, updaters_in_play)
-from scenes.speed_copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
-from scenes.speed_ahead import reference_typeset
-from scenes.speed_paths import _fast_set_path, manim_cairo_path
+import scenes.speedups.drawing
+from scenes import speedups
+from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
+                                     raise_moving, updaters_in_play)
+from scenes.speedups.copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
+from scenes.speedups.ahead import reference_typeset
+from scenes.speedups.paths import _fast_set_path, manim_cairo_path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+pytestmark = pytest.mark.usefixtures("speedups_installed")
 
 
 def begun(*animations):
@@ -115,7 +119,6 @@ def test_cached_texts_drop_the_svg_groups_only_a_formula_reads_again():
 
 
 def test_copies_share_the_parsed_glyph_paths_and_keep_their_points():
-    share_parsed_svg_paths()
     text = Text("δ 0.5", font="Noto Sans CJK SC")
     copy = text.copy()
     for x, y in zip(text.family_members_with_points(), copy.family_members_with_points(), strict=True):
@@ -276,20 +279,12 @@ HASHER = textwrap.dedent('''
     if sys.argv[1] == "off":
         import scenes.common
         scenes.common.raise_moving = lambda mobjects, animations: None
-    elif sys.argv[1] == "manim":  # every measure that patches Manim off: its order, copies, fades, paths
-        import scenes.common, scenes.speed, scenes.speed_copies, scenes.speed_interpolate, scenes.speed_paths
-        from manim import FadeOut, Mobject, Transform
-        from manim.camera.camera import Camera
-        scenes.common.raise_moving = lambda mobjects, animations: None
-        Mobject.__deepcopy__ = scenes.speed_copies.manim_deepcopy
-        FadeOut.begin = scenes.speed_copies.manim_fade_out_begin
-        Transform.interpolate_mobject = scenes.speed_interpolate.manim_interpolate_mobject
-        Camera.get_mobjects_to_display = scenes.speed.manim_mobjects_to_display
-        scenes.common.updaters_in_play = lambda scene: True  # Manim's walks, flattening, interpolation per frame
-        Camera.set_cairo_context_path = scenes.speed_paths.manim_cairo_path
+    elif sys.argv[1] == "manim":  # every speed-up off (scenes.speedups.PATCHES and the scene's hooks)
+        import os
+        os.environ["CNNVIZ_SPEEDUPS"] = "0"
     elif sys.argv[1] == "naive":  # raise without looking at overlaps: must change pixels in the probe scene
-        import scenes.speed
-        scenes.speed._overlap = lambda a, b: False
+        import scenes.speedups.drawing
+        scenes.speedups.drawing._overlap = lambda a, b: False
     from manim.__main__ import main
     path, cls, media = sys.argv[2:5]
     sys.argv = ["manim", "render", "-r", "160,90", "--frame_rate", "5", "--disable_caching", "--media_dir", media,
@@ -359,7 +354,7 @@ def test_speed_measures_keep_every_frame_of_a_lecture_scene(scene_id, cls, tmp_p
 def test_built_texts_and_formulas_are_kept_on_disk_and_come_back_equal(kind, text, tmp_path, monkeypatch):
     from manim import config
 
-    from scenes.speed import _stored
+    from scenes.speedups.drawing import _stored
 
     monkeypatch.setattr(config, "text_dir", str(tmp_path / "cache"))
     kwargs = (("color", "#ECECEC"), ("font_size", 26)) + ((("font", "Noto Sans CJK SC"),) if kind == "text" else ())
@@ -382,7 +377,7 @@ def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path
     from manim import config
     from manim.utils import tex_file_writing
 
-    import scenes.speed_latex as fast
+    import scenes.speedups.latex as fast
 
     monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "cache")
     monkeypatch.setattr(fast, "_formats", {})
@@ -415,7 +410,7 @@ def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path
 def test_the_format_built_ahead_is_the_one_the_first_formula_waits_for_and_uses(tmp_path, monkeypatch):
     import threading
 
-    import scenes.speed_latex as fast
+    import scenes.speedups.latex as fast
 
     monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "cache")
     monkeypatch.setattr(fast, "_formats", {})
@@ -438,7 +433,7 @@ def test_the_format_built_ahead_is_the_one_the_first_formula_waits_for_and_uses(
 def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
     from PIL import Image
 
-    from scenes.speed import _overlay_in_box
+    from scenes.speedups.drawing import _overlay_in_box
 
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (90, 160, 4), dtype=np.uint8)
@@ -483,7 +478,7 @@ def test_an_updater_on_a_mobject_a_copy_the_scene_or_a_code_running_animation_co
 
 
 def test_display_lists_are_flattened_once_per_play_and_only_where_nothing_can_change(monkeypatch):
-    calls, manims = [], scenes.speed.manim_mobjects_to_display
+    calls, manims = [], scenes.speedups.drawing.manim_mobjects_to_display
 
     def counted(camera, mobjects, *args):
         calls.append(1)
@@ -492,8 +487,8 @@ def test_display_lists_are_flattened_once_per_play_and_only_where_nothing_can_ch
     camera = Camera()
     shown = [VGroup(Square(), Circle()), Text("ab")]
     expected = manims(camera, shown)
-    monkeypatch.setattr(scenes.speed, "manim_mobjects_to_display", counted)
-    monkeypatch.setattr(Camera, "get_mobjects_to_display", scenes.speed._kept_mobjects_to_display)
+    monkeypatch.setattr(scenes.speedups.drawing, "manim_mobjects_to_display", counted)
+    monkeypatch.setattr(Camera, "get_mobjects_to_display", scenes.speedups.drawing._kept_mobjects_to_display)
     keep_display_lists(camera, [FadeIn(shown[1]), Wait(1)], updaters=False)
     assert [camera.get_mobjects_to_display(shown) for _ in range(3)] == [expected] * 3
     assert len(calls) == 1

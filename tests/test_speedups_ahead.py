@@ -1,4 +1,4 @@
-"""Texts and formulas built ahead in a helper process (``scenes/speed_ahead.py``) are the ones the scene would
+"""Texts and formulas built ahead in a helper process (``scenes/speedups/ahead.py``) are the ones the scene would
 build, written whole; the reference list comes from a render's JSON, and a broken one only means nothing is built
 ahead."""
 
@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from manim import MathTex, Text, config
 
-import scenes.speed_ahead as speed_ahead
-from scenes.speed import _key, built_path
-from scenes.speed_ahead import build_ahead, reference_typeset, stop_building_ahead, write_reference
+import scenes.speedups.ahead as speed_ahead
+from scenes.speedups.drawing import _key, built_path
+from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead, write_reference
+
+pytestmark = pytest.mark.usefixtures("speedups_installed")
 
 FONT = "Noto Sans CJK SC"
 TYPESET = [("text", "The kernel slides over the input.", {"font": FONT, "font_size": 26, "color": "#ECECEC"}),

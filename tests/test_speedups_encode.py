@@ -1,4 +1,4 @@
-"""Frames handed to the encoder without a copy (``scenes/speed_encode.py``): the same video as Manim's."""
+"""Frames handed to the encoder without a copy (``scenes/speedups/encode.py``): the same video as Manim's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from manim._config.video_encoder import VideoEncoderSpec
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 
-from scenes.speed_encode import _write_frame_in_place, manim_write_frame
+from scenes.speedups.encode import _write_frame_in_place, manim_write_frame
+
+pytestmark = pytest.mark.usefixtures("speedups_installed")
 
 LIBX264 = ("mp4", "libx264", "yuv420p", (("crf", "23"),))
 QTRLE = ("mov", "qtrle", "argb", ())  # what Manim writes for transparent MP4: RGBA straight to the codec

@@ -1,4 +1,4 @@
-"""Fused transform interpolation (``scenes/speed_interpolate.py``) gives Manim's values, frame by frame."""
+"""Fused transform interpolation (``scenes/speedups/interpolate.py``) gives Manim's values, frame by frame."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import pytest
 from manim import (LEFT, RED, UP, Circle, FadeIn, FadeOut, Group, ImageMobject, ReplacementTransform, Square, Text,
                    Transform, VGroup, VMobject, there_and_back)
 
-from scenes.speed import cached_text
-from scenes.speed_interpolate import (_PLAN, _fused_interpolate_mobject, allow_fused_interpolation,
+from scenes.speedups.drawing import cached_text
+from scenes.speedups.interpolate import (_PLAN, _fused_interpolate_mobject, allow_fused_interpolation,
                                      manim_interpolate_mobject)
+
+pytestmark = pytest.mark.usefixtures("speedups_installed")
 
 ALPHAS = [0.13, 0.5, 0.87, 0.97]  # in-between frames; begin() shows 0, finish() 1, as in a play
 ARRAYS = ("points", "fill_rgbas", "stroke_rgbas", "background_stroke_rgbas", "sheen_direction")

@@ -3,13 +3,13 @@
 On a machine's first render of a scene, every distinct text is laid out by Pango into an SVG, parsed and
 turned into glyphs (a number ~10 ms, a caption ~75 ms), every formula typeset by ``latex`` and
 ``dvisvgm`` (~0.2 s) and parsed (~50 ms); ``error_flow`` shows about 140 texts and 24 formulas. Later
-renders load them from the disk cache (:func:`scenes.speed.cached_text`, ``cached_formula``). What a scene
+renders load them from the disk cache (:func:`scenes.speedups.drawing.cached_text`, ``cached_formula``). What a scene
 shows is only known once its code runs, so a first render used to pay these one after the other, on the
 scene's one core.
 
 ``assets/typeset-ahead.json`` lists, per scene, the texts and formulas (with their options) the default
 lecture shows, in order of first use, gathered from the ``<id>.json`` of a render
-(``python -m scenes.speed_ahead OUT_DIR``; ``LectureScene`` writes the list there as ``typeset``). It is
+(``python -m scenes.speedups.ahead OUT_DIR``; ``LectureScene`` writes the list there as ``typeset``). It is
 only a hint: where something is not listed or differs (another language, theme or config), the scene
 builds it as always.
 
@@ -35,7 +35,7 @@ from typing import Any
 from manim import config
 
 from cnnviz.paths import atomic_write
-from scenes.speed import _key, _stored, built_path
+from scenes.speedups.drawing import _key, _stored, built_path
 
 __all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
 
@@ -67,7 +67,7 @@ def write_reference(json_dir: Path, path: Path = REFERENCE) -> None:
         if isinstance(data, dict) and isinstance(data.get("scene"), str) and isinstance(data.get("typeset"), list):
             typeset[data["scene"]] = data["typeset"]
     about = ("What each scene of the default lecture typesets, in order of first use: texts and formulas (LaTeX), "
-             "with their options, gathered from the <id>.json of a render (python -m scenes.speed_ahead OUT_DIR). "
+             "with their options, gathered from the <id>.json of a render (python -m scenes.speedups.ahead OUT_DIR). "
              "Only a hint: a scene's first render on a machine builds these ahead on the other core; anything "
              "not listed is built when needed, as always.")
     text = json.dumps({"about": about, "typeset": typeset}, indent=1, ensure_ascii=False) + "\n"
@@ -141,9 +141,9 @@ def stop_building_ahead() -> None:
 def _build(built_dir: Path, typeset: list[list[Any]]) -> None:
     """The helper: build each entry into ``built_dir``; Pango's and LaTeX's files in a folder of its own."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # an exception: a file being written is removed
-    from scenes.speed_latex import preloaded_latex_format
+    from scenes import speedups
 
-    preloaded_latex_format()
+    speedups.install()  # the preloaded LaTeX format among them (a no-op in a scene's fork: installed there)
     with tempfile.TemporaryDirectory(prefix="cnnviz-ahead-") as own:
         config.text_dir, config.tex_dir = str(Path(own) / "texts"), str(Path(own) / "Tex")
         for kind, text, options in typeset:

@@ -18,7 +18,7 @@ attribute types inline, with ``copy.deepcopy``'s rules:
 the copy with the animated mobject leaves the target as it was. ``FadeOut``'s target is the faded copy
 it has just made itself and that nothing else sees, so the second copy is dropped.
 
-``tests/test_scene_speed.py`` checks a copy attribute by attribute against Manim's own, and frame hashes
+``tests/test_speedups.py`` checks a copy attribute by attribute against Manim's own, and frame hashes
 of whole scenes.
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 from manim import Animation, FadeOut, ManimColor, Mobject, config
 from manim.constants import RendererType
 
-__all__ = ["fade_out_with_one_copy_less", "fast_mobject_copies", "manim_deepcopy", "manim_fade_out_begin"]
+__all__ = ["manim_deepcopy", "manim_fade_out_begin"]
 
 #: Manim's own ``Mobject.__deepcopy__``, kept for tests that compare with it
 manim_deepcopy = Mobject.__deepcopy__
@@ -97,11 +97,6 @@ def _fast_deepcopy(self: Mobject, memo: dict[int, Any]) -> Mobject:
     return result
 
 
-def fast_mobject_copies() -> None:
-    """Make every mobject copy (``.copy()``, ``deepcopy``, the copies animations make) take the fast path."""
-    Mobject.__deepcopy__ = _fast_deepcopy
-
-
 def _fade_out_begin(self: FadeOut) -> None:
     # Transform.begin, less `target_copy = target_mobject.copy()`; with updaters in play (they would run
     # on the one target twice) or another renderer, Manim's own
@@ -112,8 +107,3 @@ def _fade_out_begin(self: FadeOut) -> None:
     self.target_copy = self.target_mobject
     self.mobject.align_data(self.target_copy)
     Animation.begin(self)
-
-
-def fade_out_with_one_copy_less() -> None:
-    """Let ``FadeOut`` use the faded copy it makes as its target as is (Manim copies it once more)."""
-    FadeOut.begin = _fade_out_begin

@@ -1,12 +1,12 @@
 """Render-speed measures shared by every scene; none of them changes a pixel.
 
-(Three more live beside this module: ``speed_copies.py`` (faster mobject copies), ``speed_paths.py``
-(faster Cairo paths) and ``speed_latex.py`` (LaTeX with the preamble preloaded); ``scenes/common.py``
-switches all of them on.)
+(Three more live beside this module: ``speedups/copies.py`` (faster mobject copies), ``speedups/paths.py``
+(faster Cairo paths) and ``speedups/latex.py`` (LaTeX with the preamble preloaded); :func:`scenes.speedups.install`
+switches all of them on, and the lecture's scene base calls it.)
 
-Each was found with a profile of a lecture scene and is checked by frame hashes (tests/test_scene_speed.py:
+Each was found with a profile of a lecture scene and is checked by frame hashes (tests/test_speedups.py:
 every frame of a scene drawn with and without them is bit-identical). They rely on Manim 0.22's
-internals, which is why pyproject.toml pins Manim exactly.
+internals, which is why they are installed only on the Manim versions in ``scenes.speedups.VERIFIED_MANIM``.
 
 - :func:`share_parsed_svg_paths`: Manim keeps, on every glyph of a ``Text`` or ``MathTex``, the parsed
   SVG path (an ``svgelements.Path``) its points were built from, and every copy deep-copies it again,
@@ -53,9 +53,9 @@ from manim.utils.bezier import interpolate
 from cnnviz.paths import atomic_write
 from PIL import Image
 
-__all__ = ["built_path", "cached_formula", "cached_text", "composite_images_in_their_box", "forget_display_lists",
-           "formulas_built", "frame_extent", "keep_display_lists", "keep_display_lists_per_play", "leaf_animations",
-           "raise_moving", "share_parsed_svg_paths", "typeset_built", "updaters_in_play"]
+__all__ = ["built_path", "cached_formula", "cached_text", "forget_display_lists",
+           "formulas_built", "frame_extent", "keep_display_lists", "leaf_animations",
+           "raise_moving", "typeset_built", "updaters_in_play"]
 
 #: scene units added around every box, on each side: half of a stroke of width 10 (Cairo draws width w as
 #: 0.01 w units); no stroke in the lecture is wider
@@ -66,15 +66,6 @@ def _shared(path: svgelements.Path, memo: dict[int, Any]) -> svgelements.Path:
     return path
 
 
-def share_parsed_svg_paths() -> None:
-    """Let copies of text and formulas share their glyphs' parsed SVG paths instead of deep-copying them.
-
-    Safe because Manim only reads a glyph's parsed path while building its points (in the glyph's
-    ``__init__``, which copies never run).
-    """
-    svgelements.Path.__deepcopy__ = _shared
-
-
 def _overlay_in_box(camera: Camera, pixel_array: np.ndarray, image: Image.Image) -> None:
     box = image.getbbox(alpha_only=False)  # where any channel is non-zero
     if box is None:
@@ -82,11 +73,6 @@ def _overlay_in_box(camera: Camera, pixel_array: np.ndarray, image: Image.Image)
     x0, y0, x1, y1 = box
     below = Image.fromarray(np.ascontiguousarray(pixel_array[y0:y1, x0:x1]), mode=camera.image_mode)
     pixel_array[y0:y1, x0:x1] = np.array(Image.alpha_composite(below, image.crop(box)), dtype="uint8")
-
-
-def composite_images_in_their_box() -> None:
-    """Draw pictures by compositing only the box they cover (same pixels as Manim's whole-frame composite)."""
-    Camera.overlay_PIL_image = _overlay_in_box
 
 
 _BUILDERS = {"text": Text, "tex": MathTex}
@@ -138,6 +124,10 @@ _built: dict[tuple[str, str, tuple[tuple[str, Any], ...]], None] = {}  # (kind, 
 def _copy_of(kind: str, text: str, kwargs: dict[str, Any]) -> Text | MathTex:
     key = _key(kwargs)
     _built.setdefault((kind, text, key))
+    from . import active
+
+    if not active():  # speed-ups off: Manim's own object, built as Manim builds it
+        return _BUILDERS[kind](text, **dict(key))
     return _prototype(kind, text, key).copy()
 
 
@@ -245,11 +235,6 @@ def keep_display_lists(camera: Camera, animations: Iterable[Any], *, updaters: b
 
 def forget_display_lists(camera: Camera) -> None:
     camera.__dict__[_DISPLAY] = None
-
-
-def keep_display_lists_per_play() -> None:
-    """Install the per-play lists of :func:`keep_display_lists` (inactive until a scene switches them on)."""
-    Camera.get_mobjects_to_display = _kept_mobjects_to_display
 
 
 def _reach(anim: Any) -> list[Mobject] | None:

@@ -6,7 +6,7 @@ new ``av.VideoFrame`` (``from_ndarray``: about 1.5 ms for an 854-pixel-wide -ql 
 and the codec converts that to YUV. The scene file writer already owns each frame it is given, so
 :func:`encode_frames_in_place` wraps the pixels in a frame that views them (``from_numpy_buffer``), and a
 repeated still is converted once, by the same call the codec would make. x264 receives the same pixels,
-so it writes the same bytes (``tests/test_scene_speed_encode.py``), with about 15 % less CPU on the
+so it writes the same bytes (``tests/test_speedups_encode.py``), with about 15 % less CPU on the
 encoder's thread.
 """
 
@@ -18,7 +18,7 @@ import av
 from manim.scene.video_segment_encoder import VideoSegmentEncoder
 from manim.typing import RGBAPixelArray
 
-__all__ = ["encode_frames_in_place", "manim_write_frame"]
+__all__ = ["manim_write_frame"]
 
 #: Manim's own method, kept for tests that compare with it
 manim_write_frame = VideoSegmentEncoder.write_frame
@@ -43,8 +43,3 @@ def _write_frame_in_place(self: VideoSegmentEncoder, pixels: RGBAPixelArray, *, 
                 self._container.mux(packet)
     except BaseException as error:
         raise self._operation_error("encode", error) from error
-
-
-def encode_frames_in_place() -> None:
-    """Hand every frame to the encoder without a copy (same pixels to the codec)."""
-    VideoSegmentEncoder.write_frame = _write_frame_in_place

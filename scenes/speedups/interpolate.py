@@ -13,8 +13,8 @@ arrays, and each member's arrays become views into one result buffer; each frame
 ``(1 - alpha) * start + alpha * end`` on the flat arrays, into that buffer, and sets the three numbers of
 the members where they are not all 0 (where they are, Manim's result is 0.0 on every frame). Element by
 element this is the same IEEE arithmetic as Manim's, so every value, hence every pixel, is the same
-(checked by ``tests/test_scene_speed_interpolate.py`` against Manim's interpolation value by value, and
-by the frame hashes of ``tests/test_scene_speed.py``).
+(checked by ``tests/test_speedups_interpolate.py`` against Manim's interpolation value by value, and
+by the frame hashes of ``tests/test_speedups.py``).
 
 Views stay right only while nothing else touches the members between frames, so a transform is fused
 only when the scene allows it before it begins (:func:`allow_fused_interpolation`; ``LectureScene`` does
@@ -36,9 +36,9 @@ from manim import Animation, Mobject, Transform, VMobject, config
 from manim.constants import RendererType
 from manim.utils.bezier import interpolate as straight_path
 
-from scenes.speed import leaf_animations
+from scenes.speedups.drawing import leaf_animations
 
-__all__ = ["allow_fused_interpolation", "fused_transform_interpolation", "manim_interpolate_mobject"]
+__all__ = ["allow_fused_interpolation", "manim_interpolate_mobject"]
 
 #: Manim's own ``Transform.interpolate_mobject`` (``Animation.interpolate_mobject``)
 manim_interpolate_mobject = Transform.interpolate_mobject
@@ -176,14 +176,9 @@ def allow_fused_interpolation(animations: Iterable[Animation]) -> None:
     """Let these animations (and those inside groups) interpolate fused, from their first frame.
 
     For the animations of a play in which nothing else can change their members between frames: no
-    updater anywhere and no animation that runs a scene's code (``scenes.speed.updaters_in_play``). Call
+    updater anywhere and no animation that runs a scene's code (``scenes.speedups.drawing.updaters_in_play``). Call
     it before they begin.
     """
     for anim in leaf_animations(animations):
         if isinstance(anim, Transform):
             anim.__dict__[_ALLOWED] = True
-
-
-def fused_transform_interpolation() -> None:
-    """Interpolate the in-between frames of plain transforms in one NumPy operation (same values)."""
-    Transform.interpolate_mobject = _fused_interpolate_mobject

@@ -5,7 +5,7 @@ preamble (``standalone``, ``babel``, ``amsmath``, ``amssymb``). :func:`preloaded
 preamble into a LaTeX format file (``mylatexformat``, from ``texlive-latex-extra``) the first time it is
 needed, keeps it in ``~/.cache/cnnviz/latex/``, and runs ``latex -fmt=...`` with it: about 0.2 s → 0.1 s
 per formula on a fresh machine. The DVI, hence the SVG and every pixel, is the same (checked by
-``tests/test_scene_speed.py``). Anything unusual falls back to Manim's own call: another TeX compiler or
+``tests/test_speedups.py``). Anything unusual falls back to Manim's own call: another TeX compiler or
 output format, a preamble the format was not made from, a format that fails to build or to load
 (say, after a TeX Live upgrade; it is then rebuilt on the next render).
 """
@@ -26,7 +26,7 @@ from manim.utils import tex_file_writing
 
 from cnnviz.paths import cache_dir
 
-__all__ = ["format_ahead", "format_for_preamble", "manim_compile_tex", "preloaded_latex_format"]
+__all__ = ["format_ahead", "format_for_preamble", "manim_compile_tex"]
 
 #: Manim's own ``compile_tex``, the fallback
 manim_compile_tex = tex_file_writing.compile_tex
@@ -109,8 +109,3 @@ def format_ahead(template: TexTemplate | None = None) -> None:
     code = (template or tex_file_writing.config["tex_template"]).get_texcode_for_expression_in_env("x", "align*")
     if _BEGIN in code:
         threading.Thread(target=format_for_preamble, args=(code[: code.index(_BEGIN)],), daemon=True).start()
-
-
-def preloaded_latex_format() -> None:
-    """Compile every formula with the preamble preloaded (same DVI as Manim's own call)."""
-    tex_file_writing.compile_tex = _compile_tex

@@ -7,7 +7,7 @@ and passes NumPy scalars to Cairo one at a time. :func:`fast_cairo_paths` builds
 ``tolist()`` of the points, with the split test written out in Python floats: the same IEEE operations in
 the same order as Manim's vectorised ``isclose`` (``|end - start| <= atol + rtol * |start|``), so Cairo
 receives exactly the same coordinates and draws exactly the same pixels (frame hashes in
-``tests/test_scene_speed.py``). A mobject class that overrides how it splits subpaths keeps Manim's path.
+``tests/test_speedups.py``). A mobject class that overrides how it splits subpaths keeps Manim's path.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import math
 from manim import VMobject
 from manim.camera.camera import Camera
 
-__all__ = ["fast_cairo_paths", "manim_cairo_path"]
+__all__ = ["manim_cairo_path"]
 
 #: Manim's own method, kept for tests that compare with it
 manim_cairo_path = Camera.set_cairo_context_path
@@ -71,8 +71,3 @@ def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
         if vmobject.consider_points_equals_2d(xy[start], xy[end - 1]):
             close_path()
     return self
-
-
-def fast_cairo_paths() -> None:
-    """Build every VMobject's Cairo path the fast way (same path, same pixels)."""
-    Camera.set_cairo_context_path = _fast_set_path
