@@ -20,6 +20,7 @@ from manim import (DOWN, LEFT, RED, RIGHT, UP, Circle, Create, Dot, FadeIn, Fade
                    Write)
 from manim.camera.camera import Camera
 
+import scenes.speedups.copies
 import scenes.speedups.drawing
 from scenes import speedups
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
@@ -282,6 +283,9 @@ HASHER = textwrap.dedent('''
     elif sys.argv[1] == "manim":  # every speed-up off (scenes.speedups.PATCHES and the scene's hooks)
         import os
         os.environ["CNNVIZ_SPEEDUPS"] = "0"
+    elif sys.argv[1] == "unverified":  # a Manim the speed-ups were not verified on: skipped, one warning
+        import scenes.speedups
+        scenes.speedups.manim_version = lambda: "0.99.0"
     elif sys.argv[1] == "naive":  # raise without looking at overlaps: must change pixels in the probe scene
         import scenes.speedups.drawing
         scenes.speedups.drawing._overlap = lambda a, b: False
@@ -500,3 +504,43 @@ def test_display_lists_are_flattened_once_per_play_and_only_where_nothing_can_ch
         camera.get_mobjects_to_display(shown)
         camera.get_mobjects_to_display(shown)
     assert len(calls) == 6  # Create may empty a member's points between frames; updaters may change anything
+
+
+def test_install_replaces_every_listed_attribute_and_uninstall_restores_manims_own():
+    speedups.uninstall()
+    try:
+        before = [p.owner().__dict__.get(p.attribute) for p in speedups.PATCHES]
+        assert speedups.install() and speedups.active()
+        assert all(p.owner().__dict__.get(p.attribute) is p.replacement() for p in speedups.PATCHES)
+        speedups.uninstall()
+        assert not speedups.active()
+        assert [p.owner().__dict__.get(p.attribute) for p in speedups.PATCHES] == before
+        assert Mobject.__deepcopy__ is scenes.speedups.copies.manim_deepcopy
+    finally:
+        speedups.install()  # as the module's fixture expects
+
+
+def test_on_an_unverified_manim_nothing_is_installed_and_one_warning_line_says_so(monkeypatch, caplog):
+    import logging
+
+    speedups.uninstall()
+    monkeypatch.setattr(speedups, "manim_version", lambda: "0.99.0")
+    monkeypatch.setattr(speedups, "_warned", False)
+    try:
+        with caplog.at_level(logging.WARNING, logger="cnnviz.speedups"):
+            assert not speedups.install()
+            assert not speedups.install()
+        assert not speedups.active() and Mobject.__deepcopy__ is scenes.speedups.copies.manim_deepcopy
+        messages = [r.getMessage() for r in caplog.records]
+        assert len(messages) == 1 and "0.99.0" in messages[0] and "0.22.0" in messages[0]
+        assert not speedups.install(enabled=False)
+    finally:
+        monkeypatch.undo()
+        speedups.install()
+
+
+@pytest.mark.slow
+def test_a_lecture_scene_renders_the_same_frames_on_an_unverified_manim(tmp_path):
+    scene = ROOT / "scenes" / "conv2d.py"
+    assert frame_hashes("unverified", scene, "SlideKernelOverImage", tmp_path) == \
+        frame_hashes("manim", scene, "SlideKernelOverImage", tmp_path)

@@ -34,12 +34,13 @@ from typing import Any
 
 from manim import config
 
+from cnnviz import registry
 from cnnviz.paths import atomic_write
 from scenes.speedups.drawing import _key, _stored, built_path
 
 __all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = registry.ROOT
 REFERENCE = ROOT / "assets" / "typeset-ahead.json"
 KINDS = ("text", "tex")
 
