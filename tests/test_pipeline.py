@@ -5,6 +5,7 @@ encoded with the pipeline's x264 settings."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ import pytest
 
 from cnnviz import pipeline
 from cnnviz.config import load_config
-from cnnviz.catalog import SCENES
+from cnnviz.registry import SCENES
 from cnnviz.pipeline import (ENCODER_OPTIONS, REFERENCE_TIMES, RenderOptions, RenderResult, cache_key,
                              encoder_args, expected_seconds, longest_first, recorded_seconds, render_scenes)
 
@@ -113,14 +114,14 @@ def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean
                                                       short_and_failing_scenes):
     """A scene whose render raises is reported with its error; the scene after it still renders."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    catalog_entry = pipeline.scene_info
+    registry_entry = pipeline.scene_spec
 
-    def scene_info(scene_id):
-        if scene_id == "fails":  # not in the catalog: the tests' own scene file
-            return SimpleNamespace(id="fails", path=str(short_and_failing_scenes), cls="Fails")
-        return catalog_entry(scene_id)
+    def scene_spec(scene_id):
+        if scene_id == "fails":  # not in the registry: the tests' own scene file
+            return SimpleNamespace(id="fails", path=str(short_and_failing_scenes), scene_class="Fails")
+        return registry_entry(scene_id)
 
-    monkeypatch.setattr(pipeline, "scene_info", scene_info)
+    monkeypatch.setattr(pipeline, "scene_spec", scene_spec)
     monkeypatch.setattr(pipeline, "cache_key", lambda info, lecture, opts: info.id)
     out = tmp_path / "out"
     failed, rendered = render_scenes(["fails", "mnist_training"], load_config(None),
@@ -129,6 +130,26 @@ def test_one_failing_scene_does_not_stop_the_others(tmp_path, monkeypatch, clean
     assert not (out / "fails.mp4").exists() and not (out / "fails.json").exists()
     assert rendered.ok and not rendered.cached and rendered.clip == out / "mnist_training.mp4"
     assert rendered.clip.stat().st_size > 10_000 and (out / "mnist_training.json").exists()
+
+
+@pytest.mark.slow
+def test_two_renders_into_one_folder_both_succeed(tmp_path, clean_cnnviz_env):
+    """Two processes rendering the same scene into the same --out take turns (a lock per scene and a work
+    folder per render): both exit 0, and the second finds the first's clip in the cache."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    cmd = [sys.executable, str(pipeline.ROOT / "render.py"), "render", "conv2d", "--out", str(tmp_path / "out"),
+           "--jobs", "1"]
+    runs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [r.communicate(timeout=300) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], outputs
+    states = sorted("hit" if " hit " in out else "miss" for out, _ in outputs)
+    assert states == ["hit", "miss"], outputs
+    assert (tmp_path / "out" / "conv2d.mp4").stat().st_size > 10_000
+    assert not list((tmp_path / "out" / ".work").iterdir())  # nothing left behind
 
 
 #: x264 settings that follow the machine (thread counts), not the options asked for
@@ -177,8 +198,8 @@ def test_clips_are_encoded_with_the_pipelines_x264_settings(tmp_path, monkeypatc
     """-ql clips use ENCODER_OPTIONS (cheaper encoding, same picture quality); -qm keeps Manim's own
     (crf 23, preset medium)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    short = SimpleNamespace(id="conv2d", path=str(short_and_failing_scenes), cls="Short")  # writes conv2d.json
-    monkeypatch.setattr(pipeline, "scene_info", lambda scene_id: short)
+    short = SimpleNamespace(id="conv2d", path=str(short_and_failing_scenes), scene_class="Short")  # conv2d.json
+    monkeypatch.setattr(pipeline, "scene_spec", lambda scene_id: short)
     monkeypatch.setattr(pipeline, "cache_key", lambda info, lecture, opts: opts.quality)
     ours = x264_reference(tmp_path / "ours.mp4", {"crf": "23", **ENCODER_OPTIONS["l"]}, rate=15)
     manims = x264_reference(tmp_path / "manim.mp4", {"crf": "23"}, rate=30)
