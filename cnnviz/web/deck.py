@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..paths import atomic_write
+from ..theme import THEMES
 from . import VENDOR_REVEAL, page_head
 
 __all__ = ["Deck", "DeckScene", "Step", "build_deck", "copy_media", "embed_snippet", "load_steps", "sections_ready"]
 
-BACKGROUND = {"dark": "#16181d", "solarized": "#FDF6E3"}  # = scenes/common.py THEMES[...].background
+BACKGROUND = {name: theme.background for name, theme in THEMES.items()}  # the scenes' own (one Theme)
 REVEAL_THEME = {"dark": "black", "solarized": "solarized"}
 
 TEXT = {
