@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cnnviz.catalog import SCENES
+from cnnviz.registry import SCENES
 from cnnviz.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +112,27 @@ def test_lecture_joins_clips_with_chapters_at_clip_boundaries(tmp_path):
     deck = (tmp_path / "out" / "slides" / "index.html").read_text(encoding="utf-8")
     assert "media/conv2d/" in deck and "二维卷积" in deck
     assert "conv2d.mp4" in (tmp_path / "out" / "gallery.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_render_exits_130_with_one_line_and_leaves_no_clip(tmp_path):
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, str(ROOT / "render.py"), "render", "error_flow", "--out", str(out),
+                            "--jobs", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (out / ".work").exists() or not list((out / ".work").iterdir()):  # the scene is rendering
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(run.pid, signal.SIGINT)  # as the terminal does on Ctrl-C: the whole process group
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not (out / "error_flow.mp4").exists() and not (out / "error_flow.json").exists()
+    assert not list((out / ".work").iterdir())  # the work folder went with the render
