@@ -36,13 +36,37 @@ __all__ = ["ENCODER_OPTIONS", "QUALITIES", "RenderOptions", "RenderResult", "cac
            "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
 
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
+
+
+def _x264_without_avx512() -> dict[str, str]:
+    """``x264-params`` that keep x264 off its AVX-512 code, on a CPU that has AVX-512 (else none).
+
+    x264's AVX-512 ``mbtree_propagate_list`` handles 8 macroblocks a step and does not mask the steps past
+    the end of a row: where the width in macroblocks is not a multiple of 8 (-ql: 854 px, 54 macroblocks;
+    -qm/-qh/-qk are 80/120/240) it adds stale values from x264's own uninitialised buffers into the
+    macroblock-tree costs, so the same frames encoded to different bytes from run to run. Its AVX2 code
+    (every AVX-512 CPU has AVX2) writes the same bytes each time, as fast here. Checked at run time: naming
+    an instruction set the CPU lacks would crash x264.
+    """
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as cpu  # numpy >= 2
+    except ImportError:
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as cpu
+        except ImportError:
+            return {}
+    # x264 uses AVX-512 where the CPU has F, CD, BW, DQ and VL: numpy's AVX512_SKX
+    return {"x264-params": "asm=AVX2"} if cpu.get("AVX512_SKX") else {}
+
+
 #: x264 settings, per quality, where ours differ from Manim's (crf 23, preset medium). At -ql, the draft
 #: quality and the lecture's default, preset veryfast at crf 21 takes about 40 % less encoder CPU
 #: (error_flow: 5.7 -> 3.4 s beside the scene) for the same picture quality (PSNR against a lossless
 #: render, error_flow / mnist_features / conv2d: mean 48.4 / 49.9 / 49.2 dB against 49.2 / 50.8 / 49.1,
 #: worst frame 0.4-0.8 dB better; files 8-10 % larger). Encoding runs beside the scene's drawing, so
-#: this shortens parallel renders most. The final qualities keep Manim's settings.
-ENCODER_OPTIONS: dict[str, dict[str, str]] = {"l": {"preset": "veryfast", "crf": "21"}}
+#: this shortens parallel renders most. The final qualities keep Manim's settings. At -ql, x264 also stays
+#: off its AVX-512 code, which made renders of the same config differ byte for byte (_x264_without_avx512).
+ENCODER_OPTIONS: dict[str, dict[str, str]] = {"l": {"preset": "veryfast", "crf": "21", **_x264_without_avx512()}}
 
 
 @dataclass(frozen=True)
