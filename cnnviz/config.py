@@ -316,12 +316,15 @@ class MnistParams(SceneParams):
         path = self.checkpoint_path()
         if path is None:
             return
-        if not path.is_file():
+        if not path.exists():
             raise ValueError(f"checkpoint {self.checkpoint!r}: no such file (looked at {path}); give the "
                              f"mnist_cnn.pt that `render.py train` wrote, or leave checkpoint out")
         from .mnist.checkpoint_check import check_checkpoint_file
 
-        check_checkpoint_file(path)
+        try:
+            check_checkpoint_file(path)
+        except ValueError as exc:  # the checkpoint module's message names the file and the field
+            raise ValueError(f"checkpoint: {exc}") from None
 
 
 MAX_IMAGE_PIXELS = 4096 * 4096
@@ -659,7 +662,7 @@ def _compose_bounded(yaml: Any, text: str, path: Path) -> Any:
         return None
     # the size of the document with every alias expanded, counted over the node graph (each node once)
     size: dict[int, int] = {}
-    order, stack, on_path = [], [(node, False)], set()
+    stack, on_path = [(node, False)], set()
     while stack:
         n, done = stack.pop()
         if done:

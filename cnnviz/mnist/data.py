@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import zlib
 from http.client import HTTPException
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 from urllib.request import urlopen
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "MnistDataError",
     "cache_dir",
     "download_mnist",
+    "expected_size",
     "load_mnist",
     "parse_idx",
     "resolve_data_dir",
@@ -147,14 +149,52 @@ def parse_idx(data: bytes, name: str, *, label: str | None = None) -> np.ndarray
     return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(dims)
 
 
-def _decompress(raw: bytes, label: str) -> bytes:
-    """Gunzip ``raw`` when it is gzip (magic 1f 8b), else return it; a broken gzip names ``label``."""
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+def expected_size(name: str) -> int:
+    """The exact decompressed size in bytes of the standard MNIST file ``name`` (header included)."""
+    _, ndim, count = _HEADER[name]
+    return 4 + 4 * ndim + count * (28 * 28 if ndim == 3 else 1)
+
+
+def _too_long(label: str, name: str) -> MnistDataError:
+    limit = expected_size(name)
+    return MnistDataError(f"{label}: file is too long: it holds more than {limit} bytes once decompressed, and "
+                          f"{name} is exactly {limit} bytes (reading stopped there; a gzip bomb or not this "
+                          "MNIST file)")
+
+
+def _gunzip_capped(fileobj: IO[bytes], label: str, name: str) -> bytes:
+    """Decompress the gzip stream ``fileobj``, stopping as soon as it exceeds :func:`expected_size`."""
+    limit = expected_size(name)
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=fileobj, mode="rb") as gz:
+            data = gz.read(limit + 1)  # decompresses at most limit + 1 bytes, however much the stream holds
     except (EOFError, OSError, zlib.error) as exc:  # a cut-off .gz raises EOFError
         raise MnistDataError(f"{label}: broken gzip data ({exc}); the file is truncated or corrupted") from None
+    if len(data) > limit:
+        raise _too_long(label, name)
+    return data
+
+
+def _decompress(raw: bytes, label: str, name: str) -> bytes:
+    """Gunzip ``raw`` when it is gzip (magic 1f 8b), else return it; never more than ``name``'s size plus
+    one byte is decompressed. A broken or oversized file names ``label``."""
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    return _gunzip_capped(io.BytesIO(raw), label, name)
+
+
+def _read_file(path: Path, name: str, label: str) -> bytes:
+    """The decompressed bytes of ``path``, reading no more than ``name``'s expected size (plus one byte)."""
+    limit = expected_size(name)
+    with open(path, "rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            fh.seek(0)
+            return _gunzip_capped(fh, label, name)
+        fh.seek(0)
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise _too_long(label, name)
+    return data
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -175,7 +215,10 @@ def _read_verified(path: Path, name: str) -> np.ndarray:
     if hit is not None and hit[:2] == (st.st_mtime_ns, st.st_size):
         return hit[2]
     try:
-        arr = parse_idx(_decompress(key.read_bytes(), str(path)), name, label=str(path))
+        arr = parse_idx(_read_file(key, name, str(path)), name, label=str(path))
+    except OSError as exc:
+        raise MnistDataError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions, or delete "
+                             "it (a fresh copy is then downloaded)") from None
     except MnistDataError as exc:
         raise MnistDataError(f"{exc}. The file was not used; delete it (a fresh copy is then downloaded) "
                              "or replace it with a good copy.") from None
@@ -241,7 +284,7 @@ def download_mnist(
             url = base.rstrip("/") + f"/{name}.gz"
             try:
                 raw = _fetch(url, timeout=timeout, opener=open_url)
-                parse_idx(_decompress(raw, url), name, label=url)  # verify before anything touches the disk
+                parse_idx(_decompress(raw, url, name), name, label=url)  # verify before anything touches the disk
             except (OSError, HTTPException, ValueError) as exc:  # URLError is an OSError; ValueError covers MnistDataError
                 failures.append(f"{url}: {getattr(exc, 'reason', None) or exc}")
                 continue

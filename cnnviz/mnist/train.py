@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +44,15 @@ __all__ = [
     "ProgressBar",
     "TrainResult",
     "TrainSettings",
+    "MAX_BATCH_SIZE",
+    "MAX_CHECKPOINT_BYTES",
+    "MAX_EPOCHS",
+    "MAX_SEED",
+    "MAX_THREADS",
+    "OutDirError",
     "TrainingInterrupted",
+    "check_checkpoint",
+    "check_out_dir",
     "cpu_threads",
     "default_out_dir",
     "ensure_trained",
@@ -59,8 +70,57 @@ _FORMAT = 1  # bump when the checkpoint's layout changes
 _EVAL_BATCH = 1000  # evaluation needs no gradients: big batches are just faster
 
 
+# Bounds of the training settings: past them a run cannot work (seeds torch refuses, thread counts that
+# exhaust the machine, batches whose activations need many GB) or is surely a typo (a thousand epochs).
+MAX_EPOCHS = 1000
+MAX_BATCH_SIZE = 4096
+MAX_SEED = 2**32 - 1  # numpy's and torch's common seed range; ``seed + epoch`` stays in torch's
+MAX_THREADS = 256
+MAX_CHECKPOINT_BYTES = 256 * 2**20  # the lecture's checkpoint is about 1.1 MB
+
+
 class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or does not match the architecture."""
+    """A checkpoint is missing, unreadable, damaged, or does not match the architecture.
+
+    The message names the file, the bad field (``epoch``, ``optimizer.param_groups[0].lr``, …) and what is
+    allowed; ``path`` and ``field`` hold the first two (``field`` is None when the file as a whole is bad).
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.field = field
+
+
+class OutDirError(ValueError):
+    """The training output folder cannot be created or written to."""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _show(v: Any, limit: int = 60) -> str:
+    """What ``v`` is, briefly: a value never prints whole (a hostile file's may be huge)."""
+    if isinstance(v, torch.Tensor):
+        return f"a {str(v.dtype).removeprefix('torch.')} tensor of shape {tuple(v.shape)}"
+    if isinstance(v, dict):
+        if not v:
+            return "an empty dict"
+        keys = sorted((str(k) for k in v), key=str)
+        return "a dict with keys " + ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
+    if isinstance(v, (list, tuple)):
+        return f"a {type(v).__name__} of {len(v)} item{'s' * (len(v) != 1)}"
+    if v is None or isinstance(v, (bool, int, float, str, bytes)):
+        text = repr(v) if not (isinstance(v, int) and abs(v) > 10**30) else f"a {len(str(abs(v)))}-digit number"
+        text = text if len(text) <= limit else text[:limit - 1] + "…"
+        kind = type(v).__name__
+        return text if v is None or isinstance(v, bool) else f"{text} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})"
+    return f"a {type(v).__name__}"
 
 
 class DeviceError(ValueError):
@@ -91,15 +151,17 @@ class TrainSettings:
     test_limit: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number; got {self.lr!r}")
+        for name, low, high in (("epochs", 1, MAX_EPOCHS), ("batch_size", 1, MAX_BATCH_SIZE),
+                                ("seed", 0, MAX_SEED)):
+            v = getattr(self, name)
+            if not _is_int(v) or not low <= v <= high:
+                raise ValueError(f"{name} must be an integer from {low} to {high}; got {_show(v)}")
+        if not (_is_real(self.lr) and math.isfinite(self.lr) and 0 < self.lr <= 1):
+            raise ValueError(f"lr must be a number in (0, 1]; got {_show(self.lr)}")
         for name in ("train_limit", "test_limit"):
             v = getattr(self, name)
-            if v is not None and (not isinstance(v, int) or v < 1):
-                raise ValueError(f"{name} must be a positive integer or None; got {v!r}")
+            if v is not None and (not _is_int(v) or v < 1):
+                raise ValueError(f"{name} must be a positive integer or None; got {_show(v)}")
 
     def same_run(self, other: TrainSettings) -> bool:
         """Whether ``other`` continues this run: everything equal except the number of epochs."""
@@ -196,9 +258,9 @@ def cpu_threads(threads: int | None = None) -> Iterator[int]:
         The thread count in force.
     """
     before = torch.get_num_threads()
-    n = before if threads is None else int(threads)
-    if n < 1:
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    n = before if threads is None else threads
+    if threads is not None and (not _is_int(n) or not 1 <= n <= MAX_THREADS):
+        raise ValueError(f"threads must be an integer from 1 to {MAX_THREADS}; got {_show(threads)}")
     if threads is None and hasattr(os, "sched_getaffinity"):
         n = min(n, len(os.sched_getaffinity(0)))
     torch.set_num_threads(n)
@@ -354,11 +416,208 @@ def _save(out: Path, model: MnistCNN, optimizer: torch.optim.Optimizer, settings
 
 
 _REQUIRED = ("format", "model", "config", "settings", "epoch", "optimizer", "rng", "history", "device")
+_RECORD_FIELDS = tuple(f.name for f in fields(EpochRecord))
+_SETTINGS_FIELDS = tuple(f.name for f in fields(TrainSettings))
+
+
+class _Fields:
+    """Raises :class:`CheckpointError` for one file, naming the field and what it may be."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, field: str | None, problem: str, allowed: str, *, about: str | None = None) -> CheckpointError:
+        """``<path>: checkpoint field '<field>' <problem>; allowed: <allowed>`` (no field: the whole file);
+        ``about`` sets ``.field`` without naming it in front (the problem names it)."""
+        where = f"{self.path}: " + (f"checkpoint field '{field}' " if field else "")
+        return CheckpointError(f"{where}{problem}; allowed: {allowed}", path=self.path, field=field or about)
+
+    def bad(self, field: str, value: Any, allowed: str) -> CheckpointError:
+        return self.error(field, f"is {_show(value)}", allowed)
+
+    def dict_(self, field: str, value: Any, allowed: str) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            raise self.bad(field, value, allowed)
+        return value
+
+    def number(self, field: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+        ok = _is_real(value) and math.isfinite(value) and (low < value if low_open else low <= value) \
+            and value <= high
+        if not ok:
+            raise self.bad(field, value, f"a number in {'(' if low_open else '['}{low:g}, {high:g}]")
+        return float(value)
+
+    def tensor(self, field: str, value: Any, shape: tuple[int, ...] | None, *, dtype: torch.dtype | None = None,
+               nonnegative: bool = False) -> torch.Tensor:
+        kind = str(dtype).removeprefix("torch.") if dtype is not None else "float"
+        want = (f"a {kind} tensor" + (f" of shape {shape}" if shape is not None else "")
+                + ("" if dtype is not None else " with finite values") + (" >= 0" if nonnegative else ""))
+        if not isinstance(value, torch.Tensor) or (shape is not None and tuple(value.shape) != shape) or \
+                (value.dtype != dtype if dtype is not None else not value.is_floating_point()):
+            raise self.bad(field, value, want)
+        if dtype is None and not (bool(torch.isfinite(value).all()) and (not nonnegative or bool((value >= 0).all()))):
+            bad = "NaN, infinite or negative" if nonnegative else "NaN or infinite"
+            raise self.error(field, f"is {_show(value)} with {bad} values", want)
+        return value
+
+
+def _validated(raw: Any, path: Path, config: ModelConfig | None,
+               ) -> tuple[ModelConfig, TrainSettings, int, list[EpochRecord], str]:
+    """Check every field of a loaded checkpoint except the model's weights and the optimizer's state
+    (which need the model); the file's own config, settings, epoch, history and device."""
+    f = _Fields(path)
+    if not isinstance(raw, dict):
+        raise f.error(None, f"not a cnnviz MNIST checkpoint (it holds {_show(raw)})",
+                      f"a dict with the fields {', '.join(_REQUIRED)}, as `python render.py train` writes")
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise f.error(None, f"not a cnnviz MNIST checkpoint: field{'s' * (len(missing) > 1)} "
+                      f"{', '.join(repr(k) for k in missing)} missing (it has {_show(raw)})",
+                      f"a dict with the fields {', '.join(_REQUIRED)}, as `python render.py train` writes",
+                      about=missing[0] if len(missing) == 1 else None)
+    if not _is_int(raw["format"]) or raw["format"] != _FORMAT:
+        raise f.bad("format", raw["format"], f"{_FORMAT} (the layout this cnnviz reads)")
+
+    cfg = f.dict_("config", raw["config"], "a dict of ModelConfig fields")
+    try:
+        saved = ModelConfig.from_dict(cfg)
+    except (TypeError, ValueError) as exc:
+        raise f.error("config", f"is damaged ({exc})", "the ModelConfig fields "
+                      + ", ".join(fl.name for fl in fields(ModelConfig)) + " with positive integers") from None
+    if config is not None and saved != config:
+        raise f.error("config", f"is for architecture {saved}", f"the architecture {config}; retrain "
+                      "(python render.py train) or delete it")
+
+    st = f.dict_("settings", raw["settings"], "a dict with " + ", ".join(_SETTINGS_FIELDS))
+    unknown = sorted(str(k) for k in st if k not in _SETTINGS_FIELDS)
+    absent = [k for k in _SETTINGS_FIELDS if k not in st]
+    if unknown or absent:
+        raise f.error("settings", "has " + "; ".join(
+            ([f"unknown key(s) {', '.join(unknown)}"] if unknown else []) +
+            ([f"no {', '.join(absent)}"] if absent else [])), "exactly the keys " + ", ".join(_SETTINGS_FIELDS))
+    try:
+        settings = TrainSettings(**st)
+    except (TypeError, ValueError) as exc:
+        name = next((k for k in _SETTINGS_FIELDS if str(exc).startswith(k + " ")), None)
+        field_name = f"settings.{name}" if name else "settings"
+        text = str(exc)
+        problem, _, allowed = text.partition(" must be ")
+        got = allowed.rpartition("; got ")[2] if "; got " in allowed else ""
+        allowed = allowed.rpartition("; got ")[0] or allowed
+        raise f.error(field_name, f"is {got}" if got else f"is damaged ({text})", allowed) from None
+
+    epoch = raw["epoch"]
+    if not _is_int(epoch) or not 1 <= epoch <= settings.epochs:
+        raise f.bad("epoch", epoch, f"an integer from 1 to {settings.epochs} (settings.epochs)")
+
+    hist = raw["history"]
+    if not isinstance(hist, list) or len(hist) != epoch:
+        raise f.bad("history", hist, f"a list of {epoch} epoch record{'s' * (epoch != 1)} (one per epoch done)")
+    history = []
+    for i, rec in enumerate(hist):
+        name = f"history[{i}]"
+        rec = f.dict_(name, rec, "a dict with " + ", ".join(_RECORD_FIELDS))
+        if sorted(map(str, rec)) != sorted(_RECORD_FIELDS):
+            raise f.bad(name, rec, "a dict with exactly the keys " + ", ".join(_RECORD_FIELDS))
+        if not _is_int(rec["epoch"]) or rec["epoch"] != i + 1:
+            raise f.bad(f"{name}.epoch", rec["epoch"], f"{i + 1} (records are in epoch order)")
+        for k, high in (("train_loss", 1e6), ("test_loss", 1e6), ("train_acc", 1.0), ("test_acc", 1.0),
+                        ("seconds", 1e7)):
+            f.number(f"{name}.{k}", rec[k], 0.0, high)
+        if not isinstance(rec["device"], str) or not rec["device"] or len(rec["device"]) > 64:
+            raise f.bad(f"{name}.device", rec["device"], "a device name such as 'cpu' or 'cuda'")
+        history.append(EpochRecord(**rec))
+
+    device = raw["device"]
+    if not isinstance(device, str) or not device or len(device) > 64:
+        raise f.bad("device", device, "a device name such as 'cpu' or 'cuda'")
+    return saved, settings, epoch, history, device
+
+
+def _check_weights(f: _Fields, weights: Any, expected: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
+    weights = f.dict_("model", weights, f"a state dict of the {len(expected)} tensors {', '.join(expected)}")
+    unknown = sorted(str(k) for k in weights if k not in expected)
+    absent = [k for k in expected if k not in weights]
+    if unknown or absent:
+        detail = "; ".join(([f"unknown {', '.join(unknown[:8])}"] if unknown else [])
+                           + ([f"no {', '.join(absent)}"] if absent else []))
+        raise f.error("model", f"does not match the architecture ({detail})",
+                      f"exactly the tensors {', '.join(expected)}")
+    for k, shape in expected.items():
+        value = weights[k]
+        if isinstance(value, torch.Tensor) and tuple(value.shape) != shape:
+            raise f.error(f"model.{k}", f"is {_show(value)}: the weights do not match the architecture",
+                          f"a float tensor of shape {shape}")
+        f.tensor(f"model.{k}", value, shape)
+    return weights
+
+
+def _check_optimizer(f: _Fields, state: Any, shapes: list[tuple[int, ...]]) -> dict[str, Any]:
+    n = len(shapes)
+    opt = f.dict_("optimizer", state, "Adam's state dict: a dict with 'state' and 'param_groups'")
+    for key in ("state", "param_groups"):
+        if key not in opt:
+            raise f.bad("optimizer", opt, "Adam's state dict: a dict with 'state' and 'param_groups'")
+    groups = opt["param_groups"]
+    if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
+        raise f.bad("optimizer.param_groups", groups, "a list of one dict (one parameter group)")
+    group = groups[0]
+    if group.get("params") != list(range(n)):
+        raise f.bad("optimizer.param_groups[0].params", group.get("params"), f"the list 0, 1, …, {n - 1}")
+    f.number("optimizer.param_groups[0].lr", group.get("lr"), 0.0, 1.0, low_open=True)
+    f.number("optimizer.param_groups[0].eps", group.get("eps"), 0.0, 1.0, low_open=True)
+    f.number("optimizer.param_groups[0].weight_decay", group.get("weight_decay", 0), 0.0, 1.0)
+    betas = group.get("betas")
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(_is_real(b) and 0 <= b < 1 for b in betas)):
+        raise f.bad("optimizer.param_groups[0].betas", betas, "two numbers in [0, 1)")
+    per_param = f.dict_("optimizer.state", opt["state"], f"a dict from parameter index (0 to {n - 1}) to its state")
+    for i, entry in per_param.items():
+        if not _is_int(i) or not 0 <= i < n:
+            raise f.bad("optimizer.state", per_param, f"a dict from parameter index (0 to {n - 1}) to its state")
+        name = f"optimizer.state[{i}]"
+        entry = f.dict_(name, entry, "a dict with step, exp_avg and exp_avg_sq")
+        if any(k not in entry for k in ("step", "exp_avg", "exp_avg_sq")):
+            raise f.bad(name, entry, "a dict with step, exp_avg and exp_avg_sq")
+        step = entry["step"]
+        if isinstance(step, torch.Tensor) and step.numel() == 1 and step.is_floating_point():
+            step = step.item()
+        f.number(f"{name}.step", step, 0.0, 1e12)
+        f.tensor(f"{name}.exp_avg", entry["exp_avg"], shapes[i])
+        f.tensor(f"{name}.exp_avg_sq", entry["exp_avg_sq"], shapes[i], nonnegative=True)
+    return opt
+
+
+def _check_rng(f: _Fields, rng: Any) -> dict[str, Any]:
+    size = torch.get_rng_state().numel()
+    rng = f.dict_("rng", rng, f"a dict with 'torch' (a uint8 tensor of {size} bytes) and 'cuda' (a list)")
+    if "torch" not in rng:
+        raise f.bad("rng", rng, f"a dict with 'torch' (a uint8 tensor of {size} bytes) and 'cuda' (a list)")
+    state = f.tensor("rng.torch", rng["torch"], (size,), dtype=torch.uint8)
+    before = torch.get_rng_state()
+    try:  # what torch itself accepts decides; the generator is put back at once
+        torch.set_rng_state(state.cpu())
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise f.error("rng.torch", f"is not a CPU generator state ({exc})",
+                      "the state torch.get_rng_state() returns") from None
+    finally:
+        torch.set_rng_state(before)
+    cuda = rng.get("cuda", [])
+    if not isinstance(cuda, (list, tuple)) or len(cuda) > 1024:
+        raise f.bad("rng.cuda", cuda, "a list of uint8 tensors (one per CUDA GPU; empty without)")
+    for i, t in enumerate(cuda):
+        if not (isinstance(t, torch.Tensor) and t.dtype == torch.uint8 and t.dim() == 1 and t.numel() <= 2**16):
+            raise f.bad(f"rng.cuda[{i}]", t, "a 1-D uint8 tensor (a CUDA generator state)")
+    return rng
 
 
 def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = None,
                     map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by :func:`train` (``torch.load(weights_only=True)``: no pickled code).
+    """Load and validate a checkpoint written by :func:`train` (``torch.load(weights_only=True)``: no
+    pickled code is ever run).
+
+    Every field is checked before anything uses it: the layout version, the architecture, the settings,
+    ``epoch`` against ``settings.epochs``, one history record per epoch, the weights (names, shapes, finite),
+    Adam's state (one group, a state of each parameter's shape) and the RNG state torch accepts.
 
     Parameters
     ----------
@@ -372,39 +631,102 @@ def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None 
     Raises
     ------
     CheckpointError
-        File missing or unreadable, layout unknown, or weights not matching the architecture.
+        File missing, a folder, too large or unreadable; or a field damaged. The message names the file,
+        the field and what is allowed (``<path>: checkpoint field '<field>' is <what>; allowed: <what>``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint; train one with `python render.py train`")
+    f = _Fields(path)
+    how = "a file written by `python render.py train` (mnist_cnn.pt)"
     try:
-        raw = torch.load(path, map_location=map_location, weights_only=True)
+        st = path.stat()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        problem = "no such checkpoint" if isinstance(exc, FileNotFoundError) else \
+            f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        raise f.error(None, problem, how + "; train one with `python render.py train --out DIR`") from None
+    if stat.S_ISDIR(st.st_mode):
+        hint = f" (that folder's {CHECKPOINT_NAME})" if (path / CHECKPOINT_NAME).is_file() else ""
+        raise f.error(None, "is a folder, not a checkpoint file", f"{how}{hint}")
+    if not stat.S_ISREG(st.st_mode):
+        raise f.error(None, "is not a regular file (a device, pipe or socket)", how)
+    if st.st_size > MAX_CHECKPOINT_BYTES:
+        raise f.error(None, f"is too large for a checkpoint ({st.st_size} bytes)",
+                      f"{how}, at most {MAX_CHECKPOINT_BYTES} bytes")
+    try:
+        with warnings.catch_warnings():  # a hostile file's oddities are refused below, not warned about
+            warnings.simplefilter("ignore")
+            raw = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # zip, pickle and weights-only errors have no common base
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
-    if not isinstance(raw, dict) or any(k not in raw for k in _REQUIRED):
-        keys = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
-        raise CheckpointError(f"{path}: not a cnnviz MNIST checkpoint (has {keys}; needs {list(_REQUIRED)})")
-    if raw["format"] != _FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {raw['format']!r}, this cnnviz reads {_FORMAT}")
-    try:
-        saved = ModelConfig.from_dict(raw["config"])
-        settings = TrainSettings(**raw["settings"])
-        history = [EpochRecord(**r) for r in raw["history"]]
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: damaged metadata ({exc})") from None
-    if config is not None and saved != config:
-        raise CheckpointError(f"{path}: checkpoint is for architecture {saved}, expected {config}; "
-                              "retrain (python render.py train) or delete it")
+        first = (str(exc).strip().splitlines() or [""])[0]
+        first = first if len(first) <= 200 else first[:199] + "…"
+        raise f.error(None, f"not a readable checkpoint ({type(exc).__name__}: {first})", how) from None
+    saved, settings, epoch, history, device = _validated(raw, path, config)
+    with torch.device("meta"):  # the expected shapes, without allocating a possibly huge model
+        expected = {k: tuple(v.shape) for k, v in MnistCNN(saved).state_dict().items()}
+    weights = _check_weights(f, raw["model"], expected)
     model = MnistCNN(saved)
     try:
-        model.load_state_dict(raw["model"], strict=True)
-    except RuntimeError as exc:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:  # unreachable past _check_weights; kept as the last word
         detail = " ".join(str(exc).split())
-        raise CheckpointError(f"{path}: weights do not match the architecture {saved}: {detail}") from None
+        raise f.error("model", f"weights do not match the architecture {saved}: {detail}",
+                      "the tensors of that architecture") from None
     model.to(map_location).eval()
-    return Checkpoint(path=path, model=model, config=saved, settings=settings, epoch=int(raw["epoch"]),
-                      history=history, device=str(raw["device"]), optimizer_state=raw["optimizer"],
-                      rng_state=raw["rng"])
+    shapes = [tuple(p.shape) for p in model.parameters()]
+    # (not tried on a real Adam here: its first construction costs ~1 s of imports; resuming tries it)
+    optimizer_state = _check_optimizer(f, raw["optimizer"], shapes)
+    rng_state = _check_rng(f, raw["rng"])
+    return Checkpoint(path=path, model=model, config=saved, settings=settings, epoch=epoch, history=history,
+                      device=device, optimizer_state=optimizer_state, rng_state=rng_state)
+
+
+def check_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = ModelConfig(),
+                     complete: bool = False) -> None:
+    """Validate the checkpoint at ``path`` the way :func:`load_checkpoint` does, and return nothing.
+
+    ``config`` is the architecture demanded (default: the lecture's); ``complete=True`` also refuses a run
+    that stopped before its last epoch (what the MNIST scenes need).
+
+    Raises
+    ------
+    CheckpointError
+        As :func:`load_checkpoint`; for ``complete``, ``field`` is ``"epoch"``.
+    """
+    ckpt = load_checkpoint(path, config=config)
+    if complete and not ckpt.complete:
+        raise unfinished_error(ckpt)
+
+
+def unfinished_error(ckpt: Checkpoint) -> CheckpointError:
+    """The refusal of a run that stopped before its last epoch (not a trained network), naming ``epoch``."""
+    return _Fields(ckpt.path).error(
+        "epoch", f"is {ckpt.epoch}: the run stopped before its last epoch",
+        f"{ckpt.settings.epochs} (settings.epochs, a finished run); finish it with "
+        f"`python render.py train --resume --out {ckpt.path.parent}`")
+
+
+def check_out_dir(out: str | os.PathLike[str]) -> Path:
+    """Create the output folder ``out`` if needed and prove it writable (a probe file, removed at once).
+
+    Raises
+    ------
+    OutDirError
+        ``out`` is a file, lies under a file, or cannot be created or written to; the message says why.
+    """
+    out = Path(out)
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutDirError(f"{out} is a file, not a folder; name a folder (it is created if missing)")
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OutDirError:
+        raise
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OutDirError(f"{out}: cannot write there ({reason}); name a folder you can write to "
+                          "(it is created if missing)") from None
+    return out
 
 
 def _epoch_line(rec: EpochRecord, steps: int) -> str:
@@ -458,15 +780,19 @@ def train(
     ------
     TrainingInterrupted
         On Ctrl-C; the last completed epoch is on disk.
+    ValueError
+        A setting out of its range (see :class:`TrainSettings`; ``threads`` 1 to :data:`MAX_THREADS`).
     CheckpointError
-        ``resume`` with a checkpoint of another run or architecture.
+        ``resume`` with a damaged checkpoint, or one of another run or architecture.
+    OutDirError
+        ``out_dir`` cannot be created or written to (checked before any work).
     DeviceError, cnnviz.mnist.MnistDataError
         No such device; no MNIST.
     """
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                              train_limit=train_limit, test_limit=test_limit)
     dev = resolve_device(device)
-    out = Path(out_dir) if out_dir is not None else default_out_dir()
+    out = check_out_dir(Path(out_dir) if out_dir is not None else default_out_dir())
     with cpu_threads(threads):
         return _train(settings, config if config is not None else ModelConfig(), dev, data_dir, out, resume,
                       progress, stream if stream is not None else sys.stderr)
@@ -482,8 +808,9 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
     if resume and ckpt_path.exists():
         previous = load_checkpoint(ckpt_path, config=config, map_location=dev)
         if not previous.settings.same_run(settings):
-            raise CheckpointError(f"{ckpt_path}: saved run has settings {previous.settings}; cannot resume it "
-                                  f"with {settings} (only --epochs may change)")
+            raise CheckpointError(f"{ckpt_path}: checkpoint field 'settings' is {previous.settings} (the saved "
+                                  f"run); cannot resume it with {settings}; allowed: the saved run's settings "
+                                  "(only --epochs may change)", path=ckpt_path, field="settings")
     elif resume and progress:
         say.write(f"nothing to resume in {out}; training from the start\n")
 
@@ -502,7 +829,11 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
     history: list[EpochRecord] = []
     start_epoch = 0
     if previous is not None:
-        optimizer.load_state_dict(previous.optimizer_state)
+        try:
+            optimizer.load_state_dict(previous.optimizer_state)
+        except Exception as exc:  # noqa: BLE001 - past load_checkpoint's checks any refusal is the file's
+            raise _Fields(ckpt_path).error("optimizer", f"is not accepted by Adam ({type(exc).__name__}: {exc})",
+                                           "the state dict torch.optim.Adam writes for this model") from None
         _set_rng_state(previous.rng_state)
         history = list(previous.history[:previous.epoch])
         start_epoch = previous.epoch

@@ -18,15 +18,32 @@ __all__ = ["SHIPPED_DIR", "checkpoint_path", "load_trained"]
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "mnist"
 
 
+def _param_path(params: MnistParams) -> Path:
+    """The ``checkpoint`` param as a path, resolved the way the config resolves it."""
+    resolve = getattr(params, "checkpoint_path", None)
+    path = resolve() if callable(resolve) else None
+    return Path(path) if path is not None else Path(str(params.checkpoint)).expanduser()
+
+
 def checkpoint_path(params: MnistParams, *, train_if_missing: bool = True) -> Path:
-    """The checkpoint the scene uses (see the module docstring)."""
-    from ..mnist.train import CHECKPOINT_NAME, ensure_trained
+    """The checkpoint the scene uses (see the module docstring).
+
+    Raises
+    ------
+    cnnviz.mnist.CheckpointError
+        The ``checkpoint`` param names no file (a ValueError; the message says what is allowed).
+    FileNotFoundError
+        No param, nothing shipped, and ``train_if_missing`` is false.
+    """
+    from ..mnist.train import CHECKPOINT_NAME, CheckpointError, ensure_trained
 
     if params.checkpoint:
-        path = Path(params.checkpoint)
+        path = _param_path(params)
         if not path.is_file():
-            raise ValueError(f"checkpoint: {path} does not exist; train one with `python render.py train --out "
-                             f"{path.parent}` or leave `checkpoint` out to use the shipped one")
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise CheckpointError(f"checkpoint: {path} {what}; allowed: a checkpoint file (mnist_cnn.pt) as "
+                                  f"`python render.py train --out {path.parent if not path.is_dir() else path}` "
+                                  "writes it, or leave `checkpoint` out to use the shipped one", path=path)
         return path
     shipped = SHIPPED_DIR / CHECKPOINT_NAME
     if shipped.is_file():
@@ -37,7 +54,7 @@ def checkpoint_path(params: MnistParams, *, train_if_missing: bool = True) -> Pa
 
 
 @lru_cache(maxsize=4)
-def _load(path: str):
+def _load(path: str, stamp: tuple[int, int]):
     from ..mnist.model import ModelConfig
     from ..mnist.train import load_checkpoint
 
@@ -45,10 +62,24 @@ def _load(path: str):
 
 
 def load_trained(params: MnistParams):
-    """The loaded :class:`cnnviz.mnist.Checkpoint` (``.model`` in eval mode, ``.history``) for ``params``;
-    refuses an unfinished one, which is not a trained network."""
-    ckpt = _load(str(checkpoint_path(params)))
+    """The loaded :class:`cnnviz.mnist.Checkpoint` (``.model`` in eval mode, ``.history``) for ``params``,
+    validated field by field (:func:`cnnviz.mnist.train.load_checkpoint`); refuses an unfinished one, which
+    is not a trained network.
+
+    Raises
+    ------
+    cnnviz.mnist.CheckpointError
+        A ValueError naming the file, the bad field and what is allowed.
+    """
+    from ..mnist.train import unfinished_error
+
+    path = checkpoint_path(params)
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    # keyed on the file's mtime and size too: a long-lived process sees a checkpoint written again
+    ckpt = _load(str(path), (st.st_mtime_ns, st.st_size) if st else (0, 0))
     if not ckpt.complete:
-        raise ValueError(f"checkpoint {ckpt.path} stopped after epoch {ckpt.epoch} of {ckpt.settings.epochs}; "
-                         f"finish it with `python render.py train --resume --out {ckpt.path.parent}`")
+        raise unfinished_error(ckpt)
     return ckpt

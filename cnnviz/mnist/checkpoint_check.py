@@ -1,0 +1,28 @@
+"""The check a lecture config's ``checkpoint:`` gets before anything renders.
+
+``check_checkpoint_file(path)`` is :func:`cnnviz.mnist.train.check_checkpoint` with what the MNIST scenes
+need: the lecture's architecture and a finished run. It raises :class:`CheckpointError` (a ValueError)
+whose message names the file, the bad field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .train import CheckpointError, check_checkpoint
+
+__all__ = ["CheckpointError", "check_checkpoint_file"]
+
+
+def check_checkpoint_file(path: str | os.PathLike[str]) -> None:
+    """Refuse a checkpoint the MNIST scenes could not use: missing, a folder, not a checkpoint, a damaged
+    field, another architecture, or a run that stopped before its last epoch.
+
+    Raises
+    ------
+    CheckpointError
+        ``<path>: <problem>; allowed: <what>`` or, for one field,
+        ``<path>: checkpoint field '<field>' is <what it is>; allowed: <what>``; ``.path`` and ``.field``
+        (None for the file as a whole) hold the two names.
+    """
+    check_checkpoint(path, complete=True)
