@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnnviz.assemble import clip_seconds  # noqa: E402
-from cnnviz.catalog import SCENES  # noqa: E402
+from cnnviz.registry import SCENES  # noqa: E402
 from cnnviz.config import load_config  # noqa: E402
 from cnnviz.pipeline import encoder_args  # noqa: E402
 from cnnviz.values import save_values, scene_values  # noqa: E402

@@ -24,7 +24,7 @@ import time
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LectureConfig
@@ -87,6 +87,9 @@ class RenderOptions:
     build_ahead: bool = False
     # the render speed-ups of scenes.speedups (same pixels, faster); off: plain Manim, for comparison
     speedups: bool = True
+    # how a scene's `python -m manim render ...` process is run: subprocess.run's signature and result
+    # (None: subprocess.run); `preview --watch` runs it in a fork of a worker with Manim already imported
+    run_manim: Callable[..., subprocess.CompletedProcess] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -186,8 +189,8 @@ def _render_in(work: Path, info: SceneSpec, lecture: LectureConfig, config_path:
     cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
     cmd += ["-t"] if opts.transparent else []
     cmd += encoder_args(opts.quality, opts.format, opts.transparent)
-    done = subprocess.run(cmd + [str(ROOT / info.path), info.scene_class], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = (opts.run_manim or subprocess.run)(cmd + [str(ROOT / info.path), info.scene_class], cwd=ROOT, env=env,
+                                              capture_output=True, text=True)
     rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)
                       and "sections" not in p.parts)
     if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():

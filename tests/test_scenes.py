@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.catalog import SCENES
+from cnnviz.registry import SCENES
 
 ROOT = Path(__file__).resolve().parents[1]
 READY = [s for s in SCENES if (ROOT / s.path).exists()]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.catalog import SCENES
+from cnnviz.registry import SCENES
 from cnnviz.config import SCENE_PARAMS
 from cnnviz.values import load_values, save_values, scene_values
 

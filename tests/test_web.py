@@ -25,7 +25,9 @@ from click.testing import CliRunner
 
 from cnnviz.cli import cli
 from cnnviz.web.deck import DeckScene, build_deck, embed_snippet, load_steps, sections_ready
-from cnnviz.web.gallery import LiveState, PreviewServer, Watcher, build_gallery, pretty_array, watched_files
+from cnnviz.web.gallery import build_gallery, pretty_array
+from cnnviz.web.server import LiveState, PreviewServer
+from cnnviz.web.watch import Watcher, watched_files
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
@@ -314,7 +316,7 @@ def test_gallery_lists_clips_posters_and_numbers(fake_out):
         poster = fake_out / "posters" / f"{scene_id}.png"
         assert poster.is_file() and poster.stat().st_size > 100
         assert f'src="{scene_id}.mp4"' in text and f'poster="posters/{scene_id}.png"' in text
-    assert "2D convolution" in text and "Pooling" in text  # catalog titles
+    assert "2D convolution" in text and "Pooling" in text  # registry titles
     assert "<details" in text and "[[1 2 0]\n [3 1 2]\n [0 1 1]]" in text  # arrays pretty-printed
     assert "1.25" in text and "3 steps" in text
     assert r"<li><code>Z = A \otimes W + b</code></li>" in text and "<code>a&lt;b</code>" in text  # escaped
@@ -397,15 +399,243 @@ def test_watcher_maps_changes_to_scenes(tmp_path):
     files = watched_files(["conv2d", "pooling"], config)
     assert ROOT / "scenes" / "conv2d.py" in files and ROOT / "scenes" / "common.py" in files
     assert files[ROOT / "scenes" / "pooling.py"] == {"pooling"} and files[config.resolve()] is None
+    assert files[ROOT / "scenes" / "common.py"] == {"conv2d", "pooling"}
     assert any(p.is_relative_to(ROOT / "cnnviz") for p in files)
     fake = {config: None, tmp_path / "pooling.py": {"pooling"}}
     (tmp_path / "pooling.py").write_text("")
-    watcher = Watcher(fake, ["conv2d", "pooling"])
-    assert watcher.changed() == ([], [])
-    os.utime(tmp_path / "pooling.py", ns=(1, 1))
-    assert watcher.changed() == ([tmp_path / "pooling.py"], ["pooling"])
-    os.utime(config, ns=(2, 2))
-    assert watcher.changed()[1] == ["conv2d", "pooling"]
+    with Watcher(fake, ["conv2d", "pooling"], debounce=0.1) as watcher:
+        assert watcher.changed(timeout=0.3) == ([], [])
+        os.utime(tmp_path / "pooling.py", ns=(1, 1))
+        assert watcher.changed(timeout=10) == ([tmp_path / "pooling.py"], ["pooling"])
+        os.utime(config, ns=(2, 2))
+        assert watcher.changed(timeout=10)[1] == ["conv2d", "pooling"]
+
+
+def test_watched_files_are_the_registrys_source_files(tmp_path):
+    """Every file a clip depends on (cnnviz.registry.source_files) is watched for that scene, helpers included."""
+    from cnnviz.registry import scene_ids, source_files
+
+    config = tmp_path / "lecture.yaml"
+    config.write_text("scenes: []\n")
+    ids = scene_ids()
+    files = watched_files(ids, config)
+    for scene_id in ids:
+        for f in source_files(scene_id):
+            assert scene_id in files[f], (scene_id, f)
+    assert files[ROOT / "scenes" / "backprop_parts.py"] == {"backprop_conv"}
+    assert files[ROOT / "scenes" / "mnist_maps.py"] == {"error_flow", "mnist_features"}
+    assert files[config.resolve()] is None
+
+
+def _tmp_root(tmp_path: Path) -> Path:
+    """A project root of a few real files: what source_files(root=...) looks for."""
+    root = tmp_path / "root"
+    for rel in ("scenes/backprop_conv.py", "scenes/backprop_parts.py", "scenes/common.py", "scenes/conv2d.py",
+                "cnnviz/ops.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, root / rel)
+    return root
+
+
+def _save_like_an_editor(path: Path, text: str) -> None:
+    """What an editor's save does: a temporary file, written in pieces, renamed over the original."""
+    tmp = path.with_name(f".{path.name}.swp")
+    with open(tmp, "w") as fh:
+        for piece in (text[: len(text) // 2], text[len(text) // 2:]):
+            fh.write(piece)
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    os.utime(path)
+
+
+def test_editing_a_helper_file_renders_its_scene_again(tmp_path):
+    root = _tmp_root(tmp_path)
+    config = tmp_path / "lecture.yaml"
+    config.write_text("scenes: []\n")
+    files = watched_files(["backprop_conv", "conv2d"], config, root=root)
+    parts = root / "scenes" / "backprop_parts.py"
+    assert files[parts] == {"backprop_conv"} and files[root / "cnnviz" / "ops.py"] == {"backprop_conv", "conv2d"}
+    with Watcher(files, ["backprop_conv", "conv2d"], debounce=0.2) as watcher:
+        _save_like_an_editor(parts, parts.read_text() + "\n# edited\n")
+        assert watcher.changed(timeout=10) == ([parts], ["backprop_conv"])
+        (root / "cnnviz" / "ops.py").write_text("# core changed\n")
+        assert watcher.changed(timeout=10) == ([root / "cnnviz" / "ops.py"], ["backprop_conv", "conv2d"])
+        assert watcher.changed(timeout=0.5) == ([], [])
+
+
+def test_a_burst_of_saves_is_one_change(tmp_path):
+    root = _tmp_root(tmp_path)
+    parts = root / "scenes" / "backprop_parts.py"
+    scene = root / "scenes" / "backprop_conv.py"
+    with Watcher(watched_files(["backprop_conv"], None, root=root), ["backprop_conv"], debounce=0.3) as watcher:
+        for k in range(5):  # five saves of two files, 50 ms apart: one burst
+            _save_like_an_editor(parts, f"# version {k}\n")
+            scene.write_text(scene.read_text() + "\n")
+            time.sleep(0.05)
+        assert watcher.changed(timeout=10) == (sorted([parts, scene]), ["backprop_conv"])
+        assert watcher.changed(timeout=0.8) == ([], [])  # nothing left over from the burst
+
+
+def test_reading_a_file_is_no_change(tmp_path):
+    root = _tmp_root(tmp_path)
+    scene = root / "scenes" / "backprop_conv.py"
+    with Watcher(watched_files(["backprop_conv"], None, root=root), ["backprop_conv"], debounce=0.1) as watcher:
+        scene.read_text()  # a render opens and reads it
+        st = scene.stat()
+        os.utime(scene, ns=(st.st_atime_ns + 10**9, st.st_mtime_ns))  # only the access time
+        (root / "scenes" / "unrelated.py").write_text("x = 1\n")  # a file no clip depends on
+        assert watcher.changed(timeout=0.8) == ([], [])
+
+
+def test_preview_watch_renders_again_on_a_change(fake_out, tmp_path, monkeypatch):
+    """The command's loop: a change to a watched file calls rerender with its scenes, then Ctrl-C stops it."""
+    import threading
+
+    import cnnviz.cli.preview as preview
+    import cnnviz.web.watch as watch
+
+    source = tmp_path / "conv2d_helper.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(watch, "watched_files", lambda ids, config: {source: {"conv2d"}})
+    calls = []
+
+    def rerender(scene_ids, *args):
+        calls.append(scene_ids)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preview, "rerender", rerender)
+    timer = threading.Timer(1.5, lambda: source.write_text("x = 2\n"))
+    timer.start()
+    try:
+        res = run("preview", "--out", str(fake_out), "--port", "0", "--watch", "--no-warm")
+    finally:
+        timer.cancel()
+    assert res.exit_code == 0, res.output
+    assert calls == [["conv2d"]] and "changed: " + str(source) in res.output and "stopped" in res.output
+
+
+PROBE_SCENE = """
+import sys
+FRESH = "cnnviz.cli.preview" not in sys.modules  # the worker had it imported; a render imports it afresh
+import cnnviz
+from manim import Scene
+
+
+class Probe(Scene):
+    def construct(self):
+        print("PROBE", FRESH, cnnviz.__file__, flush=True)
+        print("to stderr", file=sys.stderr, flush=True)
+"""
+
+
+def test_warm_worker_runs_manim_with_fresh_cnnviz(tmp_path):
+    from cnnviz.cli.preview import WarmRenderer
+
+    scene = tmp_path / "probe.py"
+    scene.write_text(PROBE_SCENE)
+    warm = WarmRenderer().start()
+    try:
+        assert warm.ready.wait(60), "the warm worker did not start"
+        cmd = [sys.executable, "-m", "manim", "render", "--dry_run", "-v", "WARNING", "--media_dir",
+               str(tmp_path / "media"), str(scene), "Probe"]
+        env = {**os.environ, "CNNVIZ_PROBE": "1"}
+        done = warm.run(cmd, cwd=ROOT, env=env)
+        assert done is not None and done.returncode == 0, done
+        assert f"PROBE True {ROOT / 'cnnviz' / '__init__.py'}" in done.stdout and "to stderr" in done.stderr
+        fails = tmp_path / "fails.py"
+        fails.write_text("from manim import Scene\n\nclass Fails(Scene):\n    def construct(self):\n"
+                         "        raise RuntimeError('fails on purpose')\n")
+        failed = warm.run([sys.executable, "-m", "manim", "render", "--dry_run", "--media_dir",
+                           str(tmp_path / "media"), str(fails), "Fails"], cwd=ROOT, env=env)
+        assert failed is not None and failed.returncode != 0  # reported like a failed process
+        assert "fails on purpose" in failed.stdout + failed.stderr
+        again = warm.run(cmd, cwd=ROOT, env=env)  # the worker survives its children
+        assert again is not None and again.returncode == 0 and "PROBE True" in again.stdout
+    finally:
+        warm.close()
+    assert warm.run(["x"]) is None  # closed: the caller runs the command itself
+
+
+def test_the_warm_runner_takes_only_manim_renders():
+    import subprocess as real_subprocess
+
+    from cnnviz.cli.preview import WarmRenderer, warm_runner
+
+    class Fake(WarmRenderer):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def run(self, cmd, *, cwd=None, env=None, wait=30.0):
+            self.calls.append((cmd, cwd))
+            return real_subprocess.CompletedProcess(cmd, 0, "warm", "")
+
+    fake = Fake()
+    run = warm_runner(fake)
+    manim = [sys.executable, "-m", "manim", "render", "scene.py", "Cls"]
+    done = run(manim, cwd=ROOT, env={}, capture_output=True, text=True)
+    assert done.stdout == "warm" and fake.calls == [(manim, ROOT)]
+    other = run([sys.executable, "-c", "print('cold')"], capture_output=True, text=True)
+    assert other.stdout == "cold\n" and len(fake.calls) == 1
+    assert warm_runner(None) is None  # the pipeline then uses subprocess.run
+
+
+def test_the_pipeline_starts_manim_through_its_run_manim_hook(tmp_path, monkeypatch):
+    """A render with ``run_manim`` set hands it the whole Manim command (the warm worker's way in)."""
+    import subprocess as real_subprocess
+
+    from cnnviz import pipeline
+    from cnnviz.config import load_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append((cmd, kwargs))
+        return real_subprocess.CompletedProcess(cmd, 1, "", "no render here")
+
+    [res] = pipeline.render_scenes(["conv2d"], load_config(None),
+                                   pipeline.RenderOptions(out_dir=tmp_path / "out", values_here=False,
+                                                          run_manim=fake_run))
+    assert not res.ok and "no render here" in res.error
+    [(cmd, kwargs)] = calls
+    assert cmd[1:4] == ["-m", "manim", "render"] and cmd[-1] == "SlideKernelOverImage"
+    assert kwargs["capture_output"] and kwargs["env"]["CNNVIZ_JSON_DIR"]
+
+
+@pytest.mark.slow
+def test_preview_watch_renders_an_edit_in_the_warm_worker(tmp_path):
+    """The real command: an edit of the config renders conv2d again (in a fork of the warm worker) and moves
+    /version on; Ctrl-C then stops it cleanly."""
+    import signal
+
+    config, out = tmp_path / "lecture.yaml", tmp_path / "out"
+    config.write_text("scenes:\n  - scene: conv2d\n    seed: 0\n")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "render.py"), "preview", "conv2d", "--watch", "--port", "0",
+                             "--config", str(config), "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for line in proc.stdout:
+            if m := re.search(r"http://127\.0\.0\.1:\d+/", line):
+                url = m.group(0)
+                break
+        assert url, proc.stderr.read()
+        version = lambda: json.load(urllib.request.urlopen(url + "version"))["version"]  # noqa: E731
+        assert version() == 0
+        time.sleep(4)  # the warm worker's imports
+        config.write_text("scenes:\n  - scene: conv2d\n    seed: 1\n")
+        deadline = time.time() + 120
+        while version() == 0 and time.time() < deadline:
+            time.sleep(0.1)
+        assert version() == 1
+        assert json.load(urllib.request.urlopen(url + "version"))["state"] == "idle"  # not "error"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err and "stopped" in err, err
+    assert "conv2d: FAILED" not in err and re.search(r"conv2d: \d+\.\d s", err), err
 
 
 # ---------------------------------------------------------------- the commands
@@ -479,13 +709,16 @@ def test_preview_serves_until_interrupted(fake_out, monkeypatch):
         seen["page"] = urllib.request.urlopen(url).read().decode()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(preview.time, "sleep", interrupt)
+    monkeypatch.setattr(preview.time, "sleep", interrupt)  # without --watch
+    monkeypatch.setattr(Watcher, "changed", lambda self, timeout=None: interrupt(timeout))  # with --watch
     real_echo = preview.click.echo
     monkeypatch.setattr(preview.click, "echo", lambda msg="", **kw: seen.setdefault("echo", str(msg)) and
                         real_echo(msg, **kw))
-    res = run("preview", "--out", str(fake_out), "--port", "0", "--watch")
-    assert res.exit_code == 0, res.output
-    assert 'fetch("/version"' in seen["page"] and "conv2d.mp4?v=" in seen["page"]
+    for watch in ([], ["--watch"]):
+        seen.clear()
+        res = run("preview", "--out", str(fake_out), "--port", "0", *watch)
+        assert res.exit_code == 0, res.output
+        assert 'fetch("/version"' in seen["page"] and "conv2d.mp4?v=" in seen["page"]
 
 
 def test_slides_renders_first_then_builds(fake_out, monkeypatch):
@@ -542,7 +775,7 @@ def test_slides_argument_errors(tmp_path, args, message):
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> Path:
     """conv2d rendered once by plain manim at 160x90 with --save_sections, laid out as a render leaves it."""
-    from cnnviz.catalog import scene_info
+    from cnnviz.registry import scene_spec as scene_info
 
     info = scene_info("conv2d")
     work = tmp_path_factory.mktemp("render")
@@ -590,7 +823,7 @@ def test_real_scene_in_deck_and_gallery(rendered, tmp_path):
 @pytest.mark.slow
 def test_slides_command_on_a_cached_render(rendered, tmp_path):
     """`slides` takes a clip the cache knows as rendered, and builds the deck without rendering again."""
-    from cnnviz.catalog import scene_info
+    from cnnviz.registry import scene_spec as scene_info
     from cnnviz.config import load_config
     from cnnviz.pipeline import RenderOptions, cache_key
 

@@ -1,33 +1,26 @@
-"""An HTML gallery of rendered clips, and the local server that ``preview`` runs it on.
+"""An HTML gallery of rendered clips.
 
 ``build_gallery(out)`` writes ``out/gallery.html``: per clip its poster frame (``out/posters/<id>.png``,
 the clip's last frame, taken with PyAV), title, parameters and every number from ``out/<id>.json``
 (arrays pretty-printed in collapsible blocks), and the clip itself in a ``<video controls>``.
 
-``PreviewServer`` serves the folder on localhost (byte ranges, so videos seek) with a ``/version``
-endpoint; a gallery built with ``live=True`` polls it and reloads when the version changes.
-``Watcher`` polls source mtimes once a second and reports what changed.
+A gallery built with ``live=True`` polls ``/version`` once a second and reloads when the version changes:
+``preview`` serves it with :class:`cnnviz.web.server.PreviewServer` and watches the sources with
+:class:`cnnviz.web.watch.Watcher`.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import re
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import partial
-from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..paths import atomic_write
-from . import ROOT, clip_path, page_head
+from . import clip_path, page_head
 
-__all__ = ["GalleryItem", "PreviewServer", "Watcher", "build_gallery", "make_poster", "pretty_array", "scan",
-           "watched_files"]
+__all__ = ["GalleryItem", "build_gallery", "make_poster", "pretty_array", "scan"]
 
 MAX_SHOWN = 20000  # numbers per array written into the page; larger arrays are left to <id>.json
 
@@ -43,8 +36,8 @@ class GalleryItem:
 
 
 def scan(out_dir: Path) -> list[GalleryItem]:
-    """Every rendered clip in ``out_dir`` that has its JSON, in lecture (catalog) order."""
-    from ..catalog import SCENES
+    """Every rendered clip in ``out_dir`` that has its JSON, in lecture (registry) order."""
+    from ..registry import SCENES
 
     items = []
     for info in SCENES:
@@ -287,169 +280,3 @@ def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gal
     target = out_dir / "gallery.html"
     atomic_write(target, lambda f: f.write(page.encode("utf-8")))
     return target
-
-
-# ---------------------------------------------------------------- serving
-@dataclass
-class LiveState:
-    """What ``/version`` answers: the page reloads when ``version`` changes."""
-
-    version: int = 0
-    status: str = ""
-    state: str = "idle"  # idle | rendering | error
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def set(self, *, status: str | None = None, state: str | None = None, bump: bool = False) -> None:
-        with self.lock:
-            if status is not None:
-                self.status = status
-            if state is not None:
-                self.state = state
-            if bump:
-                self.version += 1
-
-    def as_json(self) -> bytes:
-        with self.lock:
-            return json.dumps({"version": self.version, "status": self.status, "state": self.state}).encode()
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files with single byte ranges (so videos seek), ``/version``, and ``/`` → the gallery."""
-
-    live: LiveState | None = None
-    index = "gallery.html"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-cache")
-        super().end_headers()
-
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?", 1)[0]
-        if path == "/version" and self.live is not None:
-            body = self.live.as_json()
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if path == "/":
-            self.send_response(HTTPStatus.FOUND)
-            self.send_header("Location", "/" + self.index)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "").strip())
-        file = Path(self.translate_path(self.path))
-        if not match or not file.is_file() or match.group(0) == "bytes=-":
-            super().do_GET()
-            return
-        size = file.stat().st_size
-        first, last = match.groups()
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:  # the last N bytes
-            start, end = max(0, size - int(last)), size - 1
-        if start >= size or start > end:
-            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-            self.send_header("Content-Range", f"bytes */{size}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(HTTPStatus.PARTIAL_CONTENT)
-        self.send_header("Content-Type", self.guess_type(str(file)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        with open(file, "rb") as f:
-            f.seek(start)
-            remaining = end - start + 1
-            try:
-                while remaining:
-                    chunk = f.read(min(remaining, 1 << 16))
-                    if not chunk:
-                        break
-                    self.wfile.write(chunk)
-                    remaining -= len(chunk)
-            except (BrokenPipeError, ConnectionResetError):  # the browser had enough
-                pass
-
-
-class PreviewServer:
-    """``out_dir`` over HTTP on ``host:port`` in a background thread (port 0: any free port)."""
-
-    def __init__(self, out_dir: Path, port: int = 8000, *, host: str = "127.0.0.1",
-                 live: LiveState | None = None, index: str = "gallery.html") -> None:
-        handler = type("Handler", (_Handler,), {"live": live, "index": index})
-        self.live = live
-        self.httpd = ThreadingHTTPServer((host, port), partial(handler, directory=str(out_dir)))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="cnnviz-preview", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    def __enter__(self) -> PreviewServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def start(self) -> PreviewServer:
-        return self.__enter__()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-# ---------------------------------------------------------------- watching
-def watched_files(scene_ids: Iterable[str], config_path: Path | None) -> dict[Path, set[str] | None]:
-    """Files whose change re-renders scenes: path → the scene ids it concerns (None: every watched one)."""
-    from ..catalog import scene_info
-    from ..config import DEFAULT_CONFIG
-
-    files: dict[Path, set[str] | None] = {Path(config_path or DEFAULT_CONFIG).resolve(): None,
-                                          ROOT / "scenes" / "common.py": None}
-    for f in sorted((ROOT / "cnnviz").rglob("*.py")):
-        files[f] = None
-    for scene_id in scene_ids:
-        path = ROOT / scene_info(scene_id).path
-        if files.get(path, set()) is not None:
-            files.setdefault(path, set()).add(scene_id)
-    return files
-
-
-def _mtime(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
-class Watcher:
-    """Polls the mtimes of ``files`` (see :func:`watched_files`); ``changed()`` says which scenes to redo."""
-
-    def __init__(self, files: dict[Path, set[str] | None], scene_ids: Iterable[str]) -> None:
-        self.files = files
-        self.scene_ids = list(scene_ids)
-        self.stamps = {p: _mtime(p) for p in files}
-
-    def changed(self) -> tuple[list[Path], list[str]]:
-        """(changed files, scene ids to render again) since the last call."""
-        now = {p: _mtime(p) for p in self.files}
-        changed = [p for p in set(now) | set(self.stamps) if now.get(p) != self.stamps.get(p)]
-        self.stamps = now
-        scenes: set[str] = set()
-        for p in changed:
-            concerns = self.files.get(p)
-            scenes |= set(self.scene_ids) if concerns is None else concerns
-        return sorted(changed), [i for i in self.scene_ids if i in scenes]
-
