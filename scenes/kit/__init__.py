@@ -1,0 +1,48 @@
+"""The lecture's visual language as a small library, for a teacher's own Manim file.
+
+Everything here draws numbers that :mod:`cnnviz` computed; nothing here computes one. Importing it changes
+nothing in Manim (no patches; the lecture's render-speed measures live in ``scenes/speedups`` and are not
+imported), and it needs no ``LectureScene``: a plain ``manim.Scene`` will do.
+
+Examples
+--------
+>>> import numpy as np
+>>> from cnnviz import conv2d_trace
+>>> from scenes.kit import SlidingWindow, Theme
+>>> window = SlidingWindow(conv2d_trace(np.arange(9.0).reshape(3, 3), np.ones((2, 2))), theme=Theme.solarized())
+>>> window.n_steps
+4
+
+and in a scene's ``construct``: ``self.play(FadeIn(window))``, then ``for step in window.steps(): self.play(step)``.
+"""
+
+from __future__ import annotations
+
+from cnnviz.theme import Theme
+
+from .fades import OpacityFade, conceal, reveal
+from .feature_map import FeatureMap
+from .grid import NumberGrid, cells_box, taps_box
+from .style import FONT, MONO, SAFE_MARGIN, TextBuilder, fit_in_frame, number_font_size
+from .volume import TensorVolume
+from .window import SlidingWindow, WindowStep
+
+__all__ = [
+    "FONT",
+    "MONO",
+    "SAFE_MARGIN",
+    "FeatureMap",
+    "NumberGrid",
+    "OpacityFade",
+    "SlidingWindow",
+    "TensorVolume",
+    "TextBuilder",
+    "Theme",
+    "WindowStep",
+    "cells_box",
+    "conceal",
+    "fit_in_frame",
+    "number_font_size",
+    "reveal",
+    "taps_box",
+]

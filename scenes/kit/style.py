@@ -1,0 +1,107 @@
+"""Fonts, the text builder, number sizes derived from a cell, and fitting into the frame.
+
+The one place where a number's font size is derived from its cell (:func:`number_font_size`), so a grid,
+a volume and a sliding window size their numbers alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from manim import Mobject, Text, config
+
+__all__ = [
+    "FONT",
+    "MONO",
+    "NUMBER_HEIGHT",
+    "NUMBER_WIDTH",
+    "SAFE_MARGIN",
+    "TextBuilder",
+    "fit_in_frame",
+    "number_font_size",
+    "safe_size",
+]
+
+FONT = "Noto Sans CJK SC"  #: labels (the lecture's font; Latin and Chinese alike)
+MONO = "Noto Sans Mono CJK SC"  #: numbers: equal widths keep grids tidy
+
+#: a digit's glyph height as a fraction of its cell (the lecture's 26 pt in a 0.62 cell)
+NUMBER_HEIGHT = 0.43
+#: the widest number of a grid takes at most this fraction of its cell's width
+NUMBER_WIDTH = 0.8
+#: fraction of the frame's width and height kept free on each side
+SAFE_MARGIN = 0.05
+
+#: builds a manim ``Text`` from ``(text, font=..., font_size=..., color=...)``; ``manim.Text`` itself, or a
+#: caching builder returning copies equal to a fresh ``Text``
+TextBuilder = Callable[..., Text]
+
+_widths: dict[tuple[Any, str, str], tuple[float, float]] = {}
+
+
+def _size_at_100(text: TextBuilder, s: str, font: str) -> tuple[float, float]:
+    """Width and height of ``s`` at font size 100 (measured once per builder, font and string)."""
+    key = (text, font, s)
+    if key not in _widths:
+        t = text(s, font=font, font_size=100)
+        _widths[key] = (float(t.width), float(t.height))
+    return _widths[key]
+
+
+def number_font_size(cell: float, strings: Iterable[str], *, text: TextBuilder | None = None, font: str = MONO,
+                     height: float = NUMBER_HEIGHT, width: float = NUMBER_WIDTH) -> float:
+    """The font size of numbers in square cells of side ``cell``: a digit ``height`` × cell tall, unless the
+    widest of ``strings`` would then be wider than ``width`` × cell.
+
+    Parameters
+    ----------
+    cell
+        The cell's side in scene units.
+    strings
+        The numbers as they will be written (e.g. ``cnnviz.values.fmt`` of each value); may be empty.
+    text
+        The text builder used to measure (``None``: ``manim.Text``).
+    font, height, width
+        The numbers' font and the fractions of the cell a digit's height and the widest number may take.
+
+    Examples
+    --------
+    >>> round(number_font_size(0.62, ["1", "12"]), 1)  # the lecture's 26 pt in a 0.62 cell
+    26.0
+    >>> number_font_size(0.6, ["-12.25"]) < number_font_size(0.6, ["5"])
+    True
+    """
+    text = text or Text
+    _, digit_h = _size_at_100(text, "0", font)
+    size = 100 * height * cell / digit_h
+    unique = set(strings)
+    if unique:
+        longest = max(len(s) for s in unique)
+        widest = max(_size_at_100(text, s, font)[0] for s in unique if len(s) >= longest - 1)
+        if widest > 0:
+            size = min(size, 100 * width * cell / widest)
+    return size
+
+
+def safe_size(margin: float = SAFE_MARGIN) -> tuple[float, float]:
+    """Width and height of the frame less ``margin`` of it on each side (scene units)."""
+    return config.frame_width * (1 - 2 * margin), config.frame_height * (1 - 2 * margin)
+
+
+def fit_in_frame(mobject: Mobject, *, margin: float = SAFE_MARGIN, center: bool = True) -> Mobject:
+    """Scale ``mobject`` down (never up) to fit inside the frame less ``margin`` on each side; centre it.
+
+    Examples
+    --------
+    >>> from manim import Square
+    >>> bool(fit_in_frame(Square(side_length=20)).height <= 8 * 0.9 + 1e-9)
+    True
+    """
+    w, h = safe_size(margin)
+    s = min(1.0, w / max(mobject.width, 1e-9), h / max(mobject.height, 1e-9))
+    if s < 1:
+        mobject.scale(s)
+    if center:
+        mobject.move_to([0.0, 0.0, 0.0])
+    return mobject
