@@ -10,24 +10,19 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     UP,
     Arrow,
     FadeIn,
     FadeOut,
     MathTex,
-    Rectangle,
     Scene,
-    Square,
-    SurroundingRectangle,
     Text,
     VGroup,
     Write,
@@ -39,9 +34,11 @@ from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
 from cnnviz.scene_env import SceneEnv
 from cnnviz.theme import THEMES, Theme
-from cnnviz.values import SceneValues, fmt, load_values, scene_json, scene_values
+from cnnviz.values import SceneValues, load_values, scene_json, scene_values
 
 from scenes import speedups
+from scenes.kit import NumberGrid as KitNumberGrid
+from scenes.kit import cells_box, taps_box
 from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, formulas_built, frame_extent,
                                      keep_display_lists, raise_moving, typeset_built, updaters_in_play)
@@ -58,6 +55,7 @@ __all__ = [
     "arrow",
     "cached_text",
     "cells_box",
+    "taps_box",
     "formula",
     "label",
     "paced_steps",
@@ -85,69 +83,15 @@ def paced_steps(scene: Scene, steps: Sequence[Any], *, detailed: int, slow: floa
         yield n, step, run
 
 
-class NumberGrid(VGroup):
-    """A grid of numbers in coloured cells.
-
-    Parameters
-    ----------
-    values
-        2-D array (a 1-D array is drawn as one row). ``None`` entries draw empty cells.
-    color
-        The role colour (input, kernel, output, gradient) for cell borders and fill.
-    padding_mask
-        True where a cell is padding: drawn grey and dashed-looking with a muted number.
-    show_values
-        False draws empty cells, to be filled with :meth:`number_for`.
-    """
+class NumberGrid(KitNumberGrid):
+    """The kit's :class:`scenes.kit.NumberGrid` as the lecture's scenes call it: ``(values, theme, color)``
+    positionally, font size 26 unless given, and its numbers built by the lecture's text cache (same pixels
+    as ``manim.Text``, built once per process)."""
 
     def __init__(self, values: Any, theme: Theme, color: str, *, cell: float = 0.6, font_size: float = 26,
-                 padding_mask: Any = None, show_values: bool = True, fill_opacity: float = 0.14,
-                 digits: int = 2) -> None:
-        super().__init__()
-        arr = np.atleast_2d(np.asarray(values, dtype=float))
-        self.values, self.theme, self.color, self.cell_size = arr, theme, color, cell
-        self.font_size, self.digits = font_size, digits
-        mask = np.zeros(arr.shape, bool) if padding_mask is None else np.atleast_2d(np.asarray(padding_mask, bool))
-        rows, cols = self.shape = arr.shape
-        self.cells = VGroup()
-        self.numbers = VGroup()
-        self._number_at: dict[tuple[int, int], Text] = {}
-        for i in range(rows):
-            for j in range(cols):
-                pad = bool(mask[i, j])
-                sq = Square(side_length=cell, stroke_width=1.5 if pad else 2.5,
-                            stroke_color=theme.padding if pad else color,
-                            fill_color=theme.padding if pad else color, fill_opacity=0.08 if pad else fill_opacity)
-                sq.move_to(np.array([(j - (cols - 1) / 2) * cell, ((rows - 1) / 2 - i) * cell, 0.0]))
-                self.cells.add(sq)
-                if show_values:
-                    num = self.number_for(i, j, arr[i, j], muted=pad)
-                    self.numbers.add(num)
-                    self._number_at[(i, j)] = num
-        self.add(self.cells, self.numbers)
-
-    def cell(self, i: int, j: int = 0) -> Square:
-        """The square at row ``i``, column ``j`` (a 1-D grid takes ``cell(0, j)``)."""
-        return self.cells[i * self.shape[1] + j]
-
-    def number(self, i: int, j: int) -> Text:
-        return self._number_at[(i, j)]
-
-    def number_for(self, i: int, j: int, value: float, *, muted: bool = False, color: str | None = None) -> Text:
-        """A number placed in cell (i, j), sized to fit; not added to the grid."""
-        t = cached_text(fmt(value, self.digits), font=MONO, font_size=self.font_size,
-                        color=color or (self.theme.muted if muted else self.theme.text))
-        if t.width > self.cell_size * 0.86:
-            t.scale_to_fit_width(self.cell_size * 0.86)
-        return t.move_to(self.cell(i, j).get_center())
-
-
-def cells_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *, buff: float = 0.0,
-              stroke_width: float = 5) -> Rectangle:
-    """A rectangle around the bounding box of ``cells``: the sliding window."""
-    cells = list(cells)
-    group = VGroup(*(grid.cell(*c) for c in cells))
-    return SurroundingRectangle(group, color=color, buff=buff, stroke_width=stroke_width, corner_radius=0.04)
+                 **kwargs: Any) -> None:
+        super().__init__(values, theme=theme, color=color, cell=cell, font_size=font_size, text=cached_text,
+                         **kwargs)
 
 
 def label(text: str, theme: Theme, *, color: str | None = None, font_size: float = 26) -> Text:
@@ -336,12 +280,6 @@ def indexed(base: str, index: str, theme: Theme, *, color: str | None = None, fo
     i = cached_text(index, font=FONT, font_size=font_size * 0.62, color=color or theme.text)
     i.next_to(b, RIGHT, buff=0.03).align_to(b, DOWN).shift(DOWN * font_size * 0.0035)
     return VGroup(b, i)
-
-
-def taps_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *, stroke_width: float = 4) -> VGroup:
-    """One outline per cell: the taps of a window with holes (a dilated kernel), unlike :func:`cells_box`."""
-    return VGroup(*(Square(side_length=grid.cell_size * 0.92, color=color, stroke_width=stroke_width)
-                    .move_to(grid.cell(*c).get_center()) for c in cells))
 
 
 def text_table(rows: Sequence[Sequence[str]], theme: Theme, *, font_size: float = 24,
