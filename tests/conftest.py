@@ -75,3 +75,16 @@ def speedups_installed():
     assert speedups.install()
     yield
     speedups.uninstall()
+
+
+@pytest.fixture()
+def mnist_offline(monkeypatch):
+    """No test may reach the network: any MNIST download not replaced by the test itself fails at once."""
+    from urllib.error import URLError
+
+    from cnnviz.mnist import data as mdata
+
+    def refuse(url, *a, **k):
+        raise URLError("network disabled in tests")
+
+    monkeypatch.setattr(mdata, "urlopen", refuse)

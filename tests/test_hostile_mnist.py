@@ -17,24 +17,18 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from urllib.error import URLError
 
 import pytest
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
-from cnnviz.mnist import data as mdata
 from cnnviz.mnist.data import FILES, MnistDataError, download_mnist, expected_size, load_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 GiB = 2**30
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    def refuse(url, *a, **k):
-        raise URLError("network disabled in tests")
-    monkeypatch.setattr(mdata, "urlopen", refuse)
+pytestmark = pytest.mark.usefixtures("mnist_offline")  # conftest: no download reaches the network
 
 
 def gzip_bomb(path: Path, total: int, *, member: int = 16 * 2**20) -> Path:

@@ -14,7 +14,6 @@ import random
 import subprocess
 import sys
 from pathlib import Path
-from urllib.error import URLError
 
 import pytest
 import torch
@@ -22,7 +21,6 @@ from click.testing import CliRunner
 
 from cnnviz.cli import cli
 from cnnviz.cli import train as cli_train
-from cnnviz.mnist import data as mdata
 from cnnviz.mnist import train as mtrain
 from cnnviz.mnist.checkpoint_check import check_checkpoint_file
 from cnnviz.mnist.train import (CHECKPOINT_NAME, CheckpointError, OutDirError, TrainSettings, check_checkpoint,
@@ -35,11 +33,7 @@ TINY_ARGS = ["--epochs", "2", "--train-limit", "64", "--test-limit", "64", "--se
              "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    def refuse(url, *a, **k):
-        raise URLError("network disabled in tests")
-    monkeypatch.setattr(mdata, "urlopen", refuse)
+pytestmark = pytest.mark.usefixtures("mnist_offline")  # conftest: no download reaches the network
 
 
 @pytest.fixture(scope="module")

@@ -27,12 +27,11 @@ def _raw(mnist_dir: Path, name: str) -> bytes:
     return p.read_bytes() if p.is_file() else gzip.decompress((mnist_dir / f"{name}.gz").read_bytes())
 
 
+pytestmark = pytest.mark.usefixtures("mnist_offline")  # conftest: no download reaches the network
+
+
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    """No test may reach the network: any urlopen not replaced by the test itself fails at once."""
-    def refuse(url, *a, **k):
-        raise URLError("network disabled in tests")
-    monkeypatch.setattr(mdata, "urlopen", refuse)
+def _fresh_cache():
     mdata._CACHE.clear()
 
 

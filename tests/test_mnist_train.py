@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -40,11 +39,7 @@ TINY = dict(epochs=2, train_limit=640, test_limit=200, seed=3, progress=False, t
 
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    def refuse(url, *a, **k):
-        raise URLError("network disabled in tests")
-    monkeypatch.setattr(mdata, "urlopen", refuse)
+pytestmark = pytest.mark.usefixtures("mnist_offline")  # conftest: no download reaches the network
 
 
 @pytest.fixture(scope="module")
