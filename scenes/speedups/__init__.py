@@ -24,6 +24,7 @@ What they are (each module says more):
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,88 +48,39 @@ class Patch:
     replacement: Callable[[], Any]
 
 
-def _copies() -> Any:
-    from . import copies
-
-    return copies
-
-
-def _drawing() -> Any:
-    from . import drawing
-
-    return drawing
+def _module(name: str) -> Callable[[], Any]:
+    """A getter of module ``name`` (imported on first use: nothing of Manim's is touched at import time)."""
+    return lambda: importlib.import_module(name)
 
 
-def _paths() -> Any:
-    from . import paths
-
-    return paths
-
-
-def _interpolate() -> Any:
-    from . import interpolate
-
-    return interpolate
+def _attribute(module: str, name: str) -> Callable[[], Any]:
+    """A getter of ``module.name``, imported on first use."""
+    return lambda: getattr(importlib.import_module(module), name)
 
 
-def _latex() -> Any:
-    from . import latex
-
-    return latex
+_camera = _attribute("manim.camera.camera", "Camera")
 
 
-def _encode() -> Any:
-    from . import encode
-
-    return encode
-
-
-def _svg_path() -> Any:
-    import svgelements
-
-    return svgelements.Path
-
-
-def _camera() -> Any:
-    from manim.camera.camera import Camera
-
-    return Camera
-
-
-def _manim(name: str) -> Callable[[], Any]:
-    def owner() -> Any:
-        import manim
-
-        return getattr(manim, name)
-
-    return owner
-
-
-def _tex_file_writing() -> Any:
-    from manim.utils import tex_file_writing
-
-    return tex_file_writing
-
-
-def _segment_encoder() -> Any:
-    from manim.scene.video_segment_encoder import VideoSegmentEncoder
-
-    return VideoSegmentEncoder
+def _ours(module: str, name: str) -> Callable[[], Any]:
+    """A getter of the replacement ``scenes.speedups.<module>.<name>``."""
+    return _attribute(f"{__name__}.{module}", name)
 
 
 #: every global change the speed-ups make, in the order they are installed
 PATCHES: tuple[Patch, ...] = (
-    Patch("shared parsed SVG paths", _svg_path, "__deepcopy__", lambda: _drawing()._shared),
-    Patch("pictures composited in their box", _camera, "overlay_PIL_image", lambda: _drawing()._overlay_in_box),
+    Patch("shared parsed SVG paths", _attribute("svgelements", "Path"), "__deepcopy__", _ours("drawing", "_shared")),
+    Patch("pictures composited in their box", _camera, "overlay_PIL_image", _ours("drawing", "_overlay_in_box")),
     Patch("per-play display lists", _camera, "get_mobjects_to_display",
-          lambda: _drawing()._kept_mobjects_to_display),
-    Patch("fast mobject copies", _manim("Mobject"), "__deepcopy__", lambda: _copies()._fast_deepcopy),
-    Patch("FadeOut with one copy less", _manim("FadeOut"), "begin", lambda: _copies()._fade_out_begin),
-    Patch("fast Cairo paths", _camera, "set_cairo_context_path", lambda: _paths()._fast_set_path),
-    Patch("fused transform interpolation", _manim("Transform"), "interpolate_mobject",
-          lambda: _interpolate()._fused_interpolate_mobject),
-    Patch("preloaded LaTeX format", _tex_file_writing, "compile_tex", lambda: _latex()._compile_tex),
-    Patch("frames encoded in place", _segment_encoder, "write_frame", lambda: _encode()._write_frame_in_place),
+          _ours("drawing", "_kept_mobjects_to_display")),
+    Patch("fast mobject copies", _attribute("manim", "Mobject"), "__deepcopy__", _ours("copies", "_fast_deepcopy")),
+    Patch("FadeOut with one copy less", _attribute("manim", "FadeOut"), "begin", _ours("copies", "_fade_out_begin")),
+    Patch("fast Cairo paths", _camera, "set_cairo_context_path", _ours("paths", "_fast_set_path")),
+    Patch("fused transform interpolation", _attribute("manim", "Transform"), "interpolate_mobject",
+          _ours("interpolate", "_fused_interpolate_mobject")),
+    Patch("preloaded LaTeX format", _module("manim.utils.tex_file_writing"), "compile_tex",
+          _ours("latex", "_compile_tex")),
+    Patch("frames encoded in place", _attribute("manim.scene.video_segment_encoder", "VideoSegmentEncoder"),
+          "write_frame", _ours("encode", "_write_frame_in_place")),
 )
 
 _originals: dict[str, Any] = {}
