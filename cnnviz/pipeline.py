@@ -140,69 +140,54 @@ def _scene_lock(out: Path, scene_id: str):
 
 def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
     start = time.perf_counter()
-    with _scene_lock(opts.out_dir, info.id):
-        return _render_locked(info, lecture, config_path, opts, start)
-
-
-def _render_locked(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions,
-                   start: float) -> RenderResult:
     out = opts.out_dir
     clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
-    key = cache_key(info, lecture, opts)
     stamp = out / ".cache" / f"{info.id}.key"
     sections = out / "sections" / info.id / "sections.json"
-    complete = clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
-    if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
-        return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
-    # a work folder of this render's own: a killed render leaves only it behind, never a finished-looking clip
-    (out / ".work").mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{info.id}-", dir=out / ".work"))
-    try:
-        return _render_in(work, info, lecture, config_path, opts, start, key)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with _scene_lock(out, info.id):
+        key = cache_key(info, lecture, opts)
+        complete = clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
+        if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
+            return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
+        # a work folder of this render's own: a killed render leaves only it behind, never a finished-looking clip
+        (out / ".work").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f"{info.id}-", dir=out / ".work", ignore_cleanup_errors=True) as tmp:
+            work = Path(tmp)
+            values = None
+            if opts.values_here:
+                from .values import save_values, scene_values
 
-
-def _render_in(work: Path, info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions,
-               start: float, key: str) -> RenderResult:
-    out = opts.out_dir
-    clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
-    values = None
-    if opts.values_here:
-        from .values import save_values, scene_values
-
-        params = lecture.entry(info.id).params
-        values = work / "values.pkl"
-        save_values(values, info.id, params, scene_values(info.id, params))
-    scene_env = SceneEnv(
-        config=config_path, language=opts.language, theme=opts.theme, json_dir=work, values=values,
-        # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel renders
-        # never write the same file); a re-render then runs no LaTeX for formulas it has seen
-        manim_cache=cache_dir() / "manim" / info.id,
-        build_ahead=opts.build_ahead,
-        exit_after_render=True,  # skip Python's teardown of the finished scene (LectureScene.render)
-        speedups=opts.speedups)
-    env = SceneEnv.child_environ(os.environ, scene_env)
-    media = work / "media"  # per scene, so parallel renders never share Manim's partial files
-    cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
-           "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
-    cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
-    cmd += ["-t"] if opts.transparent else []
-    cmd += encoder_args(opts.quality, opts.format, opts.transparent)
-    done = (opts.run_manim or subprocess.run)(cmd + [str(ROOT / info.path), info.scene_class], cwd=ROOT, env=env,
-                                              capture_output=True, text=True)
-    rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)
-                      and "sections" not in p.parts)
-    if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
-        return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
-                            error="\n".join(tail) or f"manim exited with {done.returncode}")
-    # rename into place: a clip under its final name is always complete
-    os.replace(rendered[0], clip)
-    os.replace(work / f"{info.id}.json", doc)
-    _keep_sections(media, info, out / "sections" / info.id)
-    stamp = out / ".cache" / f"{info.id}.key"
-    atomic_write(stamp, lambda f: f.write(key.encode()))
+                params = lecture.entry(info.id).params
+                values = work / "values.pkl"
+                save_values(values, info.id, params, scene_values(info.id, params))
+            scene_env = SceneEnv(
+                config=config_path, language=opts.language, theme=opts.theme, json_dir=work, values=values,
+                # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel
+                # renders never write the same file); a re-render then runs no LaTeX for formulas it has seen
+                manim_cache=cache_dir() / "manim" / info.id,
+                build_ahead=opts.build_ahead,
+                exit_after_render=True,  # skip Python's teardown of the finished scene (LectureScene.render)
+                speedups=opts.speedups)
+            media = work / "media"  # per render, so parallel renders never share Manim's partial files
+            cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
+                   "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
+            cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
+            cmd += ["-t"] if opts.transparent else []
+            cmd += encoder_args(opts.quality, opts.format, opts.transparent)
+            done = (opts.run_manim or subprocess.run)(cmd + [str(ROOT / info.path), info.scene_class], cwd=ROOT,
+                                                      env=SceneEnv.child_environ(os.environ, scene_env),
+                                                      capture_output=True, text=True)
+            rendered = sorted(p for p in media.rglob(f"{info.id}*.{clip.suffix[1:]}") if "partial" not in str(p)
+                              and "sections" not in p.parts)
+            if done.returncode != 0 or not rendered or not (work / f"{info.id}.json").exists():
+                tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
+                return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
+                                    error="\n".join(tail) or f"manim exited with {done.returncode}")
+            # rename into place: a clip under its final name is always complete
+            os.replace(rendered[0], clip)
+            os.replace(work / f"{info.id}.json", doc)
+            _keep_sections(media, info, out / "sections" / info.id)
+            atomic_write(stamp, lambda f: f.write(key.encode()))
     return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
 
 
