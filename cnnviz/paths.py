@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write", "cache_dir"]
+__all__ = ["OutDirError", "atomic_write", "cache_dir", "check_out_dir"]
 
 
 def cache_dir() -> Path:
@@ -56,3 +56,32 @@ def _umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
+
+
+class OutDirError(ValueError):
+    """An output folder that cannot be created or written to; the message says why."""
+
+
+def check_out_dir(out: str | os.PathLike[str]) -> Path:
+    """Create the output folder ``out`` if needed and prove it writable (a probe file, removed at once).
+
+    Raises
+    ------
+    OutDirError
+        ``out`` is a file, lies under a file, or cannot be created or written to; the message says why.
+    """
+    out = Path(out)
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutDirError(f"{out} is a file, not a folder; name a folder (it is created if missing)")
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OutDirError:
+        raise
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OutDirError(f"{out}: cannot write there ({reason}); name a folder you can write to "
+                          "(it is created if missing)") from None
+    return out

@@ -22,13 +22,14 @@ def load_lecture(config_path: Path | None):
 
 
 def check_out_dir(out_dir: Path) -> None:
+    """``--out`` created if missing and proven writable (a probe of this process's own, so two renders into one
+    folder never trip over each other's probe)."""
+    from ..paths import OutDirError, check_out_dir as writable
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
+        writable(out_dir)
+    except OutDirError as exc:
+        raise UserError(f"--out {exc}") from None
 
 
 def ensure_network(scene_ids: list[str], lecture) -> None:

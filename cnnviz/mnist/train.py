@@ -17,7 +17,6 @@ import math
 import os
 import stat
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..paths import atomic_write
+from ..paths import OutDirError, atomic_write, check_out_dir
 from .data import cache_dir, load_mnist
 from .model import MnistCNN, ModelConfig
 
@@ -90,10 +89,6 @@ class CheckpointError(ValueError):
         super().__init__(message)
         self.path = path
         self.field = field
-
-
-class OutDirError(ValueError):
-    """The training output folder cannot be created or written to."""
 
 
 def _is_int(v: Any) -> bool:
@@ -702,31 +697,6 @@ def unfinished_error(ckpt: Checkpoint) -> CheckpointError:
         "epoch", f"is {ckpt.epoch}: the run stopped before its last epoch",
         f"{ckpt.settings.epochs} (settings.epochs, a finished run); finish it with "
         f"`python render.py train --resume --out {ckpt.path.parent}`")
-
-
-def check_out_dir(out: str | os.PathLike[str]) -> Path:
-    """Create the output folder ``out`` if needed and prove it writable (a probe file, removed at once).
-
-    Raises
-    ------
-    OutDirError
-        ``out`` is a file, lies under a file, or cannot be created or written to; the message says why.
-    """
-    out = Path(out)
-    try:
-        if out.exists() and not out.is_dir():
-            raise OutDirError(f"{out} is a file, not a folder; name a folder (it is created if missing)")
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=out)
-        os.close(fd)
-        os.unlink(probe)
-    except OutDirError:
-        raise
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise OutDirError(f"{out}: cannot write there ({reason}); name a folder you can write to "
-                          "(it is created if missing)") from None
-    return out
 
 
 def _epoch_line(rec: EpochRecord, steps: int) -> str:
