@@ -16,6 +16,7 @@ Every mistake raises :class:`ConfigError` naming the file, the key, the value an
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -40,6 +41,12 @@ __all__ = [
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "lecture.yaml"
 Array = list  # a nested list of numbers in YAML, an ndarray once validated
+
+
+def repo_path(path: str) -> Path:
+    """A path from a config: ``~`` expanded; a relative one starts at the repository root."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
 
 
 class ConfigError(ValueError):
@@ -256,8 +263,7 @@ class ImageFiltersParams(SceneParams):
     size: int = 96  # the photo is resized to size x size (grey) before filtering
 
     def image_path(self) -> Path:
-        p = Path(self.image).expanduser()
-        return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
+        return repo_path(self.image)
 
     def check(self) -> None:
         if not 8 <= self.size <= 160:
@@ -307,10 +313,7 @@ class MnistParams(SceneParams):
     checkpoint: str | None = None  # default: train one into the cache folder when none exists
 
     def checkpoint_path(self) -> Path | None:
-        if self.checkpoint is None:
-            return None
-        p = Path(self.checkpoint).expanduser()
-        return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
+        return None if self.checkpoint is None else repo_path(self.checkpoint)
 
     def check(self) -> None:
         path = self.checkpoint_path()
@@ -439,21 +442,15 @@ def _type_name(tp: Any) -> str:
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 NOT_A_NUMBER = "must be a finite number"
 
 
 def _number_error(value: Any) -> str | None:
-    """Why ``value`` is not a number the lecture can draw, or None. Integers are compared before any
-    conversion, so one with hundreds of digits is refused, not overflowed."""
-    if not _is_number(value):
+    """Why ``value`` is not a number the lecture can draw, or None. Python compares an integer with a float
+    exactly, without converting it, so one with hundreds of digits is refused, not overflowed."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         return NOT_A_NUMBER
-    if isinstance(value, int):
-        return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
-    if value != value or value in (float("inf"), float("-inf")):
+    if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number, not NaN or infinity"
     return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
 
