@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="render.py",
                         standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C (or end of input at a prompt)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click turns it into Abort inside a command)
         click.echo("interrupted; nothing half-written was left under a finished name", err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
@@ -77,7 +77,4 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted; nothing half-written was left under a finished name", err=True)
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

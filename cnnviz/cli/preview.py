@@ -19,7 +19,7 @@ import click
 from . import UserError
 from .gallery import out_option, write_gallery
 from .options import config_option
-from .render import load_lecture, run_render
+from .render import check_scene_ids, load_lecture, run_render, shell_scene_env
 
 
 def has_display() -> bool:
@@ -285,12 +285,9 @@ def command(scene_ids: tuple[str, ...], watch: bool, port: int, open_browser: bo
       python render.py preview conv2d --watch --open
       python render.py preview conv2d --interactive
     """
-    from ..registry import SCENES
-
-    known = [s.id for s in SCENES]
-    unknown = [i for i in scene_ids if i not in known]
-    if unknown:
-        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `render.py list` for: {', '.join(known)}")
+    check_scene_ids(scene_ids)
+    shell = shell_scene_env()  # as render does: the flags win, else what the shell exported
+    language, theme = language or shell.language, theme or shell.theme
     if interactive:
         if len(scene_ids) != 1:
             raise UserError("--interactive plays one scene: name exactly one id, e.g. "
