@@ -204,6 +204,4 @@ def source_files(scene_id: str, root: Path = ROOT) -> list[Path]:
         files += _python_files(root / folder)
     files += [f for f in _python_files(root / "cnnviz") if not f.relative_to(root).as_posix().startswith(NOT_IN_CLIPS)]
     files += [root / a for a in spec.assets]
-    seen: set[Path] = set()
-    unique = [f for f in files if not (f in seen or seen.add(f))]
-    return [f for f in unique if f.is_file()]
+    return [f for f in dict.fromkeys(files) if f.is_file()]  # each once, in this order

@@ -50,8 +50,11 @@ from manim import (AnimationGroup, DrawBorderThenFill, MathTex, Mobject, ShowPar
 from manim.camera.camera import Camera
 from manim.utils.bezier import interpolate
 
-from cnnviz.paths import atomic_write
 from PIL import Image
+
+from cnnviz.paths import atomic_write
+
+from . import active as speedups_active
 
 __all__ = ["built_path", "cached_formula", "cached_text", "forget_display_lists",
            "formulas_built", "frame_extent", "keep_display_lists", "leaf_animations",
@@ -124,9 +127,7 @@ _built: dict[tuple[str, str, tuple[tuple[str, Any], ...]], None] = {}  # (kind, 
 def _copy_of(kind: str, text: str, kwargs: dict[str, Any]) -> Text | MathTex:
     key = _key(kwargs)
     _built.setdefault((kind, text, key))
-    from . import active
-
-    if not active():  # speed-ups off: Manim's own object, built as Manim builds it
+    if not speedups_active():  # speed-ups off: Manim's own object, built as Manim builds it
         return _BUILDERS[kind](text, **dict(key))
     return _prototype(kind, text, key).copy()
 
