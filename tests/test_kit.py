@@ -79,66 +79,45 @@ def safe_box() -> tuple[float, float, float, float]:
     return -w / 2, -h / 2, w / 2, h / 2
 
 
-# ----------------------------------------------------------------- the lecture's grids, drawn exactly as today
-def common_and_kit_grids():
-    """Pairs (scenes.common grid, kit grid) built from the same arguments."""
-    from scenes import common
-
-    pad = conv2d_trace(np.arange(9.0).reshape(3, 3) - 4, np.ones((2, 2)), padding=1)
-    cases = [
-        (np.arange(9.0).reshape(3, 3), "input", dict(cell=0.6, font_size=26)),
-        (pad.padded_input, "input", dict(cell=0.5, font_size=21.5, padding_mask=pad.padding_mask)),
-        (pad.output, "output", dict(cell=0.62, font_size=26, show_values=False)),
-        ([0.25, -1.5, 3.0, 12.75], "kernel", dict(cell=0.45, font_size=19, digits=1, fill_opacity=0.3)),
-        ([[-123.45, 7], [0.5, 1e3]], "gradient", dict(cell=0.4, font_size=26)),  # narrowed to 0.86 of the cell
-    ]
-    for name in ("dark", "solarized"):
-        old, new = common.THEMES[name], getattr(Theme, name)()
-        for values, role, kw in cases:
-            yield (common.NumberGrid(values, old, getattr(old, role), **kw),
-                   kit.NumberGrid(values, theme=new, role=role, **kw), kw)
+# ----------------------------------------------------------------- the lecture draws with the kit
+GRID_CASES = [
+    (np.arange(9.0).reshape(3, 3), "input", dict(cell=0.6, font_size=26)),
+    (conv2d_trace(np.arange(9.0).reshape(3, 3) - 4, np.ones((2, 2)), padding=1).padded_input, "input",
+     dict(cell=0.5, font_size=21.5,
+          padding_mask=conv2d_trace(np.arange(9.0).reshape(3, 3) - 4, np.ones((2, 2)), padding=1).padding_mask)),
+    (np.zeros((4, 4)), "output", dict(cell=0.62, font_size=26, show_values=False)),
+    ([0.25, -1.5, 3.0, 12.75], "kernel", dict(cell=0.45, font_size=19, digits=1, fill_opacity=0.3)),
+    ([[-123.45, 7], [0.5, 1e3]], "gradient", dict(cell=0.4, font_size=26)),  # narrowed to 0.86 of the cell
+]
 
 
-def test_number_grid_draws_what_the_lectures_grid_draws():
-    """Same values, cell, font size and colours: the same mobjects with the same points and colours, so the
-    lecture's scenes can switch to the kit without a changed frame (also number_for, muted and coloured)."""
-    n = 0
-    for old, new, kw in common_and_kit_grids():
-        assert drawn(new) == drawn(old)
-        assert (new.shape, new.cell_size, new.font_size, new.color) == (old.shape, old.cell_size, old.font_size,
-                                                                        old.color)
-        for args in [dict(), dict(muted=True), dict(color=new.theme.highlight)]:
-            i, j = new.shape[0] - 1, new.shape[1] - 1
-            assert drawn(new.number_for(i, j, -2.5, **args)) == drawn(old.number_for(i, j, -2.5, **args))
-        if kw.get("show_values", True):
-            assert drawn(new.number(0, 0)) == drawn(old.number(0, 0))
-        n += 1
-    assert n == 10
-
-
-def test_number_grid_with_the_lectures_cached_builder_draws_the_same():
+def test_the_lectures_grid_and_outlines_are_the_kits():
+    """One visual language: scenes.common's NumberGrid is the kit's (the lecture's argument order, font 26, its
+    cached text builder), and its window outlines are the kit's functions."""
     from scenes import common
     from scenes.speedups.drawing import cached_text
 
-    old = common.NumberGrid([[1.5, -2], [3, 40]], common.THEMES["dark"], common.THEMES["dark"].kernel, cell=0.5,
-                            font_size=20)
-    new = kit.NumberGrid([[1.5, -2], [3, 40]], role="kernel", cell=0.5, font_size=20, text=cached_text)
-    assert drawn(new) == drawn(old)
+    grid = common.NumberGrid([[1, 2]], common.THEMES["dark"], common.THEMES["dark"].kernel)
+    assert isinstance(grid, kit.NumberGrid) and grid.text_builder is cached_text and grid.font_size == 26
+    assert common.cells_box is kit.cells_box and common.taps_box is kit.taps_box
 
 
-def test_window_outlines_draw_what_the_lectures_outlines_draw():
-    from scenes import common
+@pytest.mark.usefixtures("speedups_installed")
+@pytest.mark.parametrize("name", ["dark", "solarized"])
+def test_a_grid_built_with_the_lectures_cached_builder_draws_as_with_manims_text(name):
+    """The lecture passes its cached text builder; every grid, number and outline is drawn as with plain Text."""
+    from scenes.speedups.drawing import cached_text
 
-    for old, new, _ in common_and_kit_grids():
-        rows, cols = new.shape
-        cells = [(i, j) for i in range(min(rows, 2)) for j in range(min(cols, 2))]
-        color = new.theme.kernel
-        assert drawn(kit.cells_box(new, cells, color)) == drawn(common.cells_box(old, cells, color))
-        assert drawn(kit.cells_box(new, cells[:1], color, buff=0.05, stroke_width=3)) == drawn(
-            common.cells_box(old, cells[:1], color, buff=0.05, stroke_width=3))
-        assert drawn(kit.taps_box(new, cells, color)) == drawn(common.taps_box(old, cells, color))
-        assert drawn(kit.taps_box(new, cells, color, stroke_width=2)) == drawn(
-            common.taps_box(old, cells, color, stroke_width=2))
+    theme = getattr(Theme, name)()
+    for values, role, kw in GRID_CASES:
+        plain = kit.NumberGrid(values, theme=theme, role=role, **kw)
+        cached = kit.NumberGrid(values, theme=theme, role=role, text=cached_text, **kw)
+        assert drawn(cached) == drawn(plain)
+        i, j = plain.shape[0] - 1, plain.shape[1] - 1
+        for args in [dict(), dict(muted=True), dict(color=theme.highlight)]:
+            assert drawn(cached.number_for(i, j, -2.5, **args)) == drawn(plain.number_for(i, j, -2.5, **args))
+        cells = [(a, b) for a in range(min(plain.shape[0], 2)) for b in range(min(plain.shape[1], 2))]
+        assert drawn(kit.cells_box(cached, cells, theme.kernel)) == drawn(kit.cells_box(plain, cells, theme.kernel))
 
 
 #: the lecture's colours by role as scenes/common.py had them before cnnviz/theme.py (background, text, muted,
