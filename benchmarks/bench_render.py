@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from cnnviz.assemble import clip_seconds  # noqa: E402
 from cnnviz.registry import SCENES  # noqa: E402
 from cnnviz.config import load_config  # noqa: E402
-from cnnviz.pipeline import encoder_args  # noqa: E402
+from cnnviz.pipeline import MANIM_CONFIG, encoder_args  # noqa: E402
 from cnnviz.values import save_values, scene_values  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def render(path: Path, cls: str, quality: str, media: Path, env: dict[str, str])
     start = time.perf_counter()
     # the pipeline's encoder settings, for the scene and its floor alike
     subprocess.run([sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching", "--progress_bar",
-                    "none", "--media_dir", str(media), "-v", "WARNING", *encoder_args(quality), str(path), cls],
+                    "none", "--config_file", str(MANIM_CONFIG), "--media_dir", str(media), "-v", "WARNING", *encoder_args(quality), str(path), cls],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     return seconds, next(media.rglob(f"{cls}.mp4"))

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal, Union
 import numpy as np
 
 from . import shapes
+from .paths import ASSETS
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -39,14 +40,15 @@ __all__ = [
     "scene_entry",
 ]
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "assets" / "lecture.yaml"
+DEFAULT_CONFIG = ASSETS / "lecture.yaml"
 Array = list  # a nested list of numbers in YAML, an ndarray once validated
 
 
 def repo_path(path: str) -> Path:
-    """A path from a config: ``~`` expanded; a relative one starts at the repository root."""
+    """A path from a config: ``~`` expanded; a relative one starts at the folder of the shipped files
+    (:data:`cnnviz.paths.ASSETS`, where the default lecture lies)."""
     p = Path(path).expanduser()
-    return p if p.is_absolute() else DEFAULT_CONFIG.parent.parent / p
+    return p if p.is_absolute() else ASSETS / p
 
 
 class ConfigError(ValueError):
@@ -259,7 +261,7 @@ class DilatedParams(ConvParams):
 @dataclass(frozen=True)
 class ImageFiltersParams(SceneParams):
     LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"size": (8, 160)}
-    image: str = "assets/photo.png"  # relative paths start at the repository root
+    image: str = "photo.png"  # the shipped photo; see repo_path
     size: int = 96  # the photo is resized to size x size (grey) before filtering
 
     def image_path(self) -> Path:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import IO
 
-__all__ = ["OutDirError", "atomic_write", "cache_dir", "check_out_dir"]
+__all__ = ["ASSETS", "OutDirError", "atomic_write", "cache_dir", "check_out_dir"]
+
+#: The files cnnviz ships (package data): the default lecture, the photo, the trained MNIST network,
+#: reveal.js, Manim's settings, the render-time and typeset-ahead references. Found through importlib's
+#: resources, so a ``pip install .`` (not editable) finds them as a source checkout does.
+ASSETS: Path = Path(str(files("cnnviz").joinpath("assets")))
 
 
 def cache_dir() -> Path:

@@ -5,7 +5,7 @@ parallel, and means one failing scene does not stop the others. Outputs appear a
 into a work folder, then renamed), and a scene whose code, config entry and options are unchanged
 is not rendered again. Scenes start longest first, by the render times recorded on this machine
 (``~/.cache/cnnviz/render-seconds.json``), else those measured on the reference machine
-(``assets/render-seconds.json``), so that parallel jobs finish together; a scene with neither starts
+(``cnnviz/assets/render-seconds.json``), so that parallel jobs finish together; a scene with neither starts
 first, in the order given.
 """
 
@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LectureConfig
-from .paths import atomic_write, cache_dir
+from .paths import ASSETS, atomic_write, cache_dir
 from .registry import ROOT, SceneSpec, scene_spec, source_files
 from .scene_env import SceneEnv
 
-__all__ = ["ENCODER_OPTIONS", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "encoder_args",
+__all__ = ["ENCODER_OPTIONS", "MANIM_CONFIG", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "encoder_args",
            "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
 
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
@@ -100,6 +100,11 @@ class RenderResult:
     clip: Path | None
     cached: bool
     error: str = ""
+
+
+#: Manim's settings for every scene process (passed explicitly: a scene process runs in the installed package's
+#: folder, where Manim would find no manim.cfg of its own)
+MANIM_CONFIG = ASSETS / "manim.cfg"
 
 
 def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -> list[str]:
@@ -170,7 +175,7 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
                 speedups=opts.speedups)
             media = work / "media"  # per render, so parallel renders never share Manim's partial files
             cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
-                   "-o", info.id, "-v", "WARNING", "--progress_bar", "none"]
+                   "-o", info.id, "-v", "WARNING", "--progress_bar", "none", "--config_file", str(MANIM_CONFIG)]
             cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
             cmd += ["-t"] if opts.transparent else []
             cmd += encoder_args(opts.quality, opts.format, opts.transparent)
@@ -214,7 +219,7 @@ def _keep_sections(media: Path, info: SceneSpec, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-REFERENCE_TIMES = ROOT / "assets" / "render-seconds.json"
+REFERENCE_TIMES = ASSETS / "render-seconds.json"
 
 
 def _times_file() -> Path:

@@ -110,7 +110,7 @@ class SceneSpec:
 
 
 _MNIST = "cnnviz.config:MnistParams"
-_SHIPPED_NETWORK = ("assets/mnist/mnist_cnn.pt", "assets/mnist/history.json")
+_SHIPPED_NETWORK = ("cnnviz/assets/mnist/mnist_cnn.pt", "cnnviz/assets/mnist/history.json")
 
 SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("local_connectivity", "CountWeightsOfLocalWindow",
@@ -143,7 +143,7 @@ SCENES: tuple[SceneSpec, ...] = (
               params="cnnviz.config:DilatedParams"),
     SceneSpec("image_filters", "FilterPhotograph", "Image filtering", "图像滤波",
               "a real photograph blurred and edge-filtered by cnnviz",
-              params="cnnviz.config:ImageFiltersParams", assets=("assets/photo.png",)),
+              params="cnnviz.config:ImageFiltersParams", assets=("cnnviz/assets/photo.png",)),
     SceneSpec("backprop_conv", "BackpropThroughConv", "Backprop through a conv layer", "卷积层的反向传播",
               "dL/db, dL/dW = A * delta, dL/dA = rot180(W) full-conv delta",
               params="cnnviz.config:BackpropConvParams", depends=("scenes/backprop_parts.py",)),

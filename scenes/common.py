@@ -111,7 +111,7 @@ def arrow(start: Any, end: Any, color: str, *, buff: float = 0.1) -> Arrow:
 class LectureScene(Scene):
     """Base of every lecture scene.
 
-    Reads its parameters from the lecture config (``$CNNVIZ_CONFIG``, default ``assets/lecture.yaml``),
+    Reads its parameters from the lecture config (``$CNNVIZ_CONFIG``, default ``cnnviz/assets/lecture.yaml``),
     its values from :mod:`cnnviz.values`, sets the theme and language, and writes ``<id>.json`` beside
     its video. Subclasses set ``scene_id`` and implement :meth:`play_scene`; variants override class
     attributes or small hooks.
@@ -247,7 +247,7 @@ class LectureScene(Scene):
             stop_building_ahead()
         doc = scene_json(self.scene_id, self.params, self.values)
         doc["language"], doc["theme"] = self.language, self.lecture.theme
-        # the formulas for readers; everything typeset for assets/typeset-ahead.json (scenes/speedups/ahead.py)
+        # the formulas for readers; everything typeset for cnnviz/assets/typeset-ahead.json (scenes/speedups/ahead.py)
         doc["formulas"], doc["typeset"] = formulas_built(), typeset_built()
         doc["out_of_frame"] = self.out_of_frame
         self._write_json(doc)

@@ -105,7 +105,7 @@ def test_config_error_is_a_value_error():
 
 
 def test_default_config_is_the_lecture_in_assets():
-    assert config.DEFAULT_CONFIG == Path(config.__file__).resolve().parent.parent / "assets" / "lecture.yaml"
+    assert config.DEFAULT_CONFIG == Path(config.__file__).resolve().parent / "assets" / "lecture.yaml"
 
 
 @pytest.mark.skipif(not config.DEFAULT_CONFIG.exists(), reason="assets/lecture.yaml not written yet")

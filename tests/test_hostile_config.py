@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz.cli import main
+from cnnviz.paths import ASSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -72,13 +73,13 @@ CASES: dict[str, tuple[str | bytes, list[str]]] = {
     "checkpoint missing": (scene("{scene: mnist_training, checkpoint: /nowhere/mnist_cnn.pt}"),
                            ["checkpoint", "/nowhere/mnist_cnn.pt", "no such file"]),
     "checkpoint a directory": (scene("{scene: mnist_training, checkpoint: /tmp}"), ["checkpoint", "/tmp", "folder"]),
-    "checkpoint not a checkpoint": (scene("{scene: error_flow, checkpoint: assets/photo.png}"),
+    "checkpoint not a checkpoint": (scene("{scene: error_flow, checkpoint: photo.png}"),
                                     ["checkpoint", "photo.png"]),
     "title too long": ("title: " + "x" * 2000 + "\n", ["title", "at most 500 characters"]),
     "latin-1 text": ("title: Réseaux\n".encode("latin-1"), ["not UTF-8", "save the config as UTF-8"]),
     "UTF-16 text": ("title: CNN\n".encode("utf-16"), ["not UTF-8"]),
     "GBK text": ("title: 卷积神经网络\n".encode("gbk"), ["not UTF-8"]),
-    "PNG bytes": ((ROOT / "assets" / "photo.png").read_bytes()[:4096], ["not UTF-8"]),
+    "PNG bytes": ((ASSETS / "photo.png").read_bytes()[:4096], ["not UTF-8"]),
     "NUL bytes": ("title: a\x00b\n", ["NUL"]),
     "alias bomb in title": (bomb_in("title: *i"), ["expands to more than 100000 values", "aliases"]),
     "alias bomb in language": (bomb_in("language: *i"), ["expands to more than 100000 values"]),

@@ -25,6 +25,7 @@ from cnnviz.mnist import train as mtrain
 from cnnviz.mnist.checkpoint_check import check_checkpoint_file
 from cnnviz.mnist.train import (CHECKPOINT_NAME, CheckpointError, OutDirError, TrainSettings, check_checkpoint,
                                 check_out_dir, load_checkpoint, train)
+from cnnviz.paths import ASSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 JUNK = random.Random(0).randbytes(5000)  # "random bytes", the same in every run
@@ -172,7 +173,7 @@ def test_an_untouched_tiny_checkpoint_passes(good, tmp_path):
 
 
 def test_the_shipped_checkpoint_passes():
-    shipped = ROOT / "assets" / "mnist" / CHECKPOINT_NAME
+    shipped = ASSETS / "mnist" / CHECKPOINT_NAME
     if not shipped.is_file():
         pytest.skip("no shipped checkpoint")
     check_checkpoint_file(shipped)

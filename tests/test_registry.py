@@ -76,10 +76,10 @@ def test_source_files_cover_the_shared_modules_the_core_and_the_assets_but_not_t
     files = [f.relative_to(ROOT).as_posix() for f in source_files("error_flow")]
     assert files[0] == "scenes/error_flow.py" and "scenes/mnist_maps.py" in files
     assert "scenes/common.py" in files and "scenes/speedups/drawing.py" in files
-    assert "cnnviz/trace.py" in files and "assets/mnist/mnist_cnn.pt" in files
+    assert "cnnviz/trace.py" in files and "cnnviz/assets/mnist/mnist_cnn.pt" in files
     assert not any(f.startswith(("cnnviz/cli/", "cnnviz/web/")) for f in files)
     assert "scenes/pooling.py" not in files  # another scene's file does not touch this clip
-    assert "assets/photo.png" in [f.relative_to(ROOT).as_posix() for f in source_files("image_filters")]
+    assert "cnnviz/assets/photo.png" in [f.relative_to(ROOT).as_posix() for f in source_files("image_filters")]
 
 
 def test_source_files_follow_the_root_they_are_given(tmp_path):

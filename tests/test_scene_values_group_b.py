@@ -172,5 +172,5 @@ def test_image_filters_signed_display_keeps_zero_at_mid_grey():
 
 
 def test_image_filters_impossible_params_are_refused():
-    assert "not found" in refused("image_filters", image="assets/no-such-photo.png")
+    assert "not found" in refused("image_filters", image="no-such-photo.png")
     assert "size" in refused("image_filters", size=4)

@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
+from cnnviz.paths import ASSETS
 from cnnviz.web.deck import DeckScene, build_deck, embed_snippet, load_steps, sections_ready
 from cnnviz.web.gallery import build_gallery, pretty_array
 from cnnviz.web.server import LiveState, PreviewServer
@@ -220,7 +221,7 @@ def test_deck_files_are_self_contained_and_relative(fake_out):
 
 
 def test_vendored_reveal_is_small_and_licensed():
-    vendor = ROOT / "assets" / "vendor" / "reveal.js"
+    vendor = ASSETS / "vendor" / "reveal.js"
     total = sum(p.stat().st_size for p in vendor.rglob("*") if p.is_file())
     assert total < 1_000_000
     assert "MIT" in (vendor / "LICENSE").read_text() and "5." in (vendor / "VERSION").read_text()

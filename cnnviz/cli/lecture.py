@@ -16,7 +16,7 @@ from .slides import ensure_sections, write_deck
 @click.command("lecture")
 @render_options
 def command(config_path: Path | None, **opts) -> None:
-    """Render every scene of the lecture config (default: assets/lecture.yaml) and join them.
+    """Render every scene of the lecture config (default: cnnviz/assets/lecture.yaml) and join them.
 
     Writes OUT/<id>.mp4 and OUT/<id>.json per scene, OUT/lecture.mp4 with one chapter per
     scene (titled in the chosen language), the chapters also as OUT/lecture.vtt, the slide deck

@@ -14,7 +14,7 @@ __all__ = ["config_option", "render_options"]
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Lecture YAML (default: assets/lecture.yaml).")(f)
+                        help="Lecture YAML (default: cnnviz/assets/lecture.yaml).")(f)
 
 
 def render_options(f: Callable[..., Any]) -> Callable[..., Any]:

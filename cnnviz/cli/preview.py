@@ -33,7 +33,7 @@ def run_interactive(scene_id: str, config_path: Path | None, language: str | Non
     """Manim's own OpenGL window for one scene (plays it; the window takes keys and the mouse)."""
     from ..registry import scene_spec
     from ..config import DEFAULT_CONFIG
-    from ..pipeline import ROOT
+    from ..pipeline import MANIM_CONFIG, ROOT
 
     if not has_display():
         raise UserError("--interactive opens a window, and there is no display here (neither DISPLAY nor "
@@ -44,7 +44,7 @@ def run_interactive(scene_id: str, config_path: Path | None, language: str | Non
 
     env = SceneEnv.child_environ(os.environ, SceneEnv(config=Path(config_path or DEFAULT_CONFIG), language=language,
                                                       theme=theme))
-    cmd = [sys.executable, "-m", "manim", "render", "-ql", "-p", "--renderer=opengl", str(ROOT / info.path),
+    cmd = [sys.executable, "-m", "manim", "render", "-ql", "-p", "--renderer=opengl", "--config_file", str(MANIM_CONFIG), str(ROOT / info.path),
            info.cls]
     click.echo(" ".join(cmd), err=True)
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode

@@ -1,7 +1,7 @@
 """The trained MNIST network the MNIST scenes read: which checkpoint, and its model.
 
-Order of preference: the scene's ``checkpoint`` param; the checkpoint shipped in ``assets/mnist``
-(produced by ``render.py train --out assets/mnist``, so the default lecture needs no training);
+Order of preference: the scene's ``checkpoint`` param; the checkpoint shipped in ``cnnviz/assets/mnist``
+(produced by ``render.py train --out cnnviz/assets/mnist``, so the default lecture needs no training);
 else the cache folder's, trained there first (with progress) when there is none. Never a
 random-weight network passed off as trained.
 """
@@ -12,10 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..config import MnistParams
+from ..paths import ASSETS
 
 __all__ = ["SHIPPED_DIR", "checkpoint_path", "load_trained"]
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "mnist"
+SHIPPED_DIR = ASSETS / "mnist"
 
 
 def _param_path(params: MnistParams) -> Path:

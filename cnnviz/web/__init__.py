@@ -9,10 +9,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from ..paths import ASSETS
+
 __all__ = ["ROOT", "VENDOR_REVEAL", "clip_path", "page_head"]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-VENDOR_REVEAL = ROOT / "assets" / "vendor" / "reveal.js"
+VENDOR_REVEAL = ASSETS / "vendor" / "reveal.js"
 CLIP_SUFFIXES = ("mp4", "webm", "mov", "gif", "png")
 
 

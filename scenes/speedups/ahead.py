@@ -7,7 +7,7 @@ renders load them from the disk cache (:func:`scenes.speedups.drawing.cached_tex
 shows is only known once its code runs, so a first render used to pay these one after the other, on the
 scene's one core.
 
-``assets/typeset-ahead.json`` lists, per scene, the texts and formulas (with their options) the default
+``cnnviz/assets/typeset-ahead.json`` lists, per scene, the texts and formulas (with their options) the default
 lecture shows, in order of first use, gathered from the ``<id>.json`` of a render
 (``python -m scenes.speedups.ahead OUT_DIR``; ``LectureScene`` writes the list there as ``typeset``). It is
 only a hint: where something is not listed or differs (another language, theme or config), the scene
@@ -35,13 +35,13 @@ from typing import Any
 from manim import config
 
 from cnnviz import registry
-from cnnviz.paths import atomic_write
+from cnnviz.paths import ASSETS, atomic_write
 from scenes.speedups.drawing import _key, _stored, built_path
 
 __all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
 
 ROOT = registry.ROOT
-REFERENCE = ROOT / "assets" / "typeset-ahead.json"
+REFERENCE = ASSETS / "typeset-ahead.json"
 KINDS = ("text", "tex")
 
 _helper: _Helper | None = None
