@@ -378,6 +378,157 @@ def test_live_gallery_reloads_when_the_version_changes(fake_out, tmp_path):
     assert result["errors"] == [] and console_lines(done.stderr) == []
 
 
+# ---------------------------------------------------------------- the templates: package data, reproducible, escaped
+def test_templates_and_static_files_are_package_data():
+    """The pages' templates and static files are found through importlib.resources, as an installed package has
+    them, not through the checkout's folders."""
+    from importlib.resources import files
+
+    from cnnviz.web.templating import environment, static_markup
+
+    web = files("cnnviz.web")
+    templates = {p.name for p in (web / "templates").iterdir() if p.is_file()}
+    assert {"page.html.j2", "scene.html.j2", "deck.html.j2", "embed.html.j2", "gallery.html.j2"} <= templates
+    assert set(environment().list_templates()) == templates
+    static = {p.name for p in (web / "static").iterdir() if p.is_file()}
+    assert {"scene.css", "steps.js", "gallery.css", "live.js"} <= static
+    for name in static:  # each may be inlined: none closes the <style> or <script> it goes into
+        assert static_markup(name) == (web / "static" / name).read_text(encoding="utf-8")
+
+
+def test_pyproject_ships_every_template_and_static_file():
+    """``[tool.setuptools.package-data]`` names every file in templates/ and static/ (a file in a subfolder, or
+    one the globs miss, would be left out of a non-editable install)."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cnnviz.web"]
+    web = ROOT / "cnnviz" / "web"
+    shipped = [p for folder in ("templates", "static") for p in (web / folder).rglob("*") if p.is_file()]
+    assert shipped
+    for path in shipped:
+        rel = path.relative_to(web).as_posix()
+        assert any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs), rel
+
+
+def test_a_static_file_that_would_close_its_element_is_refused(tmp_path, monkeypatch):
+    import cnnviz.web.templating as templating
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "bad.js").write_text('var s = "</SCRIPT><script>alert(1)</script>";\n')
+    monkeypatch.setattr(templating, "files", lambda package: tmp_path)
+    with pytest.raises(ValueError, match="bad.js"):
+        templating.static_markup.__wrapped__("bad.js")  # past the cache, which holds the package's own files
+
+
+BUILD_PAGES = """
+import sys
+from pathlib import Path
+
+from cnnviz.web.deck import DeckScene, build_deck, load_steps
+from cnnviz.web.gallery import build_gallery
+
+out = Path(sys.argv[1])
+build_deck(out, [DeckScene(i, i.title(), load_steps(out, i)) for i in ("conv2d", "pooling")], title="Lecture")
+build_gallery(out)
+"""
+
+
+def test_pages_are_reproducible(fake_out):
+    """Built twice from the same render, the deck, its embed snippets, the gallery and its posters are the same
+    bytes: no time stamps, no random ids, no order that depends on the process (each build runs in a process of
+    its own, with another string hash seed)."""
+    def build(seed: str) -> dict[str, bytes]:
+        for made in (fake_out / "slides", fake_out / "posters"):
+            shutil.rmtree(made, ignore_errors=True)
+        (fake_out / "gallery.html").unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONHASHSEED": seed,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        done = subprocess.run([sys.executable, "-c", BUILD_PAGES, str(fake_out)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        pages = [fake_out / "gallery.html", *(fake_out / "slides").glob("*.html"), *(fake_out / "posters").iterdir()]
+        return {p.relative_to(fake_out).as_posix(): p.read_bytes() for p in pages}
+
+    first, second = build("1"), build("2")
+    assert sorted(first) == ["gallery.html", "posters/conv2d.png", "posters/pooling.png", "slides/embed-conv2d.html",
+                             "slides/embed-pooling.html", "slides/index.html"]
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+HOSTILE = "</script><script>alert(1)</script><img src=x onerror=alert(2)>\"'--><!--"
+
+
+class Page(HTMLParser):
+    """A page as a browser's parser sees it: its tags, comments, and the text inside each kind of element."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.comments: list[str] = []
+        self.texts: dict[str, list[str]] = {}
+        self._open: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        if tag not in ("meta", "link", "img", "br", "source"):
+            self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if data.strip() and self._open:
+            self.texts.setdefault(self._open[-1], []).append(data.strip())
+
+    def handle_comment(self, data):
+        self.comments.append(data)
+
+
+def test_a_hostile_title_comes_out_as_text(fake_out):
+    """Titles, step names and every value of a render's JSON reach the pages as text: none opens a tag, ends a
+    <script> early or ends the embed snippet's comment."""
+    import dataclasses
+
+    steps = load_steps(fake_out, "conv2d")
+    steps = (dataclasses.replace(steps[0], name=HOSTILE), *steps[1:])
+    scene = DeckScene("conv2d", HOSTILE, steps)
+    deck = build_deck(fake_out, [scene], title=HOSTILE)
+    for text, scripts in ((deck.index.read_text(encoding="utf-8"), 3), (embed_snippet(scene), 1)):
+        page = Page(text)
+        assert "img" not in page.tags and page.tags.count("script") == scripts
+        assert all(not name.startswith("on") for name, _ in page.attrs)
+        assert ("data-name", HOSTILE) in page.attrs
+        assert page.texts["span"][-1] == HOSTILE and HOSTILE + " · step" in page.texts["p"]
+    deck_page = Page(deck.index.read_text(encoding="utf-8"))
+    assert deck_page.texts["title"] == [HOSTILE] and deck_page.texts["h1"] == [HOSTILE]
+    assert deck_page.texts["a"] == [HOSTILE] and deck_page.comments == []
+    snippet = Page(embed_snippet(scene))
+    assert len(snippet.comments) == 1 and snippet.comments[0].startswith(" cnnviz: ")
+    assert "-->" not in snippet.comments[0] and "--!>" not in snippet.comments[0]
+
+    doc = json.loads((fake_out / "conv2d.json").read_text())
+    doc["params"][HOSTILE] = HOSTILE
+    doc["arrays"][HOSTILE] = [HOSTILE, 1]
+    doc.update(formulas=[HOSTILE], out_of_frame=[HOSTILE], error=HOSTILE, note=HOSTILE)
+    (fake_out / "conv2d.json").write_text(json.dumps(doc))
+    for live, scripts in ((False, 0), (True, 1)):
+        page = Page(build_gallery(fake_out, live=live, title=HOSTILE).read_text(encoding="utf-8"))
+        assert "img" not in page.tags and page.tags.count("script") == scripts
+        assert all(not name.startswith("on") for name, _ in page.attrs)
+        assert page.texts["title"] == [HOSTILE] and page.texts["h1"] == [HOSTILE]
+        for tag in ("th", "td", "code", "summary"):  # parameter name and value, formula, array name
+            assert HOSTILE in page.texts[tag], tag
+        assert HOSTILE in page.texts["p"] and "out of frame: " + json.dumps([HOSTILE]) in page.texts["p"]
+        assert json.dumps([HOSTILE, 1], indent=1) in page.texts["pre"]
+        assert any(HOSTILE in t for t in page.texts["p"] if t.startswith("language "))  # the meta line
+
+
 # ---------------------------------------------------------------- the preview server and watcher
 def test_preview_server_version_ranges_and_index(fake_out):
     live = LiveState()

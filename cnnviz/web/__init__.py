@@ -1,17 +1,17 @@
 """Web products built from rendered clips: the reveal.js slide deck and the HTML gallery.
 
 Plain Python (no manim, no torch): these read what a render left in the output folder
-(``OUT/<id>.mp4``, ``OUT/<id>.json``, ``OUT/sections/<id>/sections.json``) and write HTML beside it.
+(``OUT/<id>.mp4``, ``OUT/<id>.json``, ``OUT/sections/<id>/sections.json``) and write HTML beside it, from
+the Jinja2 templates in ``templates/`` and the static files in ``static/`` (:mod:`cnnviz.web.templating`).
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from ..paths import ASSETS
 
-__all__ = ["ROOT", "VENDOR_REVEAL", "clip_path", "page_head"]
+__all__ = ["ROOT", "VENDOR_REVEAL", "clip_path"]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 VENDOR_REVEAL = ASSETS / "vendor" / "reveal.js"
@@ -26,19 +26,3 @@ def clip_path(out_dir: Path, scene_id: str) -> Path | None:
             return p
     return None
 
-
-def page_head(title: str, *, language: str, generator: str, head: str) -> str:
-    """The start of a page, through ``</head>``: what the deck and the gallery share, then ``head``
-    (their stylesheets). ``<link rel="icon" href="data:,">`` spares the browser a favicon request
-    (an error in the console of a page opened from disk)."""
-    return f"""<!doctype html>
-<html lang="{html.escape(language)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="cnnviz ({generator})">
-<link rel="icon" href="data:,">
-<title>{html.escape(title)}</title>
-{head}
-</head>
-"""

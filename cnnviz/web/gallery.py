@@ -11,14 +11,15 @@ A gallery built with ``live=True`` polls ``/version`` once a second and reloads 
 
 from __future__ import annotations
 
-import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..paths import atomic_write
-from . import clip_path, page_head
+from . import clip_path
+from .templating import render, static_markup
 
 __all__ = ["GalleryItem", "build_gallery", "make_poster", "pretty_array", "scan"]
 
@@ -127,117 +128,83 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def _values_html(values: dict[str, Any], *, open_small: bool = False) -> str:
-    """Scalars as a table; arrays as collapsible blocks."""
-    esc = html.escape
-    rows = [f"<tr><th>{esc(k)}</th><td>{esc(_scalar(v))}</td></tr>" for k, v in values.items() if _is_scalar(v)]
+# ---------------------------------------------------------------- what a card shows
+@dataclass(frozen=True)
+class _Block:
+    """An array (or list, or dict) as a collapsible block: its name, shape label and text."""
+
+    name: str
+    shape: str
+    text: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class _Values:
+    """A dict of values as the page lays it out: scalars as table rows, the rest as blocks."""
+
+    rows: list[tuple[str, str]]
+    blocks: list[_Block]
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What ``gallery.html.j2`` needs of one clip; every string is escaped there."""
+
+    item: GalleryItem
+    clip_src: str
+    poster_src: str | None
+    still: bool  # a PNG or GIF: an <img>, not a <video>
+    error: str | None
+    params: _Values | None
+    arrays: _Values | None
+    formulas: list[str]
+    out_of_frame: str | None  # as JSON
+    meta: list[tuple[str, str]]
+    steps: int | None  # how many sections a --save_sections render left
+
+
+def _values(values: dict[str, Any], *, open_small: bool = False) -> _Values:
+    """Scalars as a table; arrays as collapsible blocks (small ones open when ``open_small``)."""
+    rows = [(str(k), _scalar(v)) for k, v in values.items() if _is_scalar(v)]
     blocks = []
     for k, v in values.items():
         if _is_scalar(v):
             continue
         shape, text = pretty_array(v)
-        small = open_small and text.count("\n") < 6 and len(text) < 200
-        blocks.append(f'<details{" open" if small else ""}><summary>{esc(k)} <span class="shape">{esc(shape)}'
-                      f"</span></summary><pre>{esc(text)}</pre></details>")
-    table = f'<table class="values">{"".join(rows)}</table>' if rows else ""
-    return table + "".join(blocks)
+        blocks.append(_Block(str(k), shape, text, open_small and text.count("\n") < 6 and len(text) < 200))
+    return _Values(rows, blocks)
 
 
-# ---------------------------------------------------------------- the page
-STYLE = """
-:root { color-scheme: light dark; --bg: #f6f6f4; --fg: #1d1f23; --muted: #666a70; --card: #fff; --line: #ddd;
-  --accent: #268bd2; }
-@media (prefers-color-scheme: dark) { :root { --bg: #16181d; --fg: #ececec; --muted: #9aa0a6; --card: #20232a;
-  --line: #353943; --accent: #58c4dd; } }
-* { box-sizing: border-box; }
-body { margin: 0; padding: 24px 32px 48px; background: var(--bg); color: var(--fg);
-  font: 15px/1.45 "Noto Sans", "Noto Sans CJK SC", system-ui, sans-serif; }
-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 24px; margin-bottom: 20px; }
-header h1 { margin: 0; font-size: 26px; }
-header nav a { margin-right: 16px; color: var(--accent); }
-header .where { color: var(--muted); font-size: 13px; }
-#status { flex-basis: 100%; margin: 0; padding: 6px 10px; border-radius: 6px; font-size: 14px; }
-#status:empty { display: none; }
-#status.rendering { background: rgba(38, 139, 210, .18); }
-#status.error { background: rgba(220, 50, 47, .2); white-space: pre-wrap; font-family: monospace; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 24px; }
-article { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px;
-  min-width: 0; }
-article h2 { margin: 0 0 2px; font-size: 19px; }
-article h2 .id { color: var(--muted); font-weight: normal; font-size: 14px; margin-left: 8px;
-  font-family: monospace; }
-article .summary { margin: 0 0 10px; color: var(--muted); font-size: 14px; }
-video, img.still { display: block; width: 100%; aspect-ratio: 16 / 9; background: #000; border-radius: 6px; }
-h3 { font-size: 14px; margin: 14px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-table.values { border-collapse: collapse; font-size: 14px; margin-bottom: 6px; }
-table.values th { text-align: left; font-weight: normal; color: var(--muted); padding: 1px 14px 1px 0;
-  font-family: monospace; }
-table.values td { font-family: monospace; padding: 1px 0; }
-details { margin: 2px 0; }
-summary { cursor: pointer; font-family: monospace; font-size: 14px; }
-summary .shape { color: var(--muted); margin-left: 6px; }
-pre { margin: 4px 0 8px 16px; padding: 8px 10px; overflow-x: auto; background: rgba(127, 127, 127, .1);
-  border-radius: 6px; font-size: 13px; line-height: 1.35; }
-.meta { font-size: 13px; color: var(--muted); margin-top: 10px; }
-.meta a { color: var(--accent); }
-.warn { color: #dc322f; }
-"""
-
-LIVE_JS = """
-(function () {
-  var seen = null, status = document.getElementById("status");
-  function poll() {
-    fetch("/version", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (d) {
-      if (seen === null) seen = d.version;
-      else if (d.version !== seen) { location.reload(); return; }
-      status.textContent = d.status || "";
-      status.className = d.state || "";
-      setTimeout(poll, 1000);
-    }).catch(function () { status.textContent = "preview server stopped"; status.className = "error"; });
-  }
-  poll();
-})();
-"""
+def _steps(out_dir: Path, scene_id: str) -> int | None:
+    sections = out_dir / "sections" / scene_id / "sections.json"
+    if not sections.is_file():
+        return None
+    try:
+        return len(json.loads(sections.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):  # unreadable, or not a list
+        return None
 
 
-def _card(item: GalleryItem, out_dir: Path, bust: str) -> str:
-    esc = html.escape
-    rel = lambda p: esc(p.relative_to(out_dir).as_posix() + bust(p))  # noqa: E731
+def _card(item: GalleryItem, out_dir: Path, bust: Callable[[Path], str]) -> _Card:
+    rel = lambda p: p.relative_to(out_dir).as_posix() + bust(p)  # noqa: E731
     doc = item.doc
-    if item.clip.suffix in (".png", ".gif"):
-        media = f'<img class="still" src="{rel(item.clip)}" alt="{esc(item.title)}">'
-    else:
-        poster = f' poster="{rel(item.poster)}"' if item.poster else ""
-        media = f'<video controls preload="none"{poster} src="{rel(item.clip)}"></video>'
-    parts = [f'<article id="{esc(item.id)}">',
-             f'<h2>{esc(item.title)}<span class="id">{esc(item.id)}</span></h2>',
-             f'<p class="summary">{esc(item.summary)}</p>', media]
-    if "error" in doc:
-        parts.append(f'<p class="warn">{esc(str(doc["error"]))}</p>')
-    if isinstance(doc.get("params"), dict):
-        parts += ["<h3>Parameters</h3>", _values_html(doc["params"], open_small=True)]
-    if isinstance(doc.get("arrays"), dict):
-        parts += ["<h3>Numbers</h3>", _values_html(doc["arrays"])]
-    if isinstance(doc.get("formulas"), list) and doc["formulas"]:
-        items = "".join(f"<li><code>{esc(str(f))}</code></li>" for f in doc["formulas"])
-        parts += ["<h3>Formulas</h3>", f'<details><summary>LaTeX <span class="shape">{len(doc["formulas"])}</span>'
-                  f'</summary><ul class="formulas">{items}</ul></details>']
-    if doc.get("out_of_frame"):
-        parts.append(f'<p class="warn">out of frame: {esc(json.dumps(doc["out_of_frame"]))}</p>')
-    sections = out_dir / "sections" / item.id / "sections.json"
-    steps = ""
-    if sections.is_file():
-        try:
-            steps = f" · {len(json.loads(sections.read_text(encoding='utf-8')))} steps"
-        except (OSError, ValueError):
-            pass
+    formulas = doc.get("formulas")
     extra = {k: v for k, v in doc.items()
              if k not in ("scene", "params", "arrays", "formulas", "typeset", "out_of_frame", "error")}
-    meta = " · ".join(f"{esc(k)} {esc(_scalar(v) if _is_scalar(v) else json.dumps(v))}" for k, v in extra.items())
-    parts.append(f'<p class="meta">{meta}{steps} · <a href="{esc(item.id)}.json">{esc(item.id)}.json</a> · '
-                 f'<a href="{rel(item.clip)}" download>{esc(item.clip.name)}</a></p>')
-    parts.append("</article>")
-    return "\n".join(parts)
+    return _Card(
+        item=item,
+        clip_src=rel(item.clip),
+        poster_src=rel(item.poster) if item.poster else None,
+        still=item.clip.suffix in (".png", ".gif"),
+        error=str(doc["error"]) if "error" in doc else None,
+        params=_values(doc["params"], open_small=True) if isinstance(doc.get("params"), dict) else None,
+        arrays=_values(doc["arrays"]) if isinstance(doc.get("arrays"), dict) else None,
+        formulas=[str(f) for f in formulas] if isinstance(formulas, list) else [],
+        out_of_frame=json.dumps(doc["out_of_frame"]) if doc.get("out_of_frame") else None,
+        meta=[(str(k), _scalar(v) if _is_scalar(v) else json.dumps(v)) for k, v in extra.items()],
+        steps=_steps(out_dir, item.id),
+    )
 
 
 def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gallery") -> Path:
@@ -256,27 +223,14 @@ def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gal
     def bust(p: Path) -> str:  # the live page must not show a cached clip after a re-render
         return f"?v={p.stat().st_mtime_ns}" if live else ""
 
-    esc = html.escape
     nav = []
     if (out_dir / "slides" / "index.html").is_file():
-        nav.append('<a href="slides/index.html">slide deck</a>')
+        nav.append(("slides/index.html", "slide deck"))
     if (out_dir / "lecture.mp4").is_file():
-        nav.append('<a href="lecture.mp4">lecture.mp4</a>')
-    head = page_head(title, language="en", generator="render.py gallery", head=f"<style>{STYLE}</style>")
-    page = f"""{head}<body>
-<header>
-<h1>{esc(title)}</h1>
-<nav>{"".join(nav)}</nav>
-<span class="where">{len(items)} clip{"s" if len(items) != 1 else ""} in {esc(str(out_dir.resolve()))}</span>
-<p id="status"></p>
-</header>
-<main>
-{chr(10).join(_card(i, out_dir, bust) for i in items)}
-</main>
-{f"<script>{LIVE_JS}</script>" if live else ""}
-</body>
-</html>
-"""
+        nav.append(("lecture.mp4", "lecture.mp4"))
+    page = render("gallery.html.j2", title=title, language="en", generator="render.py gallery", nav=nav,
+                  where=str(out_dir.resolve()), cards=[_card(i, out_dir, bust) for i in items], live=live,
+                  css=static_markup("gallery.css"), live_js=static_markup("live.js"))
     target = out_dir / "gallery.html"
     atomic_write(target, lambda f: f.write(page.encode("utf-8")))
     return target
