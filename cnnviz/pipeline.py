@@ -87,6 +87,8 @@ class RenderOptions:
     build_ahead: bool = False
     # the render speed-ups of scenes.speedups (same pixels, faster); off: plain Manim, for comparison
     speedups: bool = True
+    # who narrates (cnnviz.narration): "espeak", "none" or the absolute path of a folder of recordings
+    voice: str = "espeak"
     # how a scene's `python -m manim render ...` process is run: subprocess.run's signature and result
     # (None: subprocess.run); `preview --watch` runs it in a fork of a worker with Manim already imported
     run_manim: Callable[..., subprocess.CompletedProcess] | None = field(default=None, compare=False, repr=False)
@@ -126,6 +128,7 @@ def cache_key(info: SceneSpec, lecture: LectureConfig, opts: RenderOptions) -> s
     h.update(json.dumps(asdict(entry.params), sort_keys=True, default=str).encode())
     h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
              f"{opts.transparent}|{encoder_args(opts.quality, opts.format, opts.transparent)}".encode())
+    h.update(voice_key(opts.voice, info.id).encode())
     return h.hexdigest()[:20]
 
 
@@ -151,7 +154,9 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
     sections = out / "sections" / info.id / "sections.json"
     with _scene_lock(out, info.id):
         key = cache_key(info, lecture, opts)
-        complete = clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
+        subs = [out / f"{info.id}.{suffix}" for suffix in ("srt", "vtt")] if opts.format != "png" else []
+        complete = (clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
+                    and all(p.exists() for p in subs))
         if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
             return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
         # a work folder of this render's own: a killed render leaves only it behind, never a finished-looking clip
@@ -172,7 +177,7 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
                 manim_cache=cache_dir() / "manim" / info.id,
                 build_ahead=opts.build_ahead,
                 exit_after_render=True,  # skip Python's teardown of the finished scene (LectureScene.render)
-                speedups=opts.speedups)
+                speedups=opts.speedups, voice=opts.voice)
             media = work / "media"  # per render, so parallel renders never share Manim's partial files
             cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
                    "-o", info.id, "-v", "WARNING", "--progress_bar", "none", "--config_file", str(MANIM_CONFIG)]
@@ -188,12 +193,47 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
                 tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
                 return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
                                     error="\n".join(tail) or f"manim exited with {done.returncode}")
+            if subs:  # the narration's subtitles beside the clip and, in an MP4, as its subtitle track
+                made = write_subtitles(work / f"{info.id}.json", rendered[0], work, info.id,
+                                       mux=clip.suffix == ".mp4")
             # rename into place: a clip under its final name is always complete
             os.replace(rendered[0], clip)
             os.replace(work / f"{info.id}.json", doc)
+            for path in subs:
+                os.replace(made[path.suffix], path)
             _keep_sections(media, info, out / "sections" / info.id)
             atomic_write(stamp, lambda f: f.write(key.encode()))
     return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
+
+
+def voice_key(voice: str, scene_id: str) -> str:
+    """What a clip's narration depends on: the voice, and for recordings the scene's files (names and bytes)."""
+    from .narration import RECORDING_SUFFIXES, parse_voice
+
+    parsed = parse_voice(voice)
+    if parsed.kind != "recordings" or parsed.folder is None:
+        return f"voice {parsed.kind}"
+    h = hashlib.sha256()
+    folder = parsed.folder / scene_id
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if path.suffix in RECORDING_SUFFIXES and path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"voice recordings {h.hexdigest()}"
+
+
+def write_subtitles(doc_path: Path, movie: Path, work: Path, scene_id: str, *, mux: bool) -> dict[str, Path]:
+    """``<id>.srt`` and ``<id>.vtt`` in ``work`` from the scene's narration (its JSON); with ``mux`` the movie
+    is remuxed in place with them as its subtitle track. Returns the files by suffix."""
+    from .subtitles import cues_from_json, mux_subtitles, srt, webvtt
+
+    doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    cues = cues_from_json(doc)
+    made = {".srt": work / f"{scene_id}.srt", ".vtt": work / f"{scene_id}.vtt"}
+    made[".srt"].write_text(srt(cues), encoding="utf-8")
+    made[".vtt"].write_text(webvtt(cues), encoding="utf-8")
+    if mux and cues:
+        mux_subtitles(movie, cues, doc.get("language", "en"), movie)
+    return made
 
 
 def output_suffix(opts: RenderOptions) -> str:

@@ -18,6 +18,7 @@ variable                  meaning
 ``CNNVIZ_BUILD_AHEAD``    ``1``: a helper process may typeset texts ahead on a free core (default ``1``)
 ``CNNVIZ_EXIT_AFTER_RENDER``  ``1``: the process exits right after writing its files (skips teardown)
 ``CNNVIZ_SPEEDUPS``       ``0`` turns the render speed-ups off (default ``1``; see ``scenes.speedups``)
+``CNNVIZ_VOICE``          who narrates: ``espeak`` (default), ``none`` or a folder of recordings (:mod:`cnnviz.narration`)
 ``CNNVIZ_DATA_DIR``       the MNIST folder (read by :mod:`cnnviz.mnist.data`; set by the user or ``--data-dir``)
 ========================  ==============================================================================
 """
@@ -52,10 +53,12 @@ class SceneEnv:
     build_ahead: bool = True
     exit_after_render: bool = False
     speedups: bool = True
+    voice: str | None = None
 
     _PATHS = {"config": "CNNVIZ_CONFIG", "json_dir": "CNNVIZ_JSON_DIR", "values": "CNNVIZ_VALUES",
               "manim_cache": "CNNVIZ_MANIM_CACHE"}
     _CHOICES = {"language": ("CNNVIZ_LANGUAGE", LANGUAGES), "theme": ("CNNVIZ_THEME", THEMES)}
+    _TEXTS = {"voice": "CNNVIZ_VOICE"}
     _FLAGS = {"build_ahead": ("CNNVIZ_BUILD_AHEAD", True), "exit_after_render": ("CNNVIZ_EXIT_AFTER_RENDER", False),
               "speedups": ("CNNVIZ_SPEEDUPS", True)}
 
@@ -74,6 +77,9 @@ class SceneEnv:
             if env.get(variable):
                 kwargs[name] = Path(env[variable])
         for name, (variable, _) in cls._CHOICES.items():
+            if env.get(variable):
+                kwargs[name] = env[variable]
+        for name, variable in cls._TEXTS.items():
             if env.get(variable):
                 kwargs[name] = env[variable]
         for name, (variable, default) in cls._FLAGS.items():
@@ -97,6 +103,10 @@ class SceneEnv:
             value = getattr(self, name)
             if value is not None:
                 env[variable] = value
+        for name, variable in self._TEXTS.items():
+            value = getattr(self, name)
+            if value is not None:
+                env[variable] = value
         for name, (variable, _) in self._FLAGS.items():
             env[variable] = "1" if getattr(self, name) else "0"
         return env
@@ -109,5 +119,5 @@ class SceneEnv:
         return {**kept, **scene_env.to_environ()}
 
 
-PROTOCOL_VARIABLES = frozenset([*SceneEnv._PATHS.values(), *(v for v, _ in SceneEnv._CHOICES.values()),
+PROTOCOL_VARIABLES = frozenset([*SceneEnv._PATHS.values(), *SceneEnv._TEXTS.values(), *(v for v, _ in SceneEnv._CHOICES.values()),
                                 *(v for v, _ in SceneEnv._FLAGS.values())])

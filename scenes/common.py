@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -30,6 +31,7 @@ from manim import (
 )
 
 from cnnviz.config import scene_entry
+from cnnviz.narration import Speech, Voice, VoiceError, check_voice, parse_voice, speak
 from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
 from cnnviz.scene_env import SceneEnv
@@ -118,8 +120,8 @@ class LectureScene(Scene):
     """
 
     scene_id: ClassVar[str] = ""
-    #: seconds a caption stays before the next step, per character (reading pace), at least 1.2 s
-    reading_pace: ClassVar[float] = 0.045
+    #: seconds a caption takes to fade in or out (the old one is gone before the new one comes)
+    caption_fade: ClassVar[float] = 0.25
 
     def setup(self) -> None:
         self.env = env = SceneEnv.from_environ()  # what the render pipeline says (cnnviz.scene_env)
@@ -143,7 +145,23 @@ class LectureScene(Scene):
         self.values: SceneValues = values if values is not None else scene_values(self.scene_id, self.params)
         self.camera.background_color = self.theme.background
         self._caption: Text | None = None
+        self._speech_end = 0.0  # when the line being spoken ends (scene time, seconds)
+        self._settling = False  # a caption's own fade is playing (play() must not retire captions then)
+        self.narration: list[dict[str, Any]] = []  # each spoken line: number, start, end, text (into the JSON)
+        self.voice = self._voice()
         self.out_of_frame: list[str] = []
+
+    def _voice(self) -> Voice:
+        """The pipeline's voice; a plain ``manim`` run speaks with espeak-ng where it is installed."""
+        try:
+            voice = parse_voice(self.env.voice)
+            check_voice(voice)
+        except VoiceError as exc:
+            if self.env.voice is not None:  # the pipeline checked it; a folder may have gone since
+                raise
+            logging.getLogger("cnnviz").warning("%s; rendering silent", exc)
+            voice = Voice("none")
+        return voice
 
     def render(self, preview: bool = False) -> Any:
         result = super().render(preview)
@@ -167,21 +185,71 @@ class LectureScene(Scene):
                            weight="BOLD").to_edge(UP, buff=0.3)
 
     def caption(self, en: str, zh: str, *, wait: bool = True) -> Text:
-        """Replace the bottom caption; wait long enough to read it."""
+        """Speak a line and show it as the bottom caption while it is spoken.
+
+        The previous line is finished first (the scene waits for its end) and its caption fades out before
+        this one fades in: captions never overlap. ``wait=True`` holds the scene until the line is spoken,
+        then takes the caption away (the line describes what is on screen); ``wait=False`` lets the
+        following animations play under it (place it before the animations it describes): the caption goes
+        when the line ends, and the next line, section or the scene's end waits for it.
+        """
+        self.finish_line()
         text = self.tr(en, zh)
+        number = len(self.narration) + 1
+        speech: Speech = speak(text, self.language, self.voice, scene_id=self.scene_id, number=number)
         # No ∂ in captions: the CJK font draws it wide ("∂ L/∂ Z"); partial derivatives go in MathTex on screen.
         new = cached_text(text, font=FONT, font_size=26, color=self.theme.text)
         if new.width > config.frame_width - 1.0:
             new.scale_to_fit_width(config.frame_width - 1.0)
         new.to_edge(DOWN, buff=0.3)
-        if self._caption is None:
-            self.play(FadeIn(new), run_time=0.5)
-        else:
-            self.play(FadeOut(self._caption), FadeIn(new), run_time=0.5)
+        start = self.time
+        if speech.audio is not None:
+            self.add_sound(str(speech.audio))
+        self.add_subcaption(text, duration=speech.seconds)  # Manim's own .srt beside a plain render's video
+        self.narration.append({"line": number, "start": round(start, 3), "end": round(start + speech.seconds, 3),
+                               "text": text, "voice": "silent" if speech.audio is None else self.voice.kind})
+        self._speech_end = start + speech.seconds
         self._caption = new
+        self._settle(FadeIn(new))
         if wait:
-            self.wait(max(1.2, self.reading_pace * len(text) * (2.2 if self.language == "zh" else 1.0)))
+            self.finish_line()
         return new
+
+    def finish_line(self) -> None:
+        """Wait until the line being spoken has ended, then fade its caption out (nothing if none)."""
+        if self._caption is None:
+            return
+        rest = self._speech_end - self.time
+        if rest > 1e-6:
+            self._settling = True
+            try:
+                super().wait(rest)
+            finally:
+                self._settling = False
+        self._settle(FadeOut(self._caption))
+        self._caption = None
+
+    def _settle(self, animation: Any) -> None:
+        self._settling = True
+        try:
+            self.play(animation, run_time=self.caption_fade)
+        finally:
+            self._settling = False
+
+    def _retire_spoken(self) -> None:
+        """Before an animation: a caption whose line has ended goes first (it is on screen only while spoken)."""
+        if not self._settling and self._caption is not None and self.time >= self._speech_end - 1e-6:
+            self.finish_line()
+
+    def next_section(self, *args: Any, **kwargs: Any) -> None:
+        # a section (a step of the slide deck) holds its lines whole
+        if hasattr(self, "narration"):
+            self.finish_line()
+        super().next_section(*args, **kwargs)
+
+    def wait(self, *args: Any, **kwargs: Any) -> None:
+        self._retire_spoken()
+        super().wait(*args, **kwargs)
 
     # ----------------------------------------------------------------- flow
     def construct(self) -> None:
@@ -190,13 +258,22 @@ class LectureScene(Scene):
         self.play(Write(heading), run_time=0.8)
         self.heading = heading
         self.play_scene()
+        self.finish_line()
         self.wait(1.0)
+        if self.voice.kind != "none":
+            # a narrated clip's sound lasts as long as its video (silence where no line is spoken, even with no
+            # recorded line at all): the joined lecture's narration then has no gaps between clips
+            from pydub import AudioSegment
+
+            self.renderer.file_writer.add_audio_segment(AudioSegment.silent(duration=math.ceil(self.time * 1000)),
+                                                        time=0)
 
     def play_scene(self) -> None:  # pragma: no cover - every scene overrides it
         raise NotImplementedError
 
     # The speed-ups' hooks in a scene's play loop (scenes.speedups); each is Manim's own where they are off.
     def play(self, *args: Any, **kwargs: Any) -> None:
+        self._retire_spoken()
         try:
             super().play(*args, **kwargs)
         finally:
@@ -250,6 +327,7 @@ class LectureScene(Scene):
         # the formulas for readers; everything typeset for cnnviz/assets/typeset-ahead.json (scenes/speedups/ahead.py)
         doc["formulas"], doc["typeset"] = formulas_built(), typeset_built()
         doc["out_of_frame"] = self.out_of_frame
+        doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
         self._write_json(doc)
 
     def _write_json(self, doc: dict[str, Any]) -> None:

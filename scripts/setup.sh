@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libcairo2-dev libpango1.0-dev pkg-config          # ManimPango builds from source against these
   texlive-latex-base texlive-latex-extra texlive-fonts-recommended dvisvgm  # MathTex, Integer
   fonts-noto-cjk                                    # Chinese captions (Noto Sans CJK SC)
+  espeak-ng                                         # the narration's offline voice (English and Mandarin)
 )
 EXTRA_APT=(${CNNVIZ_EXTRA_APT:-})                   # e.g. chromium for the browser tests
 

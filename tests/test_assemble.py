@@ -39,7 +39,7 @@ def test_join_sums_durations_and_places_chapters(tmp_path):
         assert sum(1 for _ in c.decode(video=0)) == sum(lengths)
     assert [ch["metadata"]["title"] for ch in stored] == ["part 0", "part 1", "part 2"]
     assert float(stored[1]["start"] * Fraction(stored[1]["time_base"])) == pytest.approx(durations[0], abs=1e-3)
-    vtt = (tmp_path / "lecture.vtt").read_text()
+    vtt = (tmp_path / "lecture.chapters.vtt").read_text()
     assert vtt.startswith("WEBVTT") and "00:00:01.000 --> 00:00:03.000\npart 1" in vtt
     assert not list(tmp_path.glob(".*tmp*")), "no temporary file may be left behind"
 

@@ -108,7 +108,8 @@ def test_lecture_joins_clips_with_chapters_at_clip_boundaries(tmp_path):
     assert [ch["metadata"]["title"] for ch in chapters] == ["二维卷积"]
     assert chapters[0]["start"] == 0
     assert abs(float(chapters[0]["end"] * chapters[0]["time_base"]) - clip_seconds(clip)) < 1e-3
-    assert "二维卷积" in (tmp_path / "out" / "lecture.vtt").read_text(encoding="utf-8")
+    assert "二维卷积" in (tmp_path / "out" / "lecture.chapters.vtt").read_text(encoding="utf-8")
+    assert "卷积核" in (tmp_path / "out" / "lecture.vtt").read_text(encoding="utf-8")  # the narration's subtitles
     deck = (tmp_path / "out" / "slides" / "index.html").read_text(encoding="utf-8")
     assert "media/conv2d/" in deck and "二维卷积" in deck
     assert "conv2d.mp4" in (tmp_path / "out" / "gallery.html").read_text(encoding="utf-8")

@@ -18,8 +18,9 @@ from .slides import ensure_sections, write_deck
 def command(config_path: Path | None, **opts) -> None:
     """Render every scene of the lecture config (default: cnnviz/assets/lecture.yaml) and join them.
 
-    Writes OUT/<id>.mp4 and OUT/<id>.json per scene, OUT/lecture.mp4 with one chapter per
-    scene (titled in the chosen language), the chapters also as OUT/lecture.vtt, the slide deck
+    Writes OUT/<id>.mp4, OUT/<id>.json and the subtitles OUT/<id>.srt/.vtt per scene, OUT/lecture.mp4 with
+    the narration, a subtitle track and one chapter per scene (titled in the chosen language), the chapters
+    also as OUT/lecture.chapters.vtt, the subtitles as OUT/lecture.srt/.vtt, the slide deck
     OUT/slides/index.html (one step per Manim section, plays offline) and OUT/gallery.html.
 
     \b
@@ -27,8 +28,11 @@ def command(config_path: Path | None, **opts) -> None:
       python render.py lecture
       python render.py lecture --config my_lecture.yaml -q h --language zh
     """
+    import json
+
     from ..assemble import join_clips
     from ..registry import scene_spec
+    from ..subtitles import cues_from_json
 
     lecture = load_lecture(config_path)
     if not lecture.scenes:
@@ -36,9 +40,13 @@ def command(config_path: Path | None, **opts) -> None:
     results = run_render([e.scene for e in lecture.scenes], config_path, **opts)
     language = opts["language"] or shell_scene_env().language or lecture.language
     target = opts["out_dir"] / "lecture.mp4"
-    chapters = join_clips([(r.clip, scene_spec(r.scene).title(language)) for r in results], target)
-    click.echo(f"\n{target}: {len(chapters)} chapters, {chapters[-1].end:.1f} s "
-               f"(chapters also in {target.with_suffix('.vtt')})")
+    cues = [cues_from_json(json.loads((opts["out_dir"] / f"{r.scene}.json").read_text(encoding="utf-8")))
+            for r in results]
+    chapters = join_clips([(r.clip, scene_spec(r.scene).title(language)) for r in results], target, cues=cues,
+                          language=language)
+    click.echo(f"\n{target}: {len(chapters)} chapters, {chapters[-1].end:.1f} s (chapters also in "
+               f"{target.with_suffix('.chapters.vtt')}, subtitles in {target.with_suffix('.srt')} and "
+               f"{target.with_suffix('.vtt')})")
     ids = [r.scene for r in results]
     if opts["format"] in ("mp4", "webm") and not (opts["transparent"] and opts["format"] == "mp4"):
         from ..web.deck import sections_ready

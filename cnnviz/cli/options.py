@@ -18,7 +18,7 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--config, -q, --language, --theme, --jobs, --force, --out."""
+    """--config, -q, --language, --theme, --jobs, --force, --format, --transparent, --voice, --data-dir, --out."""
     for opt in reversed([
         config_option,
         click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default="l", show_default=True,
@@ -33,6 +33,10 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "format", type=click.Choice(["mp4", "webm", "gif", "png"]), default="mp4",
                      show_default=True, help="Clip format; png writes the last frame (a poster still)."),
         click.option("--transparent", is_flag=True, help="Transparent background (MP4 becomes .mov)."),
+        click.option("--voice", default=None, metavar="espeak|none|DIR",
+                     help="Who narrates: espeak (offline text-to-speech, the default), none (silent, captions at "
+                          "reading speed) or a folder of your recordings, DIR/<scene id>/001.wav … "
+                          "(the scene re-times itself to them)."),
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="MNIST folder for the MNIST scenes (default: $CNNVIZ_DATA_DIR, else the cache)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),

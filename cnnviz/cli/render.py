@@ -81,6 +81,19 @@ def shell_scene_env():
         raise UserError(str(exc)) from None
 
 
+def checked_voice(value: str | None) -> str:
+    """``--voice`` (or the exported ``CNNVIZ_VOICE``) as the scene processes take it, checked before any work:
+    ``espeak`` (its program installed), ``none``, or a folder's absolute path."""
+    from ..narration import VoiceError, check_voice, parse_voice
+
+    try:
+        voice = parse_voice(value)
+        check_voice(voice)
+    except VoiceError as exc:
+        raise UserError(str(exc)) from None
+    return str(voice)
+
+
 def eta_seconds(elapsed: float, finished: list[str], scene_ids: list[str], expected: dict[str, float]) -> float:
     """Time left: ``elapsed`` scaled by the work left, weighing each scene by its recorded render time when
     every scene has one (scenes start longest first, so counting scenes would overestimate), else equally."""
@@ -108,6 +121,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     # --language/--theme win; else what the shell exported (CNNVIZ_LANGUAGE, CNNVIZ_THEME), else the config's
     opts["language"] = opts.get("language") or shell.language
     opts["theme"] = opts.get("theme") or shell.theme
+    opts["voice"] = checked_voice(opts.get("voice") or shell.voice)
     options = RenderOptions(**opts, speedups=shell.speedups)
     ensure_network(scene_ids, lecture)
 
