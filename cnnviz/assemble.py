@@ -98,6 +98,7 @@ def _remux(clips: Sequence[tuple[Path, str]], tmp: Path, cues: Sequence[Sequence
     chapters: list[Chapter] = []
     lecture_cues: list[Cue] = []
     offset = 0  # in the output stream's time base
+    heard_until = -(2**62)  # the last audio packet's dts, in the audio's time base
     with av.open(str(clips[0][0])) as first:
         template = first.streams.video[0]
         time_base: Fraction = template.time_base
@@ -136,8 +137,11 @@ def _remux(clips: Sequence[tuple[Path, str]], tmp: Path, cues: Sequence[Sequence
                         for packet in heard:
                             if packet.pts + (packet.duration or 0) > last:
                                 break  # the clip's audio never runs into the next clip
+                            if packet.dts + shift <= heard_until:
+                                continue  # an encoder's priming packet (before 0) would overlap the previous clip
                             packet.pts += shift
                             packet.dts += shift
+                            heard_until = packet.dts
                             packet.stream = sound
                             out.mux(packet)
                 if cues is not None:

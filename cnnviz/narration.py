@@ -14,9 +14,9 @@ Three voices (``--voice``):
     Silent. Each line lasts its reading time (:func:`reading_seconds`).
 a folder
     A teacher's own recordings: ``FOLDER/<scene id>/<line>.wav`` (also ``.mp3``, ``.ogg``, ``.flac``,
-    ``.m4a``), lines numbered from ``001`` in the order the scene speaks them (``render --list-lines``
-    prints them). The scene re-times itself to each file's length; a line with no file is silent and lasts
-    its reading time.
+    ``.m4a``), lines numbered from ``001`` in the order the scene speaks them (a render with any voice
+    numbers them the same in ``OUT/<id>.srt``). The scene re-times itself to each file's length; a line with
+    no file is silent and lasts its reading time.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import wave
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .paths import cache_dir
@@ -137,6 +138,7 @@ def _audio_seconds(path: Path) -> float:
             return float(c.duration or 0) / 1_000_000
 
 
+@lru_cache(maxsize=1)
 def _espeak_version() -> str:
     done = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, timeout=30)
     return done.stdout.split("Data at")[0].strip()
