@@ -10,43 +10,44 @@ Shape of a lecture file::
         stride: 1
         padding: 0
 
-Every mistake raises :class:`ConfigError` naming the file, the key, the value and what is allowed.
+Each scene's parameters are a pydantic model (:class:`SceneParams`) declaring each key once, with the bound its
+type carries. Every mistake raises :class:`ConfigError` naming the file, the key, the value and what is
+allowed: :func:`parse_config` words the first of the errors pydantic reports.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
+from annotated_types import Ge, Le
+from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, SerializeAsAny, StringConstraints,
+                      ValidationError, ValidationInfo, model_validator)
+from pydantic_core import PydanticCustomError
 
 from . import shapes
 from .paths import ASSETS
 
-__all__ = [
-    "DEFAULT_CONFIG",
-    "SCENE_PARAMS",
-    "ConfigError",
-    "LectureConfig",
-    "SceneEntry",
-    "load_config",
-    "parse_config",
-    "scene_entry",
+__all__ = [  # and the scenes' parameter classes, named in cnnviz/registry.py
+    "DEFAULT_CONFIG", "SCENE_PARAMS", "ConfigError", "LectureConfig", "SceneEntry", "SceneParams", "int_limits",
+    "load_config", "params_class", "parse_config", "read_yaml", "repo_path", "scene_entry", "show",
 ]
 
 DEFAULT_CONFIG = ASSETS / "lecture.yaml"
-Array = list  # a nested list of numbers in YAML, an ndarray once validated
+
+
+#: the keys whose values are paths: a relative one in a config file starts at that file's folder
+PATH_KEYS = ("image", "checkpoint")
 
 
 def repo_path(path: str) -> Path:
-    """A path from a config: ``~`` expanded; a relative one starts at the folder of the shipped files
-    (:data:`cnnviz.paths.ASSETS`, where the default lecture lies)."""
+    """A path from parameters: ``~`` expanded; a relative one starts at the folder of the shipped files
+    (:data:`cnnviz.paths.ASSETS`, where the default lecture and photo lie). :func:`parse_config` has made a
+    relative path in a config file absolute from that file's folder already."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else ASSETS / p
 
@@ -55,39 +56,165 @@ class ConfigError(ValueError):
     """A lecture configuration that cannot be used; the message says where and what is allowed."""
 
 
-# ---------------------------------------------------------------- scene parameters
-@dataclass(frozen=True)
-class SceneParams:
-    """Base of every scene's parameters. ``ARRAY_NDIM`` gives the allowed ndim of array fields."""
+#: the largest value of an integer parameter without a range of its own: all of them are sizes, strides and
+#: counts of something drawn cell by cell
+MAX_INT = 16
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
+MAX_ABS_NUMBER = 1e6  # numbers in arrays and biases: drawn in a cell, and exact in float64 sums
+MAX_ARRAY_CELLS = 1024
+MAX_ARRAY_DEPTH = 4
+MAX_STRING = 500  # characters of a title or a path
+MAX_CONFIG_BYTES = 256 * 1024  # the shipped lecture is 2 KB
+MAX_YAML_DEPTH = 12  # nesting of mappings and lists (a 4-D kernel in a scene entry is 7 deep)
+MAX_YAML_NODES = 100_000  # nodes after expanding aliases (the shipped lecture has ~250)
+MAX_IMAGE_PIXELS = 4096 * 4096
+TOP_KEYS = ("title", "language", "theme", "scenes")
+#: the validation context under which a model also reads the files it names (``image:``, ``checkpoint:``)
+READ_FILES = {"read_files": True}
 
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {}
-    #: ``(least, most)`` of integer parameters whose range is not the default (``config.int_limits``)
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {}
-    seed: int = 0  # seeds the small integers used where `input`/`kernel` are omitted
+
+def show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a message never prints a huge or hostile value whole."""
+    big = f"<a {type(value).__name__} of {len(value)} items>" if isinstance(value, (list, dict)) else ""
+    try:
+        text = repr(value) if not big or _small(value) else big
+    except (RecursionError, ValueError):  # recursive, or an integer too long to print
+        text = big or f"<a {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 5] + " …" + text[-3:]
+
+
+def _small(value: Any, budget: list[int] | None = None) -> bool:
+    budget = budget if budget is not None else [200]
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return all(_small(v, budget) for v in items)
+
+
+# ---------------------------------------------------------------- value types
+def _refused(message: str) -> PydanticCustomError:
+    # the message travels in the context: a template would read the braces of a shown mapping as fields
+    return PydanticCustomError("cnnviz", "{message}", {"message": message})
+
+
+NOT_A_NUMBER = "must be a finite number"
+
+
+def _number_error(value: Any) -> str | None:
+    """Why ``value`` is not a number the lecture can draw, or None. Python compares an integer with a float
+    exactly, without converting it, so one with hundreds of digits is refused, not overflowed."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return NOT_A_NUMBER
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number, not NaN or infinity"
+    return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
+
+
+def _number(value: Any) -> float:
+    why = _number_error(value)
+    if why:
+        raise _refused(f"got {show(value)}; {why}")
+    return float(value)
+
+
+def _array_error(value: Any) -> str | None:
+    """Why ``value`` is not a (nested) list of drawable numbers, or None; iterative, bounded."""
+    stack, cells = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            if depth > MAX_ARRAY_DEPTH:
+                return f"must be a (nested) list of numbers at most {MAX_ARRAY_DEPTH} levels deep"
+            stack.extend((x, depth + 1) for x in item)
+            continue
+        cells += 1
+        if cells > MAX_ARRAY_CELLS:
+            return f"must hold at most {MAX_ARRAY_CELLS} numbers"
+        why = _number_error(item)
+        if why == NOT_A_NUMBER:
+            return "must be a (nested) list of numbers of equal lengths"
+        if why:
+            return f"must contain only finite numbers from {-MAX_ABS_NUMBER:g} to {MAX_ABS_NUMBER:g} (got {show(item)})"
+    return None
+
+
+def _array(ndim: int) -> Any:
+    """The type of an array key of ``ndim`` dimensions: a non-empty (nested) list of numbers, stored as floats."""
+
+    def validate(value: Any) -> list[Any]:
+        why = _array_error(value) if isinstance(value, list) else \
+            f"must be a (nested) list of numbers with {ndim} dimension(s)"
+        if why is None:
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                why = "must be a (nested) list of numbers of equal lengths"
+        if why:
+            raise _refused(f"got {show(value)}; {why}")
+        if arr.ndim != ndim:
+            raise _refused(f"got an array of shape {arr.shape}; must have {ndim} dimension(s)")
+        if arr.size == 0:
+            raise _refused(f"got {show(value)}; must be non-empty")
+        return arr.tolist()
+
+    return Annotated[list, PlainValidator(validate)]
+
+
+Count = Annotated[int, Field(ge=1, le=MAX_INT)]
+Offset = Annotated[int, Field(ge=0, le=MAX_INT)]
+Number = Annotated[float, PlainValidator(_number)]  # `bias: 2` is 2.0; true is no number
+Text = Annotated[str, StringConstraints(max_length=MAX_STRING, pattern=r"^[^\x00]*$")]
+Array1, Array2, Array3, Array4 = (_array(n) for n in (1, 2, 3, 4))
+#: frozen: parameters key the render cache; forbid: a misspelt key is a mistake, never ignored; strict: a
+#: value is what YAML says it is (no "3" for 3)
+MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+M = TypeVar("M", bound=BaseModel)
+
+
+# ---------------------------------------------------------------- scene parameters
+class SceneParams(BaseModel):
+    """Base of every scene's parameters: a frozen, strict model that refuses unknown keys.
+
+    A subclass declares each key once, with its default and a type that carries its bound: ``Count`` (an
+    integer from 1 to :data:`MAX_INT`), ``Offset`` (from 0), ``int = Field(default, ge=.., le=..)`` for a
+    range of its own, ``Number`` (a float within :data:`MAX_ABS_NUMBER`), ``Text``, a ``Literal`` of
+    choices, ``Array1`` to ``Array4`` (a (nested) list of numbers of that many dimensions). ``check()``
+    refuses combinations of keys, ``check_files()`` files that keys name; both raise ValueError.
+    """
+
+    model_config = MODEL_CONFIG
+    seed: int = Field(0, ge=0, le=MAX_SEED)  # seeds the small integers used where `input`/`kernel` are omitted
 
     def check(self) -> None:
         """Refuse impossible combinations; raise ValueError naming the keys involved."""
 
+    def check_files(self) -> None:
+        """Refuse a file the parameters name that cannot be used (ValueError). Run where a config is read
+        (context :data:`READ_FILES`); code that builds parameters gets the values module's own error."""
 
-@dataclass(frozen=True)
+    @model_validator(mode="after")
+    def _fit_together(self, info: ValidationInfo) -> SceneParams:
+        self.check()
+        if info.context and info.context.get("read_files"):
+            self.check_files()
+        return self
+
+
 class LocalConnectivityParams(SceneParams):
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"image_size": (1, 1000)}
-    image_size: int = 100
-    window: int = 3
+    image_size: int = Field(100, ge=1, le=1000)
+    window: Count = 3
 
     def check(self) -> None:
         if self.window > self.image_size:
             raise ValueError(f"window ({self.window}) must not be larger than image_size ({self.image_size})")
 
 
-@dataclass(frozen=True)
 class Conv1dParams(SceneParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (1,), "kernel": (1,)}
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"length": (1, 12)}  # cells in one row on screen
-    input: Array | None = None
-    kernel: Array | None = None
-    length: int = 6  # of the seeded input, when `input` is omitted
-    kernel_size: int = 3
+    input: Array1 | None = None
+    kernel: Array1 | None = None
+    length: int = Field(6, ge=1, le=12)  # of the seeded input, when `input` is omitted; cells in one row on screen
+    kernel_size: Count = 3
 
     def check(self) -> None:
         n = _shape_or(self.input, (self.length,))[0]
@@ -97,19 +224,17 @@ class Conv1dParams(SceneParams):
             raise ValueError(f"input has {n} values; at most 12 fit on screen")
 
 
-@dataclass(frozen=True)
 class ConvParams(SceneParams):
     """A single-channel 2-D convolution."""
 
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,)}
-    input: Array | None = None
-    kernel: Array | None = None
-    size: int = 5  # of the seeded input
-    kernel_size: int = 3
-    bias: float = 0.0
-    stride: int = 1
-    padding: int = 0
-    dilation: int = 1
+    input: Array2 | None = None
+    kernel: Array2 | None = None
+    size: Count = 5  # of the seeded input
+    kernel_size: Count = 3
+    bias: Number = 0.0
+    stride: Count = 1
+    padding: Offset = 0
+    dilation: Count = 1
 
     def input_shape(self) -> tuple[int, int]:
         return _shape_or(self.input, (self.size, self.size))  # type: ignore[return-value]
@@ -133,18 +258,14 @@ class ConvParams(SceneParams):
                              f"to stay legible")
 
 
-@dataclass(frozen=True)
 class ReceptiveFieldParams(SceneParams):
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"layers": (1, 6), "kernel_size": (1, 7), "stride": (1, 4),
-                                                    "dilation": (1, 4), "table_depth": (1, 6),
-                                                    "table_stride": (1, 4), "table_dilation": (1, 4)}
-    layers: int = 2
-    kernel_size: int = 3
-    stride: int = 1
-    dilation: int = 1
-    table_depth: int = 4  # the closing table: depths 1..table_depth
-    table_stride: int = 2  # its row with strided layers
-    table_dilation: int = 2  # its row with dilated layers
+    layers: int = Field(2, ge=1, le=6)
+    kernel_size: int = Field(3, ge=1, le=7)
+    stride: int = Field(1, ge=1, le=4)
+    dilation: int = Field(1, ge=1, le=4)
+    table_depth: int = Field(4, ge=1, le=6)  # the closing table: depths 1..table_depth
+    table_stride: int = Field(2, ge=1, le=4)  # its row with strided layers
+    table_dilation: int = Field(2, ge=1, le=4)  # its row with dilated layers
 
     def check(self) -> None:
         layer = shapes.Layer(kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
@@ -152,16 +273,13 @@ class ReceptiveFieldParams(SceneParams):
         if size > 13:  # the widest map the scene draws
             raise ValueError(f"layers, kernel_size, stride, dilation give a receptive field of {size}x{size}; "
                              f"at most 13x13 can be drawn")
-        if self.table_depth > 6:
-            raise ValueError(f"table_depth must be at most 6; got {self.table_depth}")
 
 
-@dataclass(frozen=True)
 class StridePaddingParams(ConvParams):
     MAX_PADDED: ClassVar[int] = 10
-    size: int = 6
-    stride: int = 2
-    padding: int = 1
+    size: Count = 6
+    stride: Count = 2
+    padding: Offset = 1
 
     def check(self) -> None:
         super().check()
@@ -169,16 +287,14 @@ class StridePaddingParams(ConvParams):
             raise ValueError("dilation must be 1 here; the dilated scene shows dilation")
 
 
-@dataclass(frozen=True)
 class MultichannelParams(SceneParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (3,), "kernel": (4,), "bias": (1,)}
-    input: Array | None = None  # (C_in, H, W)
-    kernel: Array | None = None  # (C_out, C_in, k, k)
-    bias: Array | None = None
-    in_channels: int = 3
-    out_channels: int = 2
-    size: int = 4
-    kernel_size: int = 3
+    input: Array3 | None = None  # (C_in, H, W)
+    kernel: Array4 | None = None  # (C_out, C_in, k, k)
+    bias: Array1 | None = None
+    in_channels: Count = 3
+    out_channels: Count = 2
+    size: Count = 4
+    kernel_size: Count = 3
 
     def array_shapes(self) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
         """(C_in, H, W) of the input and (C_out, C_in, kh, kw) of the kernel, given or seeded."""
@@ -199,15 +315,12 @@ class MultichannelParams(SceneParams):
                              f"of at most 5x5 can be drawn legibly; got C_in={c_in}, C_out={c_out}, {h}x{w}")
 
 
-@dataclass(frozen=True)
 class PoolingParams(SceneParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,)}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"mode": ("max", "avg")}
-    input: Array | None = None
-    input_size: int = 4
+    input: Array2 | None = None
+    input_size: Count = 4
     mode: Literal["max", "avg"] = "max"
-    size: int = 2
-    stride: int | None = None
+    size: Count = 2
+    stride: int | None = Field(None, ge=1, le=MAX_INT)  # None: the window's size
 
     def check(self) -> None:
         hw = _shape_or(self.input, (self.input_size,) * 2)
@@ -217,19 +330,17 @@ class PoolingParams(SceneParams):
             raise ValueError(f"the input is {hw[0]}x{hw[1]}; at most 8x8 can be drawn legibly")
 
 
-@dataclass(frozen=True)
 class TransposedParams(SceneParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,)}
-    input: Array | None = None
-    kernel: Array | None = None
-    size: int = 2
-    kernel_size: int = 3
-    stride: int = 2
-    padding: int = 0
-    output_padding: int = 0
-    dilation: int = 1
+    input: Array2 | None = None
+    kernel: Array2 | None = None
+    size: Count = 2
+    kernel_size: Count = 3
+    stride: Count = 2
+    padding: Offset = 0
+    output_padding: Offset = 0
+    dilation: Count = 1
     # the closing "odd" case: same input, kernel and stride, this padding, output_padding 1 (needs stride >= 2)
-    odd_padding: int = 1
+    odd_padding: Count = 1
 
     def check(self) -> None:
         ns = _shape_or(self.input, (self.size,) * 2)
@@ -251,37 +362,30 @@ class TransposedParams(SceneParams):
                              f"at most 3x3 in, an 8x8 sum before cropping and an 8x8 direct-convolution input")
 
 
-@dataclass(frozen=True)
 class DilatedParams(ConvParams):
     MAX_PADDED: ClassVar[int] = 9
-    size: int = 7
-    dilation: int = 2
+    size: Count = 7
+    dilation: Count = 2
 
 
-@dataclass(frozen=True)
 class ImageFiltersParams(SceneParams):
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"size": (8, 160)}
-    image: str = "photo.png"  # the shipped photo; see repo_path
-    size: int = 96  # the photo is resized to size x size (grey) before filtering
+    image: Text = "photo.png"  # the shipped photo; see repo_path
+    size: int = Field(96, ge=8, le=160)  # the photo is resized to size x size (grey) before filtering
 
     def image_path(self) -> Path:
         return repo_path(self.image)
 
-    def check(self) -> None:
-        if not 8 <= self.size <= 160:
-            raise ValueError(f"size must be between 8 and 160 pixels; got {self.size}")
+    def check_files(self) -> None:
         if not self.image_path().is_file():
             raise ValueError(f"image {self.image!r} not found (looked at {self.image_path()})")
         check_image(self.image_path(), "image")
 
 
-@dataclass(frozen=True)
 class BackpropConvParams(ConvParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "kernel": (2,), "delta": (2,)}
     MAX_KERNEL: ClassVar[int] = 4
-    size: int = 4
-    kernel_size: int = 2
-    delta: Array | None = None
+    size: Count = 4
+    kernel_size: Count = 2
+    delta: Array2 | None = None
 
     def check(self) -> None:
         super().check()
@@ -294,10 +398,8 @@ class BackpropConvParams(ConvParams):
                              f"shape of the layer's output {out} (input, kernel, stride, padding)")
 
 
-@dataclass(frozen=True)
 class BackpropPoolParams(PoolingParams):
-    ARRAY_NDIM: ClassVar[dict[str, tuple[int, ...]]] = {"input": (2,), "delta": (2,)}
-    delta: Array | None = None
+    delta: Array2 | None = None
 
     def check(self) -> None:
         super().check()  # refuses inputs larger than 8x8
@@ -308,16 +410,14 @@ class BackpropPoolParams(PoolingParams):
                              f"layer, so it must have the pooled output's shape {out} (input, size, stride)")
 
 
-@dataclass(frozen=True)
 class MnistParams(SceneParams):
-    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"index": (0, 9999)}  # MNIST has 10,000 test digits
-    index: int = 0  # which test digit
-    checkpoint: str | None = None  # default: train one into the cache folder when none exists
+    index: int = Field(0, ge=0, le=9999)  # which test digit: MNIST has 10,000
+    checkpoint: Text | None = None  # default: train one into the cache folder when none exists
 
     def checkpoint_path(self) -> Path | None:
         return None if self.checkpoint is None else repo_path(self.checkpoint)
 
-    def check(self) -> None:
+    def check_files(self) -> None:
         path = self.checkpoint_path()
         if path is None:
             return
@@ -330,9 +430,6 @@ class MnistParams(SceneParams):
             check_checkpoint_file(path)
         except ValueError as exc:  # the checkpoint module's message names the file and the field
             raise ValueError(f"checkpoint: {exc}") from None
-
-
-MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 def check_image(path: Path, key: str) -> None:
@@ -382,20 +479,30 @@ def _guard(keys: tuple[str, ...], check: typing.Callable[[], Any]) -> None:
         raise ValueError(f"{', '.join(keys)} do not fit together: {exc}") from None
 
 
+def int_limits(cls: type[BaseModel], name: str) -> tuple[int, int]:
+    """The allowed range of integer parameter ``name`` of ``cls``, as its field declares it (README: "Bounds")."""
+    meta = cls.model_fields[name].metadata
+    return next(m.ge for m in meta if isinstance(m, Ge)), next(m.le for m in meta if isinstance(m, Le))
+
+
 # ---------------------------------------------------------------- lecture
-@dataclass(frozen=True)
-class SceneEntry:
+class SceneEntry(BaseModel):
+    """One entry of a lecture's ``scenes:``: the scene id and its validated parameters."""
+
+    model_config = MODEL_CONFIG
     scene: str
-    params: SceneParams
+    params: SerializeAsAny[SceneParams]  # dumped as the scene's own class, not as the base
 
 
-@dataclass(frozen=True)
-class LectureConfig:
-    title: str = "Convolutional Neural Networks"
+class LectureConfig(BaseModel):
+    """A validated lecture: its top-level keys, its scene entries in lecture order and the file it came from."""
+
+    model_config = MODEL_CONFIG
+    title: Text = "Convolutional Neural Networks"
     language: Literal["en", "zh"] = "en"
     theme: Literal["dark", "solarized"] = "dark"
-    scenes: tuple[SceneEntry, ...] = field(default_factory=tuple)
-    source: str = "<defaults>"
+    scenes: tuple[SceneEntry, ...] = ()
+    source: str = "<defaults>"  # the file it was read from; not a key of the file
 
     def entry(self, scene_id: str) -> SceneEntry:
         """This lecture's entry for ``scene_id``, or the defaults when it has none."""
@@ -403,139 +510,7 @@ class LectureConfig:
         for e in self.scenes:
             if e.scene == scene_id:
                 return e
-        return SceneEntry(scene_id, cls())
-
-
-MAY_BE_ZERO = {"padding", "output_padding", "seed", "index"}  # every other integer parameter must be >= 1
-#: the largest value of every integer parameter that has no bound of its own in its class's ``LIMITS``:
-#: all of them are sizes, strides and counts of something drawn cell by cell
-MAX_INT = 16
-MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
-MAX_ABS_NUMBER = 1e6  # numbers in arrays and biases: drawn in a cell, and exact in float64 sums
-MAX_ARRAY_CELLS = 1024
-MAX_ARRAY_DEPTH = 4
-MAX_STRING = 500  # characters of a title or a path
-MAX_CONFIG_BYTES = 256 * 1024  # the shipped lecture is 2 KB
-MAX_YAML_DEPTH = 12  # nesting of mappings and lists (a 4-D kernel in a scene entry is 7 deep)
-MAX_YAML_NODES = 100_000  # nodes after expanding aliases (the shipped lecture has ~250)
-TOP_KEYS = {"title": str, "language": ("en", "zh"), "theme": ("dark", "solarized"), "scenes": list}
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters: a message never prints a huge or hostile value whole."""
-    big = f"<a {type(value).__name__} of {len(value)} items>" if isinstance(value, (list, dict)) else ""
-    try:
-        text = repr(value) if not big or _small(value) else big
-    except (RecursionError, ValueError):  # recursive, or an integer too long to print
-        text = big or f"<a {type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 5] + " …" + text[-3:]
-
-
-def _small(value: Any, budget: list[int] | None = None) -> bool:
-    budget = budget if budget is not None else [200]
-    budget[0] -= 1
-    if budget[0] < 0:
-        return False
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return all(_small(v, budget) for v in items)
-
-
-def _type_name(tp: Any) -> str:
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
-
-
-NOT_A_NUMBER = "must be a finite number"
-
-
-def _number_error(value: Any) -> str | None:
-    """Why ``value`` is not a number the lecture can draw, or None. Python compares an integer with a float
-    exactly, without converting it, so one with hundreds of digits is refused, not overflowed."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return NOT_A_NUMBER
-    if isinstance(value, float) and not math.isfinite(value):
-        return "must be a finite number, not NaN or infinity"
-    return None if abs(value) <= MAX_ABS_NUMBER else f"must be between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}"
-
-
-def _array_error(value: Any) -> str | None:
-    """Why ``value`` is not a (nested) list of drawable numbers, or None; iterative, bounded."""
-    stack, cells = [(value, 1)], 0
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, list):
-            if depth > MAX_ARRAY_DEPTH:
-                return f"must be a (nested) list of numbers at most {MAX_ARRAY_DEPTH} levels deep"
-            stack.extend((x, depth + 1) for x in item)
-            continue
-        cells += 1
-        if cells > MAX_ARRAY_CELLS:
-            return f"must hold at most {MAX_ARRAY_CELLS} numbers"
-        why = _number_error(item)
-        if why == NOT_A_NUMBER:
-            return "must be a (nested) list of numbers of equal lengths"
-        if why:
-            return f"must contain only finite numbers from {-MAX_ABS_NUMBER:g} to {MAX_ABS_NUMBER:g} (got {show(item)})"
-    return None
-
-
-def _coerce(value: Any, tp: Any, where: str, ndim: tuple[int, ...] | None, limit: tuple[int, int] | None) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _coerce(value, args[0], where, ndim, limit)
-    if origin is Literal:
-        choices = typing.get_args(tp)
-        if not isinstance(value, (str, int, float)) or value not in choices:
-            raise ConfigError(f"{where}: got {show(value)}; allowed: {', '.join(map(str, choices))}")
-        return value
-    if tp is list or origin is list:
-        dims = f" with {' or '.join(map(str, ndim))} dimension(s)" if ndim else ""
-        why = _array_error(value) if isinstance(value, list) else f"must be a (nested) list of numbers{dims}"
-        if why is None:
-            try:
-                arr = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError, OverflowError):
-                why = "must be a (nested) list of numbers of equal lengths"
-        if why:
-            raise ConfigError(f"{where}: got {show(value)}; {why}")
-        if ndim and arr.ndim not in ndim:
-            raise ConfigError(f"{where}: got an array of shape {arr.shape}; must have {' or '.join(map(str, ndim))} "
-                              f"dimension(s)")
-        if arr.size == 0:
-            raise ConfigError(f"{where}: got {show(value)}; must be non-empty")
-        return arr.tolist()
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: got {show(value)}; must be true or false")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: got {show(value)}; must be an integer"
-                              + (f" from {limit[0]} to {limit[1]}" if limit else ""))
-        if limit and not limit[0] <= value <= limit[1]:
-            raise ConfigError(f"{where}: got {show(value)}; must be an integer from {limit[0]} to {limit[1]}")
-        return value
-    if tp is float:
-        why = _number_error(value)
-        if why:
-            raise ConfigError(f"{where}: got {show(value)}; {why}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str) or len(value) > MAX_STRING or "\x00" in value:
-            raise ConfigError(f"{where}: got {show(value)}; must be a string of at most {MAX_STRING} characters")
-        return value
-    raise TypeError(f"unsupported config type {tp}")  # a bug in a parameters class, not a user mistake
-
-
-def int_limits(cls: type[SceneParams], name: str) -> tuple[int, int]:
-    """The allowed range of integer parameter ``name`` of ``cls`` (README: "Bounds")."""
-    if name in cls.LIMITS:
-        return cls.LIMITS[name]
-    if name == "seed":
-        return (0, MAX_SEED)
-    return (0 if name in MAY_BE_ZERO else 1, MAX_INT)
+        return SceneEntry(scene=scene_id, params=cls())
 
 
 def _known_params_class(scene_id: Any, where: str) -> type[SceneParams]:
@@ -550,62 +525,82 @@ def _known_params_class(scene_id: Any, where: str) -> type[SceneParams]:
         raise ConfigError(f"{where}: unknown scene id {show(scene_id)}; allowed: {', '.join(scene_ids())}") from None
 
 
-def _params(scene_id: str, raw: dict[str, Any], where: str) -> SceneParams:
-    cls = params_class(scene_id)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not isinstance(key, str) or key not in fields:
-            raise ConfigError(f"{where}: unknown key {show(key)} for scene {scene_id!r}; allowed: "
-                              f"{', '.join(sorted(fields))}")
-        is_int = typing.get_origin(hints[key]) is None and hints[key] is int or int in typing.get_args(hints[key])
-        values[key] = _coerce(value, hints[key], f"{where}.{key}", cls.ARRAY_NDIM.get(key),
-                              int_limits(cls, key) if is_int else None)
-    params = cls(**values)
+def _validated(model: type[M], raw: dict[Any, Any], where: str, sep: str = ".", scene: str = "") -> M:
+    """``model`` validated from ``raw`` (a scene's with its files read), or :class:`ConfigError` for the first,
+    in the file's order of keys, of the mistakes pydantic found; ``where`` and ``sep`` put the key in words."""
     try:
-        params.check()
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return params
+        return model.model_validate(raw, context=READ_FILES if scene else None)
+    except ValidationError as exc:
+        order = {key: n for n, key in enumerate(raw)}
+        err = min(exc.errors(include_url=False),
+                  key=lambda e: order.get(e["loc"][0], len(order)) if e["loc"] else len(order))
+    if not err["loc"]:  # a check() of several keys
+        raise ConfigError(f"{where}: {err['ctx']['error']}")
+    key, kind = err["loc"][0], err["type"]
+    if kind in ("extra_forbidden", "invalid_key"):  # in a scene entry (parse_config checks the top level's)
+        raise ConfigError(f"{where}: unknown key {show(key)} for scene {scene!r}; allowed: "
+                          f"{', '.join(sorted(model.model_fields))}")
+    if kind == "cnnviz":  # a number or an array: our validator's own words
+        raise ConfigError(f"{where}{sep}{key}: {err['msg']}")
+    if kind in ("int_type", "greater_than_equal", "less_than_equal"):
+        allowed = "must be an integer from {} to {}".format(*int_limits(model, key))
+    elif kind.startswith("string_"):
+        allowed = f"must be a string of at most {MAX_STRING} characters"
+    elif kind == "literal_error":
+        allowed = "allowed: " + ", ".join(typing.get_args(model.model_fields[key].annotation))
+    else:  # no other kind is declared above; pydantic's words rather than none
+        allowed = err["msg"]
+    raise ConfigError(f"{where}{sep}{key}: got {show(err['input'])}; {allowed}")
 
 
 def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
-    """Validate an already-parsed YAML document into a :class:`LectureConfig`."""
+    """Validate an already-parsed YAML document into a :class:`LectureConfig`.
+
+    Parameters
+    ----------
+    data
+        What :func:`read_yaml` returned (None for an empty file).
+    source
+        The file's name, with which every message starts.
+
+    Raises
+    ------
+    ConfigError
+        For the first mistake in the file's order: the entry, key, value (cut short) and what is allowed.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping with keys {', '.join(TOP_KEYS)}; "
                           f"got {type(data).__name__}")
-    top: dict[str, Any] = {}
-    for key, value in data.items():
-        if not isinstance(key, str) or key not in TOP_KEYS:
+    for key in data:  # by hand: `source` is a field of LectureConfig but no key of a file
+        if key not in TOP_KEYS:
             raise ConfigError(f"{source}: unknown key {show(key)}; allowed: {', '.join(TOP_KEYS)}")
-        allowed = TOP_KEYS[key]
-        if isinstance(allowed, tuple):
-            if not isinstance(value, str) or value not in allowed:
-                raise ConfigError(f"{source}: {key}: got {show(value)}; allowed: {', '.join(allowed)}")
-        elif not isinstance(value, allowed):
-            raise ConfigError(f"{source}: {key}: got {show(value)}; must be {_type_name(allowed)}"
-                              + (" (a list of scene entries)" if allowed is list else ""))
-        elif allowed is str:
-            _coerce(value, str, f"{source}: {key}", None, None)
-        top[key] = value
+    scenes = data.get("scenes", [])
+    if not isinstance(scenes, list):
+        raise ConfigError(f"{source}: scenes: got {show(scenes)}; must be a list of scene entries")
+    head = {k: v for k, v in data.items() if k != "scenes"}
+    base = Path(source).resolve().parent if source not in ("<config>", "<defaults>") else None
+    lecture = _validated(LectureConfig, {**head, "source": source}, source, sep=": ")
     entries: list[SceneEntry] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(top.pop("scenes", [])):
+    for n, raw in enumerate(scenes):
         where = f"{source}: scenes[{n}]"
         if not isinstance(raw, dict) or "scene" not in raw:
             raise ConfigError(f"{where}: each entry must be a mapping with a 'scene' key, e.g. "
                               f"{{scene: conv2d, stride: 2}}; got {show(raw)}")
         raw = dict(raw)
         scene_id = raw.pop("scene")
+        if base is not None:  # a path in a file is read from the file's folder, as a teacher writes it
+            for key in PATH_KEYS:
+                value = raw.get(key)
+                if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                    raw[key] = str(base / value)
         _known_params_class(scene_id, f"{where}.scene")
-        if scene_id in seen:
+        if any(e.scene == scene_id for e in entries):
             raise ConfigError(f"{where}.scene: {scene_id!r} appears twice; each scene id may appear once")
-        seen.add(scene_id)
-        entries.append(SceneEntry(scene_id, _params(scene_id, raw, f"{where} ({scene_id})")))
-    return LectureConfig(scenes=tuple(entries), source=source, **top)
+        params = _validated(params_class(scene_id), raw, f"{where} ({scene_id})", scene=scene_id)
+        entries.append(SceneEntry(scene=scene_id, params=params))
+    return lecture.model_copy(update={"scenes": tuple(entries)})
 
 
 def read_yaml(path: Path) -> Any:
@@ -635,6 +630,11 @@ def read_yaml(path: Path) -> Any:
         return yaml.SafeLoader(text).construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {_short(str(exc))}") from None
+    except ValueError as exc:  # Python refuses to convert an integer of thousands of digits
+        if "digits" not in str(exc):
+            raise
+        raise ConfigError(f"{path}: a number with thousands of digits; numbers in a lecture config are at most "
+                          f"1e6 in size, counts and seeds at most 2**32") from None
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -687,13 +687,13 @@ def _compose_bounded(yaml: Any, text: str, path: Path) -> Any:
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> LectureConfig:
-    """Read and validate a lecture YAML file (default: ``assets/lecture.yaml``)."""
+    """Read and validate a lecture YAML file (default: the shipped ``cnnviz/assets/lecture.yaml``)."""
     p = Path(path) if path is not None else DEFAULT_CONFIG
     return parse_config(read_yaml(p), str(p))
 
 
 def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
-    """What a scene renders with: ``$CNNVIZ_CONFIG`` (default ``assets/lecture.yaml``), with
+    """What a scene renders with: ``$CNNVIZ_CONFIG`` (default the shipped ``cnnviz/assets/lecture.yaml``), with
     ``$CNNVIZ_LANGUAGE`` / ``$CNNVIZ_THEME`` overriding the file's language and theme (see
     :mod:`cnnviz.scene_env`)."""
     from .scene_env import SceneEnv, SceneEnvError
@@ -704,5 +704,5 @@ def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
         raise ConfigError(str(exc)) from None
     cfg = load_config(env.config)
     overrides = {k: v for k, v in (("language", env.language), ("theme", env.theme)) if v}
-    cfg = dataclasses.replace(cfg, **overrides) if overrides else cfg
+    cfg = cfg.model_copy(update=overrides) if overrides else cfg  # SceneEnv checked both
     return cfg, cfg.entry(scene_id)

@@ -24,7 +24,7 @@ import time
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LectureConfig
@@ -125,7 +125,7 @@ def cache_key(info: SceneSpec, lecture: LectureConfig, opts: RenderOptions) -> s
         h.update(f.relative_to(ROOT).as_posix().encode())
         h.update(f.read_bytes())
     entry = lecture.entry(info.id)
-    h.update(json.dumps(asdict(entry.params), sort_keys=True, default=str).encode())
+    h.update(json.dumps(entry.params.model_dump(), sort_keys=True, default=str).encode())
     h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
              f"{opts.transparent}|{encoder_args(opts.quality, opts.format, opts.transparent)}".encode())
     h.update(voice_key(opts.voice, info.id).encode())

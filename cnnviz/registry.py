@@ -48,7 +48,7 @@ class SceneSpec:
     summary
         One line for ``render.py list``.
     params
-        ``"module:Class"`` of the parameters dataclass (a :class:`cnnviz.config.SceneParams`).
+        ``"module:Class"`` of the parameters model (a :class:`cnnviz.config.SceneParams`).
     scene_file
         The file ``scenes/<scene_file>.py`` (default: the id).
     values
@@ -100,7 +100,7 @@ class SceneSpec:
         return self.values or f"cnnviz.values.{self.id}"
 
     def params_class(self) -> type:
-        """The parameters dataclass (imported on first use)."""
+        """The parameters model (imported on first use)."""
         module, _, name = self.params.partition(":")
         return getattr(importlib.import_module(module), name)
 

@@ -300,3 +300,115 @@ def test_scene_entry_refuses_an_unknown_scene(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_CONFIG", str(write(tmp_path, VALID)))
     with pytest.raises(ConfigError, match="unknown scene id 'nope'"):
         scene_entry("nope")
+
+
+# ------------------------------------------------------------------ the parameter models
+def int_keys(cls):
+    """The integer keys of a parameters class (each declares its range)."""
+    return [k for k, f in cls.model_fields.items() if f.annotation in (int, int | None)]
+
+
+@pytest.mark.parametrize("scene_id", list(config.SCENE_PARAMS))
+def test_every_params_model_refuses_an_unknown_key_and_lists_the_allowed_ones(scene_id):
+    cls = config.SCENE_PARAMS[scene_id]
+    with pytest.raises(ConfigError) as info:
+        parse_config({"scenes": [{"scene": scene_id, "no_such_key": 1}]}, "t.yaml")
+    assert str(info.value) == (f"t.yaml: scenes[0] ({scene_id}): unknown key 'no_such_key' for scene {scene_id!r}; "
+                               f"allowed: {', '.join(sorted(cls.model_fields))}")
+    with pytest.raises(ValueError, match="no_such_key"):  # code that builds parameters is held to them too
+        cls(no_such_key=1)
+    params = cls()
+    with pytest.raises(ValueError):  # frozen: parameters key the render cache
+        params.seed = 1
+    assert params.seed == 0
+
+
+@pytest.mark.parametrize("scene_id", list(config.SCENE_PARAMS))
+def test_each_integer_bound_is_reported_with_its_key_and_the_range(scene_id):
+    cls = config.SCENE_PARAMS[scene_id]
+    assert int_keys(cls), scene_id  # every scene has at least `seed`
+    for key in int_keys(cls):
+        lo, hi = config.int_limits(cls, key)
+        assert 0 <= lo < hi
+        for value in (lo - 1, hi + 1, "3", 3.0, True):  # strict: what YAML does not call an integer is none
+            with pytest.raises(ConfigError) as info:
+                parse_config({"scenes": [{"scene": scene_id, key: value}]}, "t.yaml")
+            assert str(info.value) == (f"t.yaml: scenes[0] ({scene_id}).{key}: got {value!r}; "
+                                       f"must be an integer from {lo} to {hi}")
+
+
+@pytest.mark.parametrize("scene_id", list(config.SCENE_PARAMS))
+def test_each_array_and_number_key_names_what_it_takes(scene_id):
+    cls = config.SCENE_PARAMS[scene_id]
+    for key in cls.model_fields:
+        if key in int_keys(cls) or key in ("image", "checkpoint", "mode"):  # a string or a choice: "x" may do
+            continue
+        with pytest.raises(ConfigError) as info:
+            parse_config({"scenes": [{"scene": scene_id, key: "x"}]}, "t.yaml")
+        message = str(info.value)
+        assert message.startswith(f"t.yaml: scenes[0] ({scene_id}).{key}: got 'x'; must be a "), message
+        assert "finite number" in message or "(nested) list of numbers with" in message, message
+
+
+def test_the_bounds_are_the_ones_the_readme_gives():
+    assert config.int_limits(config.ConvParams, "size") == (1, 16)
+    assert config.int_limits(config.ConvParams, "padding") == (0, 16)
+    assert config.int_limits(config.ConvParams, "seed") == (0, 2**32 - 1)
+    assert config.int_limits(config.PoolingParams, "stride") == (1, 16)  # None (the window's size) besides
+    assert config.int_limits(config.ReceptiveFieldParams, "kernel_size") == (1, 7)
+    assert config.int_limits(config.ImageFiltersParams, "size") == (8, 160)
+    assert config.int_limits(config.MnistParams, "index") == (0, 9999)
+    assert config.int_limits(config.LocalConnectivityParams, "image_size") == (1, 1000)
+
+
+def test_parameters_built_in_code_are_validated_but_their_files_are_read_only_from_a_config(tmp_path):
+    with pytest.raises(ValueError, match="size"):
+        config.ConvParams(size=100)
+    with pytest.raises(ValueError, match="at most 8 cells"):  # the combinations too
+        config.ConvParams(size=12)
+    missing = str(tmp_path / "missing.pt")
+    assert config.MnistParams(checkpoint=missing).checkpoint == missing  # the values module refuses it on use
+    with pytest.raises(ConfigError, match="no such file"):
+        parse_config({"scenes": [{"scene": "error_flow", "checkpoint": missing}]})
+
+
+def test_numbers_and_arrays_are_stored_as_floats():
+    params = parse_config({"scenes": [{"scene": "conv2d", "bias": 2, "input": [[1, 2], [3, 4]], "kernel": [[1]]}]})
+    params = params.scenes[0].params
+    assert params.bias == 2.0 and isinstance(params.bias, float)
+    assert params.input == [[1.0, 2.0], [3.0, 4.0]] and all(isinstance(x, float) for row in params.input for x in row)
+
+
+@pytest.mark.parametrize("scene_id, text", [
+    ("conv2d", '{"seed": 0, "input": null, "kernel": null, "size": 5, "kernel_size": 3, "bias": 0.0, "stride": 1, '
+               '"padding": 0, "dilation": 1}'),
+    ("backprop_conv", '{"seed": 0, "input": null, "kernel": null, "size": 4, "kernel_size": 2, "bias": 0.0, '
+                      '"stride": 1, "padding": 0, "dilation": 1, "delta": null}'),
+    ("pooling", '{"seed": 0, "input": null, "input_size": 4, "mode": "max", "size": 2, "stride": null}'),
+    ("error_flow", '{"seed": 0, "index": 0, "checkpoint": null}'),
+])
+def test_the_params_written_beside_a_clip_keep_their_keys_order(scene_id, text):
+    """``<id>.json``'s "params": the base's keys first, a subclass's new keys after, overridden defaults in place."""
+    import json
+
+    from cnnviz.values import scene_json, scene_values
+
+    params = config.SCENE_PARAMS[scene_id]()
+    if scene_id == "error_flow":  # its values need MNIST; the params are the point here
+        assert json.dumps(params.model_dump()) == text
+        return
+    assert json.dumps(scene_json(scene_id, params, scene_values(scene_id, params))["params"]) == text
+
+
+def test_a_relative_path_in_a_config_starts_at_its_folder_and_the_default_is_shipped(tmp_path):
+    from cnnviz.paths import ASSETS
+
+    shutil_photo = (ASSETS / "photo.png").read_bytes()
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "cat.png").write_bytes(shutil_photo)
+    cfg = tmp_path / "my.yaml"
+    cfg.write_text("scenes:\n  - scene: image_filters\n    image: pics/cat.png\n", encoding="utf-8")
+    entry = config.load_config(cfg).entry("image_filters")
+    assert entry.params.image_path() == tmp_path / "pics" / "cat.png"
+    cfg.write_text("scenes:\n  - scene: image_filters\n", encoding="utf-8")
+    assert config.load_config(cfg).entry("image_filters").params.image_path() == ASSETS / "photo.png"

@@ -72,8 +72,6 @@ def test_chinese_solarized_variant_renders(tmp_path):
 def test_a_scene_draws_the_values_the_pipeline_hands_it(tmp_path, monkeypatch, clean_cnnviz_env):
     """The pipeline computes values in its own process; the scene must draw those, not recompute them,
     and must recompute when the file is for other parameters."""
-    import dataclasses
-
     from cnnviz.config import scene_entry
     from cnnviz.values import save_values, scene_values
     from scenes.conv2d import SlideKernelOverImage
@@ -86,7 +84,7 @@ def test_a_scene_draws_the_values_the_pipeline_hands_it(tmp_path, monkeypatch, c
     scene = SlideKernelOverImage()
     scene.setup()
     assert scene.values.arrays.get("handed_in") is True
-    save_values(tmp_path / "v.pkl", "conv2d", dataclasses.replace(params, seed=params.seed + 1), handed)
+    save_values(tmp_path / "v.pkl", "conv2d", params.model_copy(update={"seed": params.seed + 1}), handed)
     scene = SlideKernelOverImage()
     scene.setup()
     assert "handed_in" not in scene.values.arrays

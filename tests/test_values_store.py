@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ def test_stored_values_come_back_for_the_same_scene_and_parameters(tmp_path):
 def test_stored_values_are_refused_for_other_parameters_or_another_scene(tmp_path):
     params = SCENE_PARAMS["conv2d"]()
     save_values(tmp_path / "v.pkl", "conv2d", params, scene_values("conv2d", params))
-    assert load_values(tmp_path / "v.pkl", "conv2d", dataclasses.replace(params, seed=params.seed + 1)) is None
+    assert load_values(tmp_path / "v.pkl", "conv2d", params.model_copy(update={"seed": params.seed + 1})) is None
     assert load_values(tmp_path / "v.pkl", "dilated", SCENE_PARAMS["dilated"]()) is None
 
 

@@ -7,7 +7,6 @@ number that appears on screen, under plain names, and is written to ``<id>.json`
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -82,11 +81,11 @@ def scene_values(scene_id: str, params: SceneParams | None = None) -> SceneValue
 
 def scene_json(scene_id: str, params: SceneParams, values: SceneValues) -> dict[str, Any]:
     """The ``<id>.json`` document: ``{"scene", "params", "arrays"}``."""
-    return {"scene": scene_id, "params": _jsonable(dataclasses.asdict(params)), "arrays": _jsonable(values.arrays)}
+    return {"scene": scene_id, "params": _jsonable(params.model_dump()), "arrays": _jsonable(values.arrays)}
 
 
 def _params_key(scene_id: str, params: SceneParams) -> str:
-    return json.dumps([scene_id, _jsonable(dataclasses.asdict(params))], sort_keys=True, default=str)
+    return json.dumps([scene_id, _jsonable(params.model_dump())], sort_keys=True, default=str)
 
 
 def save_values(path: Path, scene_id: str, params: SceneParams, values: SceneValues) -> None:
