@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +17,38 @@ from cnnviz.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def no_forced_terminal(monkeypatch):
+    """Output here is click's capture, no terminal; unless a variable tells rich otherwise (FORCE_COLOR, set
+    in some CI, or TTY_COMPATIBLE), which these tests set themselves where they want a terminal."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+
+
 def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_list_shows_every_scene_in_lecture_order():
-    res = run("list")
+    res = run("list")  # piped, as here: one plain line per scene, for scripts
     assert res.exit_code == 0
     ids = [line.split()[0] for line in res.output.splitlines()]
     assert ids == [s.id for s in SCENES]
+    assert res.output.splitlines()[1].endswith(f"{SCENES[1].title_en} — {SCENES[1].summary}")
+
+
+def test_list_on_a_terminal_is_a_table(monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: treat the output as a terminal
+    monkeypatch.setenv("COLUMNS", "250")
+    res = run("list")
+    assert res.exit_code == 0
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", res.output)
+    header = plain.splitlines()[0].split()
+    assert header == ["id", "title", "summary"]
+    positions = [plain.index(f"{s.id} ") for s in SCENES]
+    assert positions == sorted(positions)  # lecture order
+    for s in SCENES:
+        assert re.search(rf"^{s.id} +{re.escape(s.title_en)} +{re.escape(s.summary)}", plain, re.M), s.id
 
 
 @pytest.mark.parametrize("command", ["render", "list", "train"])
@@ -60,6 +85,69 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path):
     blocker.write_text("")
     res = run("render", "conv2d", "--out", str(blocker / "sub"))
     assert res.exit_code == 2 and "cannot write there" in res.output
+
+
+def fake_pipeline(monkeypatch, tmp_path, *, fail=(), cached=()):
+    """The real pipeline (threads, lock, callback) around a scene render that takes no time."""
+    import cnnviz.pipeline as pipeline
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(pipeline, "REFERENCE_TIMES", tmp_path / "none.json")
+
+    def render_one(info, lecture, config_path, opts):
+        if info.id in fail:
+            raise ValueError(f"{info.id} breaks [on purpose]")
+        return pipeline.RenderResult(info.id, True, 1.5, opts.out_dir / f"{info.id}.mp4", cached=info.id in cached)
+    monkeypatch.setattr(pipeline, "_render_one", render_one)
+
+
+def test_render_reports_each_scene_then_a_summary_table_then_the_errors(tmp_path, monkeypatch):
+    fake_pipeline(monkeypatch, tmp_path, fail=("pooling",), cached=("conv1d",))
+    out = tmp_path / "out [x]"  # brackets: printed as they are, not taken for markup
+    res = run("render", "conv1d", "conv2d", "pooling", "--out", str(out), "--jobs", "2")
+    assert res.exit_code == 1, res.output
+    text = res.output
+    assert "\x1b" not in text and "\r" not in text  # no terminal: no bars, no control codes
+    assert "rendering 3 scene(s) at -ql with 2 job(s)" in text
+    # one line per finished scene, as it finishes
+    for scene, state in [("conv1d", "cached"), ("conv2d", "ok"), ("pooling", "FAILED")]:
+        assert re.search(rf"^\[\d/3\] {scene} +{state} +\d+\.\d s +elapsed +\d+ s, ETA +\d+ s$", text, re.M), scene
+    assert sorted(re.findall(r"^\[(\d)/3\]", text, re.M)) == ["1", "2", "3"]
+    # the summary table, in the order given: scene, seconds, cache, output
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split() == ["scene", "seconds", "cache", "output"])
+    rows = lines[header + 2:header + 5]
+    assert re.fullmatch(rf"conv1d +1\.5 +hit +{re.escape(str(out / 'conv1d.mp4'))} *", rows[0]), rows
+    assert re.fullmatch(rf"conv2d +1\.5 +miss +{re.escape(str(out / 'conv2d.mp4'))} *", rows[1]), rows
+    assert re.fullmatch(r"pooling +0\.0 +miss +FAILED *", rows[2]), rows
+    # the errors after the table
+    assert "\npooling failed:\nValueError: pooling breaks [on purpose]" in text
+    assert lines.index("pooling failed:") > header + 4
+
+
+def test_render_with_every_scene_ok_exits_0(tmp_path, monkeypatch):
+    fake_pipeline(monkeypatch, tmp_path)
+    res = run("render", "conv1d", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert "failed" not in res.output and re.search(r"^conv1d +1\.5 +miss ", res.output, re.M)
+
+
+def test_the_render_bar_shows_done_total_eta_and_the_scenes_in_flight(monkeypatch):
+    from rich.console import Console
+
+    from cnnviz.cli.console import SceneProgress
+
+    monkeypatch.setenv("TERM", "xterm")  # a dumb terminal shows no live bar
+    s = io.StringIO()
+    terminal = Console(file=s, force_terminal=True, color_system=None, width=150)
+    with SceneProgress(["a", "b", "c"], 2, console=terminal) as bar:
+        bar.refresh()
+        assert "0/3" in s.getvalue() and "rendering a, b" in s.getvalue() and "ETA -:--:--" in s.getvalue()
+        bar.scene_done("b", "ok", 2.0, 1, 3, 600.0)  # b done first: c takes its place
+        bar.refresh()
+        after = s.getvalue()
+        assert re.search(r"\[1/3\] b +ok +2\.0 s +elapsed +0 s, ETA +600 s", after)
+        assert "1/3" in after and "rendering a, c" in after and re.search(r"ETA 0:(10:00|09:5\d)", after)
 
 
 def test_list_and_help_import_neither_torch_nor_manim():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import asdict
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
+from cnnviz.cli.console import TrainProgress
 from cnnviz.mnist import data as mdata
 from cnnviz.mnist import train as mtrain
 from cnnviz.mnist.model import MnistCNN, ModelConfig, layer_summary
@@ -20,7 +22,6 @@ from cnnviz.mnist.train import (
     HISTORY_NAME,
     CheckpointError,
     DeviceError,
-    ProgressBar,
     TrainingInterrupted,
     ensure_trained,
     cpu_threads,
@@ -119,7 +120,9 @@ def test_to_tensors_scales_to_unit_interval():
 
 # --- training ------------------------------------------------------------------------------------
 
-def test_short_training_run_learns(mnist_dir, tmp_path):
+def test_short_training_run_learns(mnist_dir, tmp_path, monkeypatch):
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE"):  # they would make rich take the StringIO for a terminal
+        monkeypatch.delenv(var, raising=False)
     out = io.StringIO()
     res = train(epochs=1, train_limit=5000, test_limit=1000, device="cpu", data_dir=mnist_dir, out_dir=tmp_path,
                 progress=True, stream=out, threads=1)
@@ -138,9 +141,11 @@ def test_short_training_run_learns(mnist_dir, tmp_path):
     x, y = to_tensors(images[:1000], labels[:1000])
     loss, acc = evaluate(ckpt.model, x, y)
     assert acc == rec.test_acc and loss == pytest.approx(rec.test_loss, rel=1e-6)
-    # progress: a Keras-like summary line for the epoch
+    # progress: a Keras-like summary line for the epoch; off a terminal, plain lines and no control codes
     text = out.getvalue()
     assert "Epoch 1/1" in text and "test_accuracy: " in text and "loss: " in text
+    assert "\x1b" not in text and "\r" not in text
+    assert text.splitlines()[0] == "Epoch 1/1" and text.splitlines()[1].startswith("157/157 - ")
 
 
 def test_resume_equals_uninterrupted(mnist_dir, tmp_path, tiny_run):
@@ -222,16 +227,40 @@ def test_cpu_threads_restores_torch_setting(mnist_dir, tmp_path):
     assert torch.get_num_threads() == before  # train's thread setting does not leak
 
 
-def test_progress_bar_throttles_and_draws():
+def test_progress_bar_throttles_and_draws(monkeypatch):
+    from rich.console import Console
+
+    monkeypatch.setenv("TERM", "xterm")  # a dumb terminal shows no live bar
     s = io.StringIO()
-    bar = ProgressBar(100, stream=s, interval=3600)
-    assert not bar.due()  # an hour between redraws: a step never draws
-    bar.draw(40, {"loss": 0.5, "accuracy": 0.875})
-    text = s.getvalue()
-    assert text.startswith("\r") and " 40/100 [" in text and "steps/s" in text
-    assert "loss: 0.5000" in text and "accuracy: 0.8750" in text
-    bar.finish("done")
-    assert s.getvalue().endswith("\rdone\n")
+    terminal = Console(file=s, force_terminal=True, color_system=None, width=150)
+    with TrainProgress(3, 100, done=1, console=terminal, interval=3600) as bar:
+        bar.print("Epoch 2/3")
+        bar.begin_epoch()
+        assert not bar.due()  # an hour between redraws: a step never draws
+        bar.draw(40, {"loss": 0.5, "accuracy": 0.875})
+        bar.refresh()
+        text = s.getvalue()
+        assert "Epoch 2/3\n" in text
+        assert "40/100" in text and "steps/s" in text and "1/3" in text  # the batch bar and the epoch bar
+        assert "loss: 0.5000" in text and "accuracy: 0.8750" in text
+        bar.end_epoch("done", "test_accuracy: 0.9000")
+        bar.refresh()
+        assert "2/3" in s.getvalue() and "test_accuracy: 0.9000" in s.getvalue()
+    assert "done\n" in s.getvalue()
+
+
+def test_progress_off_a_terminal_is_the_lines_alone(monkeypatch):
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(var, raising=False)
+    s = io.StringIO()
+    summary = "20/20 - 1.0s 50ms/step - loss: 0.5000 - " + "x" * 200  # longer than any terminal: not wrapped
+    with TrainProgress(1, 20, file=s) as bar:
+        bar.print("Epoch 1/1")
+        bar.begin_epoch()
+        assert bar.interval == math.inf and not bar.due()  # nothing live: the loop never pays for a redraw
+        bar.draw(10, {"loss": 0.5})  # drawn anyway: still nothing written
+        bar.end_epoch(summary)
+    assert s.getvalue() == f"Epoch 1/1\n{summary}\n"
 
 
 # --- checkpoints ---------------------------------------------------------------------------------

@@ -74,7 +74,9 @@ def _measure(data_dir: str | Path | None, repeats: int, batch_size: int, seed: i
 
     from cnnviz.mnist.data import load_mnist
     from cnnviz.mnist.model import MnistCNN
-    from cnnviz.mnist.train import ProgressBar, to_tensors, train_epoch
+    from cnnviz.mnist.train import to_tensors, train_epoch
+
+    from .console import TrainProgress
 
     images, labels = load_mnist("train", data_dir)
     x, y = to_tensors(images[:train_limit], labels[:train_limit], "cpu")
@@ -116,11 +118,12 @@ def _measure(data_dir: str | Path | None, repeats: int, batch_size: int, seed: i
     def run_ours() -> tuple[float, nn.Module]:
         m = ours_model()
         opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        bar = ProgressBar(steps, stream=out)
-        t0 = time.perf_counter()
-        loss, acc = train_epoch(m, opt, x, y, batch_size=batch_size, shuffle_seed=seed + 1, progress=bar)
-        seconds = time.perf_counter() - t0
-        bar.finish(f"ours: {seconds:.2f}s - loss: {loss:.4f} - accuracy: {acc:.4f}")
+        with TrainProgress(1, steps, file=out) as bar:  # as training shows it: rich redraws on its own thread
+            bar.begin_epoch()
+            t0 = time.perf_counter()
+            loss, acc = train_epoch(m, opt, x, y, batch_size=batch_size, shuffle_seed=seed + 1, progress=bar)
+            seconds = time.perf_counter() - t0
+            bar.end_epoch(f"ours: {seconds:.2f}s - loss: {loss:.4f} - accuracy: {acc:.4f}")
         return seconds, m
 
     run_reference(limit=30)  # warm-up: oneDNN picks and caches its kernels on first use

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -107,7 +106,8 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     import os
 
-    from ..pipeline import RenderOptions, expected_seconds, render_scenes
+    from ..pipeline import RenderOptions, expected_seconds, longest_first, render_scenes
+    from .console import SceneProgress, out_console, summary_table
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:
@@ -125,23 +125,18 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     options = RenderOptions(**opts, speedups=shell.speedups)
     ensure_network(scene_ids, lecture)
 
-    started = time.perf_counter()
     expected, finished = expected_seconds(options), []
-
-    def progress(res, done, total):
-        state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
-        elapsed = time.perf_counter() - started
-        finished.append(res.scene)
-        eta = eta_seconds(elapsed, finished, list(scene_ids), expected)
-        click.echo(f"[{done}/{total}] {res.scene:<20} {state:<7} {res.seconds:6.1f} s   elapsed {elapsed:5.0f} s, "
-                   f"ETA {eta:4.0f} s", err=True)
-
     click.echo(f"rendering {len(scene_ids)} scene(s) at -q{options.quality} with {options.jobs} job(s)", err=True)
-    results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress)
-    click.echo(f"\n{'scene':<20} {'seconds':>8}  {'cache':<5}  output")
-    for r in results:
-        click.echo(f"{r.scene:<20} {r.seconds:8.1f}  {'hit' if r.cached else 'miss':<5}  "
-                   f"{r.clip if r.ok else 'FAILED'}")
+    with SceneProgress(longest_first(scene_ids, options), options.jobs) as bar:
+        def progress(res, done, total):
+            state = "cached" if res.cached else ("ok" if res.ok else "FAILED")
+            finished.append(res.scene)
+            eta = eta_seconds(bar.elapsed, finished, list(scene_ids), expected)
+            bar.scene_done(res.scene, state, res.seconds, done, total, eta)
+
+        results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress)
+    click.echo()
+    out_console().print(summary_table(results))
     failed = [r for r in results if not r.ok]
     for r in failed:
         click.echo(f"\n{r.scene} failed:\n{r.error}", err=True)

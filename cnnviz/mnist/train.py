@@ -20,10 +20,10 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -33,6 +33,9 @@ from ..paths import OutDirError, atomic_write, check_out_dir
 from .data import cache_dir, load_mnist
 from .model import MnistCNN, ModelConfig
 
+if TYPE_CHECKING:
+    from ..cli.console import TrainProgress
+
 __all__ = [
     "CHECKPOINT_NAME",
     "HISTORY_NAME",
@@ -40,7 +43,6 @@ __all__ = [
     "CheckpointError",
     "DeviceError",
     "EpochRecord",
-    "ProgressBar",
     "TrainResult",
     "TrainSettings",
     "MAX_BATCH_SIZE",
@@ -49,6 +51,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_THREADS",
     "OutDirError",
+    "StepProgress",
     "TrainingInterrupted",
     "check_checkpoint",
     "check_out_dir",
@@ -274,60 +277,18 @@ def to_tensors(images: np.ndarray, labels: np.ndarray, device: torch.device | st
     return x, y
 
 
-class ProgressBar:
-    """A one-line progress bar on a text stream, redrawn with ``\\r`` a few times per second at most.
-
-    Redrawing on every step would cost a device sync (``.item()``) and a write per step; here a step
-    costs one clock read unless the interval has passed.
-    """
-
-    def __init__(self, total: int, *, stream: IO[str] | None = None, interval: float | None = None,
-                 width: int = 30) -> None:
-        self.total = total
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", lambda: False)()
-        # a log file gets few redraws: each lands in the file
-        self.interval = interval if interval is not None else (0.25 if isatty else 10.0)
-        self.width = width
-        self.start = time.perf_counter()
-        self._next = self.start + self.interval
-        self._drawn = False
+class StepProgress(Protocol):
+    """What :func:`train_epoch` tells of its progress (:class:`cnnviz.cli.console.TrainProgress` listens)."""
 
     def due(self) -> bool:
-        """Whether a redraw is due; cheap enough to call every step."""
-        return time.perf_counter() >= self._next
-
-    def _bar(self, step: int) -> str:
-        filled = self.width * step // max(self.total, 1)
-        arrow = ">" if filled < self.width else ""
-        return "[" + "=" * filled + arrow + "." * (self.width - filled - len(arrow)) + "]"
+        """Whether to :meth:`draw` now; asked every step, so it must cost next to nothing."""
 
     def draw(self, step: int, metrics: dict[str, float]) -> None:
-        """Redraw for ``step`` steps done, with ``metrics`` (name → value)."""
-        now = time.perf_counter()
-        rate = step / max(now - self.start, 1e-9)
-        digits = len(str(self.total))
-        text = (f"{step:>{digits}}/{self.total} {self._bar(step)} {rate:6.1f} steps/s"
-                + "".join(f" - {k}: {v:.4f}" for k, v in metrics.items()))
-        self.stream.write("\r" + text + "\x1b[K" * bool(getattr(self.stream, "isatty", lambda: False)()))
-        self.stream.flush()
-        self._drawn = True
-        self._next = now + self.interval
-
-    def finish(self, line: str) -> None:
-        """Replace the bar with ``line`` (the epoch's summary) and end the line."""
-        self.stream.write(("\r" if self._drawn else "") + line + "\n")
-        self.stream.flush()
-
-    def abandon(self) -> None:
-        """End the bar's line (after an interruption) so the next message starts clean."""
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        """``step`` steps done, with the running ``metrics`` (name → value)."""
 
 
 def train_epoch(model: MnistCNN, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, *,
-                batch_size: int, shuffle_seed: int, progress: ProgressBar | None = None,
+                batch_size: int, shuffle_seed: int, progress: StepProgress | None = None,
                 ) -> tuple[float, float]:
     """One pass over ``(x, y)`` in batches shuffled by ``torch.Generator().manual_seed(shuffle_seed)``.
 
@@ -699,6 +660,13 @@ def unfinished_error(ckpt: Checkpoint) -> CheckpointError:
         f"`python render.py train --resume --out {ckpt.path.parent}`")
 
 
+def _display(epochs: int, steps: int, done: int, say: IO[str]) -> TrainProgress:
+    """Training's progress display on ``say`` (rich's; imported only when a run shows progress)."""
+    from ..cli.console import TrainProgress
+
+    return TrainProgress(epochs, steps, done=done, file=say)
+
+
 def _epoch_line(rec: EpochRecord, steps: int) -> str:
     return (f"{steps}/{steps} - {rec.seconds:.1f}s {1000 * rec.seconds / max(steps, 1):.0f}ms/step"
             f" - loss: {rec.train_loss:.4f} - accuracy: {rec.train_acc:.4f}"
@@ -812,28 +780,28 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
 
     steps = math.ceil(x_train.shape[0] / batch_size)
     saved: Path | None = ckpt_path if previous is not None else None
-    for epoch in range(start_epoch + 1, epochs + 1):
-        bar = ProgressBar(steps, stream=say) if progress else None
-        if progress:
-            say.write(f"Epoch {epoch}/{epochs}\n")
-        t0 = time.perf_counter()
-        try:
-            train_loss, train_acc = train_epoch(model, optimizer, x_train, y_train, batch_size=batch_size,
-                                                shuffle_seed=seed + epoch, progress=bar)
-            test_loss, test_acc = evaluate(model, x_test, y_test)
-        except KeyboardInterrupt:
-            if bar is not None:
-                bar.abandon()
-            raise TrainingInterrupted(epoch - 1, saved) from None
-        rec = EpochRecord(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
-                          test_acc=test_acc, seconds=round(time.perf_counter() - t0, 3), device=str(dev))
-        history.append(rec)
-        try:
-            saved = _save(out, model, optimizer, settings, epoch, history, str(dev))
-        except KeyboardInterrupt:  # the atomic write left the previous epoch's files intact
-            raise TrainingInterrupted(epoch - 1, saved) from None
-        if bar is not None:
-            bar.finish(_epoch_line(rec, steps))
+    display = _display(epochs, steps, start_epoch, say) if progress else None
+    with display if display is not None else nullcontext():
+        for epoch in range(start_epoch + 1, epochs + 1):
+            if display is not None:
+                display.print(f"Epoch {epoch}/{epochs}")
+                display.begin_epoch()
+            t0 = time.perf_counter()
+            try:
+                train_loss, train_acc = train_epoch(model, optimizer, x_train, y_train, batch_size=batch_size,
+                                                    shuffle_seed=seed + epoch, progress=display)
+                test_loss, test_acc = evaluate(model, x_test, y_test)
+            except KeyboardInterrupt:
+                raise TrainingInterrupted(epoch - 1, saved) from None
+            rec = EpochRecord(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
+                              test_acc=test_acc, seconds=round(time.perf_counter() - t0, 3), device=str(dev))
+            history.append(rec)
+            try:
+                saved = _save(out, model, optimizer, settings, epoch, history, str(dev))
+            except KeyboardInterrupt:  # the atomic write left the previous epoch's files intact
+                raise TrainingInterrupted(epoch - 1, saved) from None
+            if display is not None:
+                display.end_epoch(_epoch_line(rec, steps), f"test_accuracy: {rec.test_acc:.4f}")
     assert saved is not None  # a fresh run trains at least one epoch; a resumed one was saved before
     optimizer.zero_grad(set_to_none=True)  # hand back a model without the last step's stale gradients
     model.eval()
