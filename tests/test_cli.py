@@ -135,7 +135,7 @@ def test_render_with_every_scene_ok_exits_0(tmp_path, monkeypatch):
 def test_the_render_bar_shows_done_total_eta_and_the_scenes_in_flight(monkeypatch):
     from rich.console import Console
 
-    from cnnviz.cli.console import SceneProgress
+    from cnnviz.console import SceneProgress
 
     monkeypatch.setenv("TERM", "xterm")  # a dumb terminal shows no live bar
     s = io.StringIO()

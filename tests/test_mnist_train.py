@@ -13,7 +13,7 @@ import torch
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
-from cnnviz.cli.console import TrainProgress
+from cnnviz.console import TrainProgress
 from cnnviz.mnist import data as mdata
 from cnnviz.mnist import train as mtrain
 from cnnviz.mnist.model import MnistCNN, ModelConfig, layer_summary

@@ -76,7 +76,7 @@ def _measure(data_dir: str | Path | None, repeats: int, batch_size: int, seed: i
     from cnnviz.mnist.model import MnistCNN
     from cnnviz.mnist.train import to_tensors, train_epoch
 
-    from .console import TrainProgress
+    from ..console import TrainProgress
 
     images, labels = load_mnist("train", data_dir)
     x, y = to_tensors(images[:train_limit], labels[:train_limit], "cpu")

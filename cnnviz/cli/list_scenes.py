@@ -19,7 +19,7 @@ def command() -> None:
     Example:
       python render.py list
     """
-    from .console import out_console, scene_table
+    from ..console import out_console, scene_table
 
     console = out_console()
     if console.is_terminal:

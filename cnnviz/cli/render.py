@@ -107,7 +107,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     import os
 
     from ..pipeline import RenderOptions, expected_seconds, longest_first, render_scenes
-    from .console import SceneProgress, out_console, summary_table
+    from ..console import SceneProgress, out_console, summary_table
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:

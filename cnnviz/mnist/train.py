@@ -34,7 +34,7 @@ from .data import cache_dir, load_mnist
 from .model import MnistCNN, ModelConfig
 
 if TYPE_CHECKING:
-    from ..cli.console import TrainProgress
+    from ..console import TrainProgress
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -278,7 +278,7 @@ def to_tensors(images: np.ndarray, labels: np.ndarray, device: torch.device | st
 
 
 class StepProgress(Protocol):
-    """What :func:`train_epoch` tells of its progress (:class:`cnnviz.cli.console.TrainProgress` listens)."""
+    """What :func:`train_epoch` tells of its progress (:class:`cnnviz.console.TrainProgress` listens)."""
 
     def due(self) -> bool:
         """Whether to :meth:`draw` now; asked every step, so it must cost next to nothing."""
@@ -662,7 +662,7 @@ def unfinished_error(ckpt: Checkpoint) -> CheckpointError:
 
 def _display(epochs: int, steps: int, done: int, say: IO[str]) -> TrainProgress:
     """Training's progress display on ``say`` (rich's; imported only when a run shows progress)."""
-    from ..cli.console import TrainProgress
+    from ..console import TrainProgress
 
     return TrainProgress(epochs, steps, done=done, file=say)
 

@@ -28,8 +28,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ..pipeline import RenderResult
-    from ..registry import SceneSpec
+    from .pipeline import RenderResult
+    from .registry import SceneSpec
 
 __all__ = ["SceneProgress", "TrainProgress", "err_console", "out_console", "scene_table", "summary_table"]
 
