@@ -204,4 +204,5 @@ def source_files(scene_id: str, root: Path = ROOT) -> list[Path]:
         files += _python_files(root / folder)
     files += [f for f in _python_files(root / "cnnviz") if not f.relative_to(root).as_posix().startswith(NOT_IN_CLIPS)]
     files += [root / a for a in spec.assets]
+    files.append(root / "scenes" / "scripts" / f"{spec.id}.yaml")  # its words (cnnviz.script), when it has some
     return [f for f in dict.fromkeys(files) if f.is_file()]  # each once, in this order

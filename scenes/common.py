@@ -32,6 +32,7 @@ from manim import (
 
 from cnnviz.config import scene_entry
 from cnnviz.narration import Speech, Voice, VoiceError, check_voice, parse_voice, speak
+from cnnviz.script import Script, load_script
 from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
 from cnnviz.scene_env import SceneEnv
@@ -184,7 +185,7 @@ class LectureScene(Scene):
         return cached_text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
                            weight="BOLD").to_edge(UP, buff=0.3)
 
-    def caption(self, en: str, zh: str, *, wait: bool = True) -> Text:
+    def caption(self, en: str, zh: str, *, wait: bool = True, key: str | None = None) -> Text:
         """Speak a line and show it as the bottom caption while it is spoken.
 
         The previous line is finished first (the scene waits for its end) and its caption fades out before
@@ -206,13 +207,29 @@ class LectureScene(Scene):
         if speech.audio is not None:
             self.add_sound(str(speech.audio))
         self.add_subcaption(text, duration=speech.seconds)  # Manim's own .srt beside a plain render's video
-        self.narration.append({"line": number, "start": round(start, 3), "end": round(start + speech.seconds, 3),
-                               "text": text, "voice": "silent" if speech.audio is None else self.voice.kind})
+        self.narration.append({"line": number, "key": key, "start": round(start, 3),
+                               "end": round(start + speech.seconds, 3), "text": text,
+                               "voice": "silent" if speech.audio is None else self.voice.kind})
         self._speech_end = start + speech.seconds
         self._caption = new
         self._settle(FadeIn(new))
         if wait:
             self.finish_line()
+        return new
+
+    @property
+    def script(self) -> Script:
+        """The scene's words (``scenes/scripts/<id>.yaml``, :mod:`cnnviz.script`)."""
+        script = load_script(self.scene_id)
+        if script is None:
+            raise FileNotFoundError(f"scene {self.scene_id!r} has no script scenes/scripts/{self.scene_id}.yaml")
+        return script
+
+    def say(self, key: str, *, wait: bool = True, **values: Any) -> Text:
+        """Speak the script's line ``key`` (its ``{fields}`` filled from ``values``, numbers the scene read from
+        its values) as :meth:`caption` does; the line's key goes into the JSON's narration."""
+        line = self.script[key]
+        new = self.caption(line.text("en", **values), line.text("zh", **values), wait=wait, key=key)
         return new
 
     def finish_line(self) -> None:

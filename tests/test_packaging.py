@@ -43,7 +43,7 @@ def test_the_wheel_ships_every_asset_and_template(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("cnnviz-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = [f for f in _tracked("cnnviz") if not f.endswith(".py")]
+    shipped = [f for f in _tracked("cnnviz") + _tracked("scenes") if not f.endswith(".py")]
     missing = [f for f in shipped if f not in names]
     assert shipped and not missing, f"tracked package files missing from the wheel: {missing}"
     assert "cnnviz/assets/mnist/mnist_cnn.pt" in names and "cnnviz/assets/manim.cfg" in names

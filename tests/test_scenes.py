@@ -58,6 +58,14 @@ def test_scene_renders_in_frame_with_json(info, tmp_path):
     assert clip.stat().st_size > 1000
     assert doc["scene"] == info.id
     assert doc["arrays"], "the JSON must hold the numbers shown on screen"
+    from cnnviz.script import load_script
+
+    script = load_script(info.id)
+    if script is not None:  # every line of the scene's script is spoken (no dead words), and in order of the file
+        spoken = [n["key"] for n in doc["narration"] if n.get("key")]
+        assert sorted(set(spoken)) == sorted(script.lines), f"script lines never said: {set(script.lines) - set(spoken)}"
+    starts = [(n["start"], n["end"]) for n in doc["narration"]]
+    assert all(e1 <= s2 + 1e-6 for (_, e1), (s2, _) in zip(starts, starts[1:])), "spoken lines overlap"
     assert doc["out_of_frame"] == [], "\n".join(doc["out_of_frame"])
 
 
