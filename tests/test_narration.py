@@ -115,3 +115,31 @@ def test_a_scene_re_times_itself_to_recordings(tmp_path):
 
     # two lines, each 5 s longer: the clip is about 10 s longer (the animations under a line do not shrink)
     assert seconds_of(runs["long"][0]) - seconds_of(runs["short"][0]) == pytest.approx(10.0, abs=1.5)
+
+
+@pytest.mark.parametrize("how", ["flag", "shell"])
+def test_render_refuses_a_voice_folder_that_is_not_there_before_any_work(how, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cnnviz.cli import cli
+
+    missing = str(tmp_path / "my-recordings")
+    args = ["render", "conv2d", "--out", str(tmp_path / "out")]
+    if how == "flag":
+        args += ["--voice", missing]
+    else:
+        monkeypatch.setenv("CNNVIZ_VOICE", missing)
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    assert missing in res.output and "allowed: espeak" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "conv2d.mp4").exists()
+
+
+def test_render_without_espeak_says_how_to_get_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cnnviz.cli import cli
+
+    monkeypatch.setattr(narration.shutil, "which", lambda name: None)
+    res = CliRunner().invoke(cli, ["render", "conv2d", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "espeak-ng is not installed" in res.output and "--voice none" in res.output

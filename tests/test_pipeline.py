@@ -154,8 +154,9 @@ def test_two_renders_into_one_folder_both_succeed(tmp_path, clean_cnnviz_env):
 
 @pytest.mark.slow
 def test_the_same_config_renders_to_byte_identical_files(tmp_path, clean_cnnviz_env, monkeypatch):
-    """Clip, JSON and section clips of two renders of one config are the same bytes (x264 at -ql kept off its
-    AVX-512 code, whose row-end overrun mixed uninitialised memory into the rate control)."""
+    """Clip (video, narration, subtitles), JSON, subtitle files and section clips of two renders of one config
+    are the same bytes (x264 at -ql kept off its AVX-512 code, whose row-end overrun mixed uninitialised memory
+    into the rate control; espeak-ng and the AAC encoder are deterministic)."""
     import hashlib
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -163,11 +164,17 @@ def test_the_same_config_renders_to_byte_identical_files(tmp_path, clean_cnnviz_
     def digests(out: Path) -> dict[str, str]:
         [result] = render_scenes(["pooling"], load_config(None), RenderOptions(out_dir=out, jobs=1, force=True))
         assert result.ok, result.error
-        files = [out / "pooling.mp4", out / "pooling.json", *sorted((out / "sections" / "pooling").iterdir())]
+        files = [out / "pooling.mp4", out / "pooling.json", out / "pooling.srt", out / "pooling.vtt",
+                 *sorted((out / "sections" / "pooling").iterdir())]
         return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
+    # the clip carries the narration (espeak-ng) and its subtitle track: the same bytes all the same
     first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
     assert len(first) > 5 and first == second
+    import av
+
+    with av.open(str(tmp_path / "a" / "pooling.mp4")) as clip:
+        assert [s.type for s in clip.streams] == ["video", "audio", "subtitle"]
 
 
 #: x264 settings that follow the machine (thread counts), not the options asked for
