@@ -512,6 +512,17 @@ class LectureConfig(BaseModel):
                 return e
         return SceneEntry(scene=scene_id, params=cls())
 
+    def place(self, scene_id: str) -> dict[str, Any]:
+        """Where ``scene_id`` stands in this lecture, as its clip shows it: the agenda (every scene id, in
+        order) when it opens the lecture, and the scene that follows it; a scene outside the lecture has
+        neither. The render cache keys on this too."""
+        ids = [e.scene for e in self.scenes]
+        if scene_id not in ids:
+            return {"agenda": [], "next": None, "title": self.title}
+        n = ids.index(scene_id)
+        return {"agenda": ids if n == 0 and len(ids) > 1 else [], "next": ids[n + 1] if n + 1 < len(ids) else None,
+                "title": self.title}
+
 
 def _known_params_class(scene_id: Any, where: str) -> type[SceneParams]:
     from .registry import UnknownSceneError, scene_ids

@@ -129,6 +129,7 @@ def cache_key(info: SceneSpec, lecture: LectureConfig, opts: RenderOptions) -> s
     h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
              f"{opts.transparent}|{encoder_args(opts.quality, opts.format, opts.transparent)}".encode())
     h.update(voice_key(opts.voice, info.id).encode())
+    h.update(json.dumps(lecture.place(info.id), sort_keys=True).encode())  # its agenda and "next" card
     return h.hexdigest()[:20]
 
 

@@ -79,6 +79,7 @@ class SceneSpec:
 
     # ------------------------------------------------------------------ derived
     def title(self, language: str) -> str:
+        """The scene's title in ``language`` ("en" or "zh")."""
         return self.title_zh if language == "zh" else self.title_en
 
     @property
@@ -114,7 +115,7 @@ _SHIPPED_NETWORK = ("cnnviz/assets/mnist/mnist_cnn.pt", "cnnviz/assets/mnist/his
 
 SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("local_connectivity", "CountWeightsOfLocalWindow",
-              "Local connectivity and weight sharing", "局部连接与权重共享",
+              "Local connectivity, weight sharing", "局部连接与权重共享",
               "a fully connected neuron needs 10,000 weights; a shared 3x3 kernel needs 9",
               params="cnnviz.config:LocalConnectivityParams"),
     SceneSpec("conv1d", "SlideKernelAlongRow", "1D convolution", "一维卷积",

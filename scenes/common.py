@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 from manim import (
     DOWN,
+    ORIGIN,
+    UL,
     RIGHT,
     UP,
     Arrow,
@@ -270,13 +272,61 @@ class LectureScene(Scene):
 
     # ----------------------------------------------------------------- flow
     def construct(self) -> None:
+        place = self.lecture.place(self.scene_id)
+        if place["agenda"]:
+            self.next_section("agenda")
+            self.agenda(place["title"], place["agenda"])
         self.next_section("title")
         heading = self.title()
         self.play(Write(heading), run_time=0.8)
         self.heading = heading
         self.play_scene()
         self.finish_line()
+        script = load_script(self.scene_id)
+        if script is not None and "recap" in script.lines:
+            self.next_section("recap")
+            self.say("recap")
+        if place["next"] is not None:
+            self.next_section("next")
+            self.next_card(place["next"])
         self.wait(1.0)
+
+    def agenda(self, title: str, scene_ids: Sequence[str]) -> None:
+        """The lecture's opening: its title and its chapters, numbered, in one or two columns."""
+        t = self.theme
+        head = cached_text(title, font=FONT, font_size=44, color=t.text, weight="BOLD")
+        items = [cached_text(f"{n}. {scene_spec(i).title(self.language)}", font=FONT, font_size=26, color=t.text)
+                 for n, i in enumerate(scene_ids, 1)]
+        half = (len(items) + 1) // 2 if len(items) > 8 else len(items)
+        step = max(i.height for i in items) + 0.2  # one row height for both columns: their lines level
+        columns = VGroup()
+        for part in (items[:half], items[half:]):
+            if part:
+                for row, item in enumerate(part):
+                    item.move_to(ORIGIN, aligned_edge=UL).shift(DOWN * row * step)
+                columns.add(VGroup(*part))
+        columns.arrange(RIGHT, buff=0.5, aligned_edge=UP)
+        page = VGroup(head, columns).arrange(DOWN, buff=0.5)
+        room_w, room_h = config.frame_width * 0.9, config.frame_height * 0.9 - 1.0  # the caption band below
+        if page.width > room_w or page.height > room_h:
+            page.scale(min(room_w / page.width, room_h / page.height))
+        page.move_to(UP * 0.45)
+        self.play(Write(head), run_time=0.8)
+        self.play(*(FadeIn(c) for c in columns), run_time=0.8)
+        self.caption(f"{title}: {len(items)} chapters.", f"{title}：共 {len(items)} 章。")
+        self.play(FadeOut(page), run_time=0.5)
+
+    def next_card(self, scene_id: str) -> None:
+        """The transition to the next chapter: the screen clears to its title."""
+        t = self.theme
+        word = cached_text(self.tr("Next", "下一章"), font=FONT, font_size=28, color=t.muted)
+        name = cached_text(scene_spec(scene_id).title(self.language), font=FONT, font_size=40, color=t.text)
+        card = VGroup(word, name).arrange(DOWN, buff=0.3)
+        if card.width > config.frame_width * 0.9:
+            card.scale_to_fit_width(config.frame_width * 0.9)
+        self.play(*(FadeOut(m) for m in self.mobjects), run_time=0.6)
+        self.play(FadeIn(card), run_time=0.6)
+        self.wait(1.2)
         if self.voice.kind != "none":
             # a narrated clip's sound lasts as long as its video (silence where no line is spoken, even with no
             # recorded line at all): the joined lecture's narration then has no gaps between clips
