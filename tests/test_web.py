@@ -60,13 +60,38 @@ def write_clip(path: Path, colours: list[tuple[int, int, int]], frames_each: int
             container.mux(packet)
 
 
-def fake_render(out: Path, scene_id: str = "conv2d") -> None:
-    """What a render leaves: OUT/<id>.mp4, OUT/<id>.json and OUT/sections/<id>/ (Manim's layout)."""
+# What the fake scene says (seconds from the clip's start; each section lasts 1 s): line 2 starts with the second
+# section to the millisecond, line 3 runs on from the second section into the third.
+NARRATION = [
+    {"line": 1, "start": 0.2, "end": 0.9, "text": "A kernel slides over the input.", "voice": "espeak"},
+    {"line": 2, "start": 0.999, "end": 1.6, "text": "Each output is a sum of products.", "voice": "espeak"},
+    {"line": 3, "start": 1.7, "end": 2.4, "text": "The window moves one step.", "voice": "espeak"},
+    {"line": 4, "start": 2.5, "end": 2.9, "text": "Z = A ⊗ W + b", "voice": "espeak"},
+]
+NOTES = [["A kernel slides over the input."], ["Each output is a sum of products.", "The window moves one step."],
+         ["Z = A ⊗ W + b"]]  # the lines of each section, as the speaker notes list them
+STEP_CUES = [  # each section's subtitles: (start, end, text) from the section's start
+    [("00:00:00.200", "00:00:00.900", "A kernel slides over the input.")],
+    [("00:00:00.000", "00:00:00.600", "Each output is a sum of products."),
+     ("00:00:00.700", "00:00:01.000", "The window moves one step.")],
+    [("00:00:00.000", "00:00:00.400", "The window moves one step."), ("00:00:00.500", "00:00:00.900", "Z = A ⊗ W + b")],
+]
+
+
+def fake_render(out: Path, scene_id: str = "conv2d", *, narration: list | None = NARRATION,
+                language: str = "en") -> None:
+    """What a render leaves: OUT/<id>.mp4, OUT/<id>.json (with the spoken lines, as ``narration``), OUT/<id>.vtt
+    and OUT/sections/<id>/ (Manim's layout). ``narration=None``: a render from before narration (no key, no .vtt)."""
+    from cnnviz.subtitles import cues_from_json, webvtt
+
     write_clip(out / f"{scene_id}.mp4", COLOURS)
     doc = {"scene": scene_id, "params": {"seed": 0, "size": 3, "kernel": [[1, 0], [0, -1]], "input": None},
            "arrays": {"input": [[1.0, 2.0, 0.0], [3.0, 1.0, 2.0], [0.0, 1.0, 1.0]], "output": [[0.5, 1.25],
                       [2.0, -1.0]], "bias": 0.0, "flags": [True, False], "order": ["max", "mean"]},
-           "language": "en", "theme": "dark", "out_of_frame": [], "formulas": [r"Z = A \otimes W + b", "a<b"]}
+           "language": language, "theme": "dark", "out_of_frame": [], "formulas": [r"Z = A \otimes W + b", "a<b"]}
+    if narration is not None:
+        doc["narration"] = narration
+        (out / f"{scene_id}.vtt").write_text(webvtt(cues_from_json(doc)), encoding="utf-8")
     (out / f"{scene_id}.json").write_text(json.dumps(doc))
     sections = out / "sections" / scene_id
     index = []
@@ -309,6 +334,267 @@ def test_deck_shows_the_section_of_the_step(fake_out, served, tmp_path):
     assert max(abs(a - b) for a, b in zip(pixel, COLOURS[2])) < 40, pixel
 
 
+# ---------------------------------------------------------------- speaker notes and subtitles
+def notes_of(page: str) -> dict[str, list[tuple[str, list[str]]]]:
+    """Per scene slide, its speaker notes: (step name, [lines]) per list item, in order."""
+    notes = {}
+    for scene, body in re.findall(r'<section class="cnnviz-scene" data-scene="([^"]+)".*?>(.*?)</section>', page, re.S):
+        aside = re.findall(r'<aside class="notes">(.*?)</aside>', body, re.S)
+        if aside:
+            assert len(aside) == 1
+            notes[scene] = [(html.unescape(name), [html.unescape(p) for p in re.findall(r"<p>(.*?)</p>", lines)])
+                            for name, lines in re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", aside[0])]
+    return notes
+
+
+def tracks_of(page: str) -> list[dict[str, str]]:
+    """The attributes of every <track> in the page."""
+    parser = Page(page)
+    return [dict(attrs) for tag, attrs in parser.elements if tag == "track"]
+
+
+def vtt_cues(text: str) -> list[tuple[str, str, str]]:
+    assert text.startswith("WEBVTT\n\n")
+    return re.findall(r"^\d+\n(\S+) --> (\S+)\n(.*)\n", text, re.M)
+
+
+def data_url_text(url: str) -> str:
+    from urllib.parse import unquote
+
+    head, _, body = url.partition(",")
+    assert head == "data:text/vtt;charset=utf-8"
+    return unquote(body)
+
+
+def test_speaker_notes_hold_each_steps_lines_in_order(fake_out):
+    deck = deck_of(fake_out)
+    notes = notes_of(deck.index.read_text(encoding="utf-8"))
+    expected = [(name, lines) for name, lines in zip(SECTION_NAMES, NOTES)]
+    assert notes == {"conv2d": expected, "pooling": expected}
+    assert notes_of(deck.embeds["conv2d"].read_text(encoding="utf-8")) == {"conv2d": expected}
+    steps = load_steps(fake_out, "conv2d")
+    assert [list(s.narration.lines) for s in steps] == NOTES and {s.narration.language for s in steps} == {"en"}
+
+
+def test_split_narration_assigns_a_line_to_the_step_it_starts_in():
+    from cnnviz.subtitles import Cue
+    from cnnviz.web.deck import split_narration
+
+    # conv1d at -q l: the line of the section "weight sharing" starts at 25.333 s, the section (a sum of six
+    # durations rounded to microseconds) at 25.333334 s
+    durations = [0.8, 7.2, 9.8, 3.8, 2.066667, 1.666667, 7.066667]
+    cues = [Cue(2.2, 7.77, "one"), Cue(11.0, 17.571, "two"), Cue(25.333, 31.662, "three"), Cue(40.0, 41.0, "late")]
+    steps = split_narration(cues, durations, "zh")
+    assert [s.lines for s in steps] == [(), ("one",), ("two",), (), (), (), ("three", "late")]
+    assert steps[5].cues == ()  # not the 0.3 ms of "three" before the section's start
+    assert steps[6].cues == (Cue(0.0, 6.329, "three"),)  # "late" starts past the last step: a note, no cue
+    assert steps[1].cues == (Cue(1.4, 6.97, "one"),) and steps[2].cues == (Cue(3.0, 9.571, "two"),)
+    assert all(s.language == "zh" and s.label == "中文" for s in steps)
+    assert split_narration([], [1.0, 2.0], "en") == [split_narration([], [1.0], "en")[0]] * 2
+
+
+def test_step_subtitles_are_shifted_and_clipped(fake_out):
+    deck = deck_of(fake_out)
+    media = deck.index.parent / "media" / "conv2d"
+    files = sorted(media.glob("*.vtt"))
+    assert [f.stem for f in files] == [f.stem for f in sorted(media.glob("*.mp4"))]
+    assert [vtt_cues(f.read_text(encoding="utf-8")) for f in files] == STEP_CUES
+
+
+def test_step_videos_carry_subtitle_tracks(fake_out):
+    fake_render(fake_out, "pooling", language="zh")
+    deck = deck_of(fake_out)
+    page = deck.index.read_text(encoding="utf-8")
+    tracks = tracks_of(page)
+    assert len(tracks) == 6 and page.count("<video") == 6
+    assert [(t["kind"], t["srclang"], t["label"]) for t in tracks] == [("subtitles", "en", "English")] * 3 + \
+        [("subtitles", "zh", "中文")] * 3
+    assert all("default" in t for t in tracks)
+    for track in tracks:  # the track's cues are its step's .vtt file, which lies beside the step's clip
+        file = deck.index.parent / track["data-file"]
+        assert file.suffix == ".vtt" and file.with_suffix(".mp4").is_file()
+        assert data_url_text(track["src"]) == file.read_text(encoding="utf-8")
+    # each <track> sits inside the <video> of its step
+    assert re.findall(r'data-src="media/conv2d/([^"]+)\.mp4"[^>]*><track [^>]*data-file="media/conv2d/([^"]+)\.vtt"',
+                      page) == [(f"conv2d_{k:04d}_{n.replace(' ', '-')}",) * 2 for k, n in enumerate(SECTION_NAMES)]
+    assert len(tracks_of(deck.embeds["pooling"].read_text(encoding="utf-8"))) == 3
+
+
+def test_gallery_clips_carry_their_subtitles(fake_out):
+    fake_render(fake_out, "pooling", language="zh")
+    page = build_gallery(fake_out)
+    text = page.read_text(encoding="utf-8")
+    tracks = tracks_of(text)
+    assert [(t["kind"], t["srclang"], t["label"], t["data-file"]) for t in tracks] == [
+        ("subtitles", "en", "English", "conv2d.vtt"), ("subtitles", "zh", "中文", "pooling.vtt")]
+    for track in tracks:
+        assert "default" in track
+        assert data_url_text(track["src"]) == (fake_out / track["data-file"]).read_text(encoding="utf-8")
+    assert '<a href="conv2d.vtt" download>conv2d.vtt</a>' in text
+    assert re.search(r'<video [^>]*src="conv2d.mp4"><track [^>]*></video>', text)
+
+
+@pytest.mark.parametrize("how", ["no narration key", "unreadable JSON", "malformed narration"])
+def test_a_render_without_narration_gives_no_notes_and_no_tracks(fake_out, how):
+    for scene_id in ("conv2d", "pooling"):
+        doc_path = fake_out / f"{scene_id}.json"
+        if how == "unreadable JSON":
+            doc_path.write_text("{not json")
+        else:
+            doc = json.loads(doc_path.read_text())
+            if how == "no narration key":
+                del doc["narration"]
+            else:
+                doc["narration"] = [{"line": 1, "text": "no times"}]
+            doc_path.write_text(json.dumps(doc))
+        (fake_out / f"{scene_id}.vtt").unlink()
+    deck = deck_of(fake_out)
+    page = deck.index.read_text(encoding="utf-8")
+    assert "<aside" not in page and "<track" not in page and page.count("<video") == 6
+    assert not list((deck.index.parent / "media").rglob("*.vtt"))
+    assert all(s.narration is None for s in load_steps(fake_out, "conv2d"))
+    assert "speaker notes" not in deck.embeds["conv2d"].read_text(encoding="utf-8")
+    assert "reveal.js/plugin/notes/notes.js" in page  # the speaker view still opens (timer, next slide)
+    if how != "unreadable JSON":  # the gallery shows nothing of a clip without its JSON
+        gallery = build_gallery(fake_out).read_text(encoding="utf-8")
+        assert "<track" not in gallery and ".vtt" not in gallery
+
+
+def test_the_notes_plugin_is_vendored_copied_and_registered(fake_out):
+    import fnmatch
+    import hashlib
+
+    vendored = ASSETS / "vendor" / "reveal.js" / "plugin" / "notes" / "notes.js"
+    digest = hashlib.sha256(vendored.read_bytes()).hexdigest()
+    version = (ASSETS / "vendor" / "reveal.js" / "VERSION").read_text()
+    assert f"{digest}  plugin/notes/notes.js" in version  # the file as the 5.2.1 tarball has it
+    code = vendored.read_text(encoding="utf-8")
+    assert "sourceMappingURL" not in code and "RevealNotes" in code
+    # it loads nothing: no script, style sheet or font from anywhere (its speaker view is inlined)
+    assert not re.search(r"(src|href)=[\\\"']*https?:|@import|\.woff|fonts\.googleapis", code)
+    tomllib = pytest.importorskip("tomllib")
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cnnviz"]
+    rel = vendored.relative_to(ASSETS.parent).as_posix()
+    assert any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs), rel
+
+    deck = deck_of(fake_out)
+    copied = deck.index.parent / "reveal.js" / "plugin" / "notes" / "notes.js"
+    assert copied.read_bytes() == vendored.read_bytes()
+    page = deck.index.read_text(encoding="utf-8")
+    scripts = re.findall(r"<script( src=\"[^\"]+\")?>", page)
+    assert scripts == [' src="reveal.js/reveal.js"', ' src="reveal.js/plugin/notes/notes.js"', "", ""]
+    assert re.search(r"Reveal\.initialize\(Object\.assign\(\{.*\}, \{ plugins: \[RevealNotes\] \}\)\);", page)
+
+
+NOTES_PROBE_JS = r"""
+(function () {
+  var errors = [], popup = null, out = {};
+  window.addEventListener("error", function (e) {
+    var t = e.target;
+    if (t && t !== window && t.tagName) errors.push("failed to load <" + t.tagName.toLowerCase() + "> "
+      + (t.currentSrc || t.src || "").slice(0, 60));
+    else errors.push("error: " + e.message);
+  }, true);
+  ["error", "warn"].forEach(function (level) {
+    var orig = console[level];
+    console[level] = function () {
+      errors.push("console." + level + ": " + Array.prototype.join.call(arguments, " "));
+      return orig.apply(console, arguments);
+    };
+  });
+  var open = window.open;
+  window.open = function () { popup = open.apply(window, arguments); return popup; };
+  function tracks() {
+    return Array.prototype.map.call(Reveal.getCurrentSlide().querySelectorAll("video track"), function (t) {
+      return { ready: t.readyState, mode: t.track.mode, language: t.track.language,
+               cues: Array.prototype.map.call(t.track.cues || [], function (c) { return [c.startTime, c.endTime, c.text]; }) };
+    });
+  }
+  function speaker() {
+    if (!popup) return null;
+    var d = popup.document, box = d.querySelector(".speaker-controls-notes");
+    return { title: d.title, connected: d.querySelector("#connection-status").style.display === "none",
+             shown: !!box && !box.classList.contains("hidden"),
+             notes: box ? Array.prototype.map.call(box.querySelectorAll(".value li"), function (li) {
+               return [li.querySelector("strong").textContent,
+                       Array.prototype.map.call(li.querySelectorAll("p"), function (p) { return p.textContent; })];
+             }) : null,
+             frames: d.querySelectorAll("iframe").length };
+  }
+  function finish() {
+    out.errors = errors;
+    var pre = document.createElement("pre");
+    pre.id = "cnnviz-probe";
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var go = function () {
+      Reveal.slide(1);
+      setTimeout(function () {
+        out.plugin = !!Reveal.getPlugin("notes");
+        out.tracks = tracks();
+        Reveal.triggerKey(83);  // S
+        setTimeout(function () {
+          out.first = speaker();
+          Reveal.slide(2);
+          setTimeout(function () { out.second = speaker(); finish(); }, 2500);
+        }, 4000);
+      }, 1000);
+    };
+    if (Reveal.isReady()) go(); else Reveal.on("ready", go);
+  });
+})();
+"""
+
+
+@needs_chromium
+@pytest.mark.parametrize("scheme", ["http", "file"])
+def test_speaker_view_shows_the_notes_in_chromium(fake_out, served, tmp_path, scheme):
+    """S opens reveal.js's speaker view, from disk as from the preview server: it connects to the deck (whose
+    copies it loads in its iframes), shows the notes of the slide on show and follows the deck to the next slide;
+    the steps' subtitle tracks load (from disk too), and nothing logs an error."""
+    fake_render(fake_out, "pooling", language="zh")
+    deck = deck_of(fake_out)
+    text = deck.index.read_text(encoding="utf-8")
+    probed = deck.index.with_name("probe-notes.html")
+    probed.write_text(text.replace("<head>", f"<head>\n<script>{NOTES_PROBE_JS}</script>", 1), encoding="utf-8")
+    url = served.url + "slides/" + probed.name if scheme == "http" else probed.as_uri()
+    done = chromium(url, tmp_path, "--dump-dom", "--disable-popup-blocking", budget_ms=12000)
+    result = probe_result(done)
+    assert result["errors"] == [] and console_lines(done.stderr) == []
+    assert result["plugin"] is True
+    expected = [[name, lines] for name, lines in zip(SECTION_NAMES, NOTES)]
+    for seen in (result["first"], result["second"]):
+        assert seen["title"] == "reveal.js - Speaker View" and seen["connected"] and seen["shown"]
+        assert seen["frames"] == 2 and seen["notes"] == expected
+    tracks = result["tracks"]
+    assert [(t["ready"], t["mode"], t["language"]) for t in tracks] == [(2, "showing", "en")] * 3  # 2: loaded
+    assert [[tuple(c) for c in t["cues"]] for t in tracks] == [
+        [(float(a[6:]), float(b[6:]), text) for a, b, text in cues] for cues in STEP_CUES]
+
+
+def test_hostile_narration_comes_out_as_text(fake_out):
+    """Spoken lines reach the notes as text and the subtitle tracks as data: URLs that stay inside their attribute:
+    none opens a tag, ends a <script> early, or breaks the page."""
+    hostile = [{**line, "text": HOSTILE} for line in NARRATION]
+    fake_render(fake_out, "conv2d", narration=hostile)
+    deck = deck_of(fake_out, ids=("conv2d",))
+    for text in (deck.index.read_text(encoding="utf-8"), deck.embeds["conv2d"].read_text(encoding="utf-8")):
+        page = Page(text)
+        assert "img" not in page.tags and all(not name.startswith("on") for name, _ in page.attrs)
+        assert page.tags.count("script") == (4 if "<!doctype" in text else 1)
+        assert page.texts["p"].count(HOSTILE) == 4  # one per line, in the notes
+        assert notes_of(text)["conv2d"] == [(name, [HOSTILE] * len(lines)) for name, lines in zip(SECTION_NAMES, NOTES)]
+        for track in tracks_of(text):
+            assert HOSTILE.replace("-->", "→") in data_url_text(track["src"])
+    gallery = build_gallery(fake_out)
+    page = Page(gallery.read_text(encoding="utf-8"))
+    assert "img" not in page.tags and page.tags.count("script") == 0
+    (track,) = [dict(attrs) for tag, attrs in page.elements if tag == "track" and ("data-file", "conv2d.vtt") in attrs]
+    assert data_url_text(track["src"]) == (fake_out / "conv2d.vtt").read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- the gallery
 def test_gallery_lists_clips_posters_and_numbers(fake_out):
     page = build_gallery(fake_out)
@@ -447,12 +733,17 @@ def test_pages_are_reproducible(fake_out):
         done = subprocess.run([sys.executable, "-c", BUILD_PAGES, str(fake_out)], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
-        pages = [fake_out / "gallery.html", *(fake_out / "slides").glob("*.html"), *(fake_out / "posters").iterdir()]
+        pages = [fake_out / "gallery.html", *(fake_out / "slides").glob("*.html"), *(fake_out / "posters").iterdir(),
+                 *(fake_out / "slides" / "media").glob("*/*.vtt")]
         return {p.relative_to(fake_out).as_posix(): p.read_bytes() for p in pages}
 
     first, second = build("1"), build("2")
-    assert sorted(first) == ["gallery.html", "posters/conv2d.png", "posters/pooling.png", "slides/embed-conv2d.html",
-                             "slides/embed-pooling.html", "slides/index.html"]
+    subtitles = [f"slides/media/{i}/{i}_{k:04d}_{n.replace(' ', '-')}.vtt" for i in ("conv2d", "pooling")
+                 for k, n in enumerate(SECTION_NAMES)]
+    assert sorted(first) == sorted(["gallery.html", "posters/conv2d.png", "posters/pooling.png",
+                                    "slides/embed-conv2d.html", "slides/embed-pooling.html", "slides/index.html",
+                                    *subtitles])
+    assert b"<aside class=\"notes\">" in first["slides/index.html"] and b"<track " in first["gallery.html"]
     assert [name for name in first if first[name] != second[name]] == []
 
 
@@ -466,6 +757,7 @@ class Page(HTMLParser):
         super().__init__()
         self.tags: list[str] = []
         self.attrs: list[tuple[str, str | None]] = []
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
         self.comments: list[str] = []
         self.texts: dict[str, list[str]] = {}
         self._open: list[str] = []
@@ -475,7 +767,8 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attrs += attrs
-        if tag not in ("meta", "link", "img", "br", "source"):
+        self.elements.append((tag, attrs))
+        if tag not in ("meta", "link", "img", "br", "source", "track"):
             self._open.append(tag)
 
     def handle_endtag(self, tag):
@@ -499,7 +792,7 @@ def test_a_hostile_title_comes_out_as_text(fake_out):
     steps = (dataclasses.replace(steps[0], name=HOSTILE), *steps[1:])
     scene = DeckScene("conv2d", HOSTILE, steps)
     deck = build_deck(fake_out, [scene], title=HOSTILE)
-    for text, scripts in ((deck.index.read_text(encoding="utf-8"), 3), (embed_snippet(scene), 1)):
+    for text, scripts in ((deck.index.read_text(encoding="utf-8"), 4), (embed_snippet(scene), 1)):
         page = Page(text)
         assert "img" not in page.tags and page.tags.count("script") == scripts
         assert all(not name.startswith("on") for name, _ in page.attrs)
@@ -926,7 +1219,8 @@ def test_slides_argument_errors(tmp_path, args, message):
 # ---------------------------------------------------------------- with a real render
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> Path:
-    """conv2d rendered once by plain manim at 160x90 with --save_sections, laid out as a render leaves it."""
+    """conv2d rendered once by plain manim at 160x90 with --save_sections, laid out as a render leaves it (its
+    <id>.srt and <id>.vtt too: the pipeline takes a clip as cached only with them)."""
     from cnnviz.registry import scene_spec as scene_info
 
     info = scene_info("conv2d")
@@ -946,6 +1240,12 @@ def rendered(tmp_path_factory) -> Path:
     for index in sections.glob("*.json"):
         index.rename(sections / "sections.json")
     shutil.move(sections, out / "sections" / info.id)
+    # and the subtitles the pipeline writes beside the clip, from the spoken lines in the JSON
+    from cnnviz.subtitles import cues_from_json, srt, webvtt
+
+    cues = cues_from_json(json.loads((out / f"{info.id}.json").read_text(encoding="utf-8")))
+    (out / f"{info.id}.srt").write_text(srt(cues), encoding="utf-8")
+    (out / f"{info.id}.vtt").write_text(webvtt(cues), encoding="utf-8")
     return out
 
 
@@ -970,6 +1270,14 @@ def test_real_scene_in_deck_and_gallery(rendered, tmp_path):
         assert (deck.index.parent / ref).is_file()
     for ref in local_refs(page):
         assert (out / ref).is_file()
+    doc = json.loads((out / "conv2d.json").read_text(encoding="utf-8"))
+    if "narration" in doc:  # the scene's spoken lines: each once, in order, in the notes; a track per step
+        deck_page = deck.index.read_text(encoding="utf-8")
+        notes = [line for _, lines in notes_of(deck_page)["conv2d"] for line in lines]
+        assert notes == [line["text"] for line in doc["narration"]] and notes
+        assert len(tracks_of(deck_page)) == len(steps)
+        (track,) = tracks_of(page.read_text(encoding="utf-8"))
+        assert data_url_text(track["src"]) == (out / "conv2d.vtt").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

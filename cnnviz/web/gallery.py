@@ -2,7 +2,9 @@
 
 ``build_gallery(out)`` writes ``out/gallery.html``: per clip its poster frame (``out/posters/<id>.png``,
 the clip's last frame, taken with PyAV), title, parameters and every number from ``out/<id>.json``
-(arrays pretty-printed in collapsible blocks), and the clip itself in a ``<video controls>``.
+(arrays pretty-printed in collapsible blocks), and the clip itself in a ``<video controls>``, with its
+narration as subtitles (a ``<track>`` with the text of ``out/<id>.vtt``, which the card links) where the render
+wrote them.
 
 A gallery built with ``live=True`` polls ``/version`` once a second and reloads when the version changes:
 ``preview`` serves it with :class:`cnnviz.web.server.PreviewServer` and watches the sources with
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import atomic_write
-from . import clip_path
+from . import LANGUAGE_LABEL, clip_path, vtt_data_url
 from .templating import render, static_markup
 
 __all__ = ["GalleryItem", "build_gallery", "make_poster", "pretty_array", "scan"]
@@ -148,6 +150,17 @@ class _Values:
 
 
 @dataclass(frozen=True)
+class _Subtitles:
+    """A clip's subtitle track: the ``<id>.vtt`` file (as the page links it), its language, and its text as a
+    ``data:`` URL (:func:`cnnviz.web.vtt_data_url`: a page opened from disk may not fetch the file)."""
+
+    href: str
+    language: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class _Card:
     """What ``gallery.html.j2`` needs of one clip; every string is escaped there."""
 
@@ -162,6 +175,7 @@ class _Card:
     out_of_frame: str | None  # as JSON
     meta: list[tuple[str, str]]
     steps: int | None  # how many sections a --save_sections render left
+    subtitles: _Subtitles | None  # None: no <id>.vtt (a render from before narration), or a still
 
 
 def _values(values: dict[str, Any], *, open_small: bool = False) -> _Values:
@@ -186,6 +200,19 @@ def _steps(out_dir: Path, scene_id: str) -> int | None:
         return None
 
 
+def _subtitles(item: GalleryItem, rel: Callable[[Path], str]) -> _Subtitles | None:
+    vtt = item.clip.with_suffix(".vtt")
+    if item.clip.suffix in (".png", ".gif") or not vtt.is_file():
+        return None
+    try:
+        text = vtt.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    language = item.doc.get("language")
+    language = language if isinstance(language, str) and language else "en"
+    return _Subtitles(rel(vtt), language, LANGUAGE_LABEL.get(language, language), vtt_data_url(text))
+
+
 def _card(item: GalleryItem, out_dir: Path, bust: Callable[[Path], str]) -> _Card:
     rel = lambda p: p.relative_to(out_dir).as_posix() + bust(p)  # noqa: E731
     doc = item.doc
@@ -204,6 +231,7 @@ def _card(item: GalleryItem, out_dir: Path, bust: Callable[[Path], str]) -> _Car
         out_of_frame=json.dumps(doc["out_of_frame"]) if doc.get("out_of_frame") else None,
         meta=[(str(k), _scalar(v) if _is_scalar(v) else json.dumps(v)) for k, v in extra.items()],
         steps=_steps(out_dir, item.id),
+        subtitles=_subtitles(item, rel),
     )
 
 
