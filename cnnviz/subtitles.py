@@ -78,8 +78,11 @@ def srt(cues: Sequence[Cue]) -> str:
 
 
 def webvtt(cues: Sequence[Cue]) -> str:
-    """WebVTT text (what HTML5 ``<track kind="subtitles">`` reads)."""
-    return "WEBVTT\n\n" + "\n".join(f"{n}\n{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{_one_line(c.text)}\n"
+    """WebVTT text (what HTML5 ``<track kind="subtitles">`` reads); ``&`` and ``<`` escaped (cue text is markup)."""
+    def text(c: Cue) -> str:
+        return _one_line(c.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    return "WEBVTT\n\n" + "\n".join(f"{n}\n{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{text(c)}\n"
                                     for n, c in enumerate(cues, 1))
 
 

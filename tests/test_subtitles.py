@@ -54,6 +54,7 @@ def test_srt_and_vtt_number_and_time_cues_and_keep_each_cue_one_line():
     vtt = webvtt(CUES)
     assert vtt.startswith("WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.250\n")
     assert srt([]) == "" and webvtt([]) == "WEBVTT\n\n"
+    assert "a &lt; b &amp; c" in webvtt([Cue(0, 1, "a < b & c")])  # WebVTT cue text is markup
 
 
 def test_cues_come_from_the_scene_json_and_shift():

@@ -409,7 +409,8 @@ def test_step_videos_carry_subtitle_tracks(fake_out):
     assert len(tracks) == 6 and page.count("<video") == 6
     assert [(t["kind"], t["srclang"], t["label"]) for t in tracks] == [("subtitles", "en", "English")] * 3 + \
         [("subtitles", "zh", "中文")] * 3
-    assert all("default" in t for t in tracks)
+    # not shown by default: the captions are drawn in the video; the track is for the CC button and search
+    assert not any("default" in t for t in tracks)
     for track in tracks:  # the track's cues are its step's .vtt file, which lies beside the step's clip
         file = deck.index.parent / track["data-file"]
         assert file.suffix == ".vtt" and file.with_suffix(".mp4").is_file()
@@ -428,7 +429,7 @@ def test_gallery_clips_carry_their_subtitles(fake_out):
     assert [(t["kind"], t["srclang"], t["label"], t["data-file"]) for t in tracks] == [
         ("subtitles", "en", "English", "conv2d.vtt"), ("subtitles", "zh", "中文", "pooling.vtt")]
     for track in tracks:
-        assert "default" in track
+        assert "default" not in track
         assert data_url_text(track["src"]) == (fake_out / track["data-file"]).read_text(encoding="utf-8")
     assert '<a href="conv2d.vtt" download>conv2d.vtt</a>' in text
     assert re.search(r'<video [^>]*src="conv2d.mp4"><track [^>]*></video>', text)
@@ -531,6 +532,8 @@ NOTES_PROBE_JS = r"""
   document.addEventListener("DOMContentLoaded", function () {
     var go = function () {
       Reveal.slide(1);
+      // the CC button: the tracks are not shown by default (the captions are in the video)
+      Reveal.getCurrentSlide().querySelectorAll("video track").forEach(function (t) { t.track.mode = "showing"; });
       setTimeout(function () {
         out.plugin = !!Reveal.getPlugin("notes");
         out.tracks = tracks();
@@ -587,7 +590,8 @@ def test_hostile_narration_comes_out_as_text(fake_out):
         assert page.texts["p"].count(HOSTILE) == 4  # one per line, in the notes
         assert notes_of(text)["conv2d"] == [(name, [HOSTILE] * len(lines)) for name, lines in zip(SECTION_NAMES, NOTES)]
         for track in tracks_of(text):
-            assert HOSTILE.replace("-->", "→") in data_url_text(track["src"])
+            escaped = HOSTILE.replace("-->", "→").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            assert escaped in data_url_text(track["src"])  # WebVTT cue text is markup: escaped
     gallery = build_gallery(fake_out)
     page = Page(gallery.read_text(encoding="utf-8"))
     assert "img" not in page.tags and page.tags.count("script") == 0

@@ -218,7 +218,8 @@ def _card(item: GalleryItem, out_dir: Path, bust: Callable[[Path], str]) -> _Car
     doc = item.doc
     formulas = doc.get("formulas")
     extra = {k: v for k, v in doc.items()
-             if k not in ("scene", "params", "arrays", "formulas", "typeset", "out_of_frame", "error")}
+             if k not in ("scene", "params", "arrays", "formulas", "typeset", "out_of_frame", "error",
+                          "narration")}  # the narration is the clip's subtitle track
     return _Card(
         item=item,
         clip_src=rel(item.clip),
