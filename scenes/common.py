@@ -67,6 +67,14 @@ __all__ = [
     "step_times",
 ]
 
+#: the layout rules every frame keeps (checked where a section ends and at the scene's end; see layout_check):
+#: nothing within 5 % of an edge, no glyph of a text or formula under 16 px tall in a 480-line frame
+SAFE_MARGIN = 0.05
+MIN_GLYPH_PX = 16.0
+#: the title's and caption's distance from the top and bottom edge: the safe margin and a little (scene units)
+SAFE_EDGE = 0.45
+#: what rasterising leaves of a glyph's height: a font-26 digit (16 px drawn) measures 15.5–16.0 px of outline
+_ANTIALIAS_PX = 0.5
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
 
@@ -153,6 +161,7 @@ class LectureScene(Scene):
         self.narration: list[dict[str, Any]] = []  # each spoken line: number, start, end, text (into the JSON)
         self.voice = self._voice()
         self.out_of_frame: list[str] = []
+        self.layout_problems: list[dict[str, Any]] = []  # layout_check's findings (into the JSON)
 
     def _voice(self) -> Voice:
         """The pipeline's voice; a plain ``manim`` run speaks with espeak-ng where it is installed."""
@@ -185,7 +194,7 @@ class LectureScene(Scene):
     def title(self) -> Text:
         info = scene_spec(self.scene_id)
         return cached_text(info.title(self.language), font=FONT, font_size=40, color=self.theme.text,
-                           weight="BOLD").to_edge(UP, buff=0.3)
+                           weight="BOLD").to_edge(UP, buff=SAFE_EDGE)
 
     def caption(self, en: str, zh: str, *, wait: bool = True, key: str | None = None) -> Text:
         """Speak a line and show it as the bottom caption while it is spoken.
@@ -201,10 +210,13 @@ class LectureScene(Scene):
         number = len(self.narration) + 1
         speech: Speech = speak(text, self.language, self.voice, scene_id=self.scene_id, number=number)
         # No ∂ in captions: the CJK font draws it wide ("∂ L/∂ Z"); partial derivatives go in MathTex on screen.
+        room = config.frame_width * (1 - 2 * SAFE_MARGIN) - 0.1
         new = cached_text(text, font=FONT, font_size=26, color=self.theme.text)
-        if new.width > config.frame_width - 1.0:
-            new.scale_to_fit_width(config.frame_width - 1.0)
-        new.to_edge(DOWN, buff=0.3)
+        if new.width > room:  # two lines rather than smaller letters
+            new = cached_text(two_lines(text), font=FONT, font_size=26, color=self.theme.text, line_spacing=0.8)
+        if new.width > room:
+            new.scale_to_fit_width(room)
+        new.to_edge(DOWN, buff=SAFE_EDGE)
         start = self.time
         if speech.audio is not None:
             self.add_sound(str(speech.audio))
@@ -263,8 +275,45 @@ class LectureScene(Scene):
     def next_section(self, *args: Any, **kwargs: Any) -> None:
         # a section (a step of the slide deck) holds its lines whole
         if hasattr(self, "narration"):
+            self.layout_check()  # the section's last frame, before its caption goes
             self.finish_line()
         super().next_section(*args, **kwargs)
+
+    def layout_check(self) -> None:
+        """Record what breaks the layout rules in the frame on screen now: a mobject within
+        :data:`SAFE_MARGIN` of an edge, a text or formula glyph under :data:`MIN_GLYPH_PX` tall at 480 lines
+        (a formula's bars and dots, wider than twice their height or under a third of its tallest glyph, are
+        not glyphs that must be read). Each problem is recorded once, with the first time it was seen."""
+        from manim import SingleStringMathTex
+
+        fw, fh = config.frame_width, config.frame_height
+        x_in, y_in = fw / 2 * (1 - 2 * SAFE_MARGIN) + 1e-3, fh / 2 * (1 - 2 * SAFE_MARGIN) + 1e-3
+        px = 480 / fh
+        seen = {(p["kind"], p["what"]) for p in self.layout_problems}
+
+        def note(kind: str, what: str, **detail: Any) -> None:
+            if (kind, what) not in seen and len(self.layout_problems) < 200:
+                seen.add((kind, what))
+                self.layout_problems.append({"kind": kind, "what": what, "t": round(self.time, 2), **detail})
+
+        for mob in self.mobjects:
+            extent = frame_extent(mob)
+            if extent is None or getattr(mob, "fill_opacity", 1) == 0 and getattr(mob, "stroke_opacity", 1) == 0:
+                continue
+            x0, y0, x1, y1 = extent
+            if x0 < -x_in or x1 > x_in or y0 < -y_in or y1 > y_in:
+                note("outside safe area", _describe(mob), extent=[round(v, 2) for v in extent])
+            for part in mob.get_family():
+                if isinstance(part, Text) and part.submobjects:
+                    tallest = max(g.height for g in part.submobjects) * px
+                    if 0 < tallest < MIN_GLYPH_PX - _ANTIALIAS_PX:
+                        note("small text", part.text[:40], px=round(tallest, 1))
+                elif isinstance(part, SingleStringMathTex) and part.submobjects:
+                    glyphs = [g for g in part.family_members_with_points() if g.height > 0]
+                    top = max((g.height for g in glyphs), default=0)
+                    read = [g.height * px for g in glyphs if g.width <= 2 * g.height and g.height >= top / 3]
+                    if read and min(read) < MIN_GLYPH_PX - _ANTIALIAS_PX:
+                        note("small formula glyph", part.tex_string[:40], px=round(min(read), 1))
 
     def wait(self, *args: Any, **kwargs: Any) -> None:
         self._retire_spoken()
@@ -281,6 +330,7 @@ class LectureScene(Scene):
         self.play(Write(heading), run_time=0.8)
         self.heading = heading
         self.play_scene()
+        self.layout_check()
         self.finish_line()
         script = load_script(self.scene_id)
         if script is not None and "recap" in script.lines:
@@ -394,6 +444,7 @@ class LectureScene(Scene):
         # the formulas for readers; everything typeset for cnnviz/assets/typeset-ahead.json (scenes/speedups/ahead.py)
         doc["formulas"], doc["typeset"] = formulas_built(), typeset_built()
         doc["out_of_frame"] = self.out_of_frame
+        doc["layout"] = self.layout_problems  # layout_check: outside the safe area, glyphs too small to read
         doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
         self._write_json(doc)
 
@@ -405,6 +456,22 @@ class LectureScene(Scene):
             target_dir = str(Path(movie).parent) if movie else str(Path(config.media_dir))
         text = json.dumps(doc, indent=1, ensure_ascii=False)
         atomic_write(Path(target_dir) / f"{self.scene_id}.json", lambda f: f.write(text.encode("utf-8")))
+
+
+def two_lines(text: str) -> str:
+    """``text`` broken into two lines near its middle: after a punctuation mark where there is one close to
+    it (Chinese too), else at the space nearest to it."""
+    mid = len(text) / 2
+    marks = [i + 1 for i, ch in enumerate(text[:-1]) if ch in "，；：。,;:" and abs(i + 1 - mid) < len(text) / 4]
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cut = min(marks or spaces or [round(mid)], key=lambda i: abs(i - mid))
+    return text[:cut].rstrip() + "\n" + text[cut:].lstrip()
+
+
+def _describe(mob: Any) -> str:
+    """A mobject in words, for a layout problem: its type and the first text inside it."""
+    texts = [m.text for m in mob.get_family() if isinstance(m, Text)]
+    return f"{type(mob).__name__}" + (f" {texts[0][:30]!r}" if texts else "")
 
 
 def row_of(*mobjects: Any, buff: float = 0.4) -> VGroup:
