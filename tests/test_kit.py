@@ -402,7 +402,7 @@ def lecture_traces() -> dict[str, tuple]:
         "conv2d 7x7 dilated, zh": (conv2d_trace(ints(7, 7), ints(3, 3), dilation=2), dict(common, language="zh")),
         "conv2d 6x6 stride 2 padding 1, names, no note": (
             conv2d_trace(ints(6, 6), ints(3, 3), stride=2, padding=1),
-            dict(common, names=("input 6×6, p = 1", "kernel c = 3", "output, s = 2"), note=False)),
+            dict(common, names=("input 6×6, p = 1", "kernel c = 3", "output, s = 2"), note=False, number_height=0.5)),
         "conv2d, holes": (conv2d_trace(ints(6, 6), ints(2, 2), dilation=2, bias=1.0), dict(common, holes=True)),
         "conv1d stacked, indices, sum": (conv1d_trace(ints(6), ints(3)), dict(
             symbols=("x", "w", "a"), indices=True, layout="stacked", working="sum", region=LECTURE_REGION, cell=1.0,
@@ -436,6 +436,9 @@ def test_a_lecture_window_plays_in_its_region_without_overlaps_or_morphing_texts
             for b in fixed:
                 if a is not b:
                     assert not overlap(box(a), box(b), gap=1e-6), (name, a, b)
+        if window.layout == "row":  # names on one line keep their distance
+            for a, b in zip(window.name_labels, window.name_labels[1:]):
+                assert b.get_left()[0] - a.get_right()[0] >= 0.25 * window.cell_size * window._scale_now(), name
         scene.add(window)
         for n, anim in enumerate(window.steps()):
             for leaf in leaf_animations(anim):  # texts change by fading: a transform never changes a text
@@ -571,6 +574,43 @@ def test_a_dilated_kernel_with_its_holes():
             fmt(v) for v in trace.kernel.flat]
         assert window.kernel.cell(0, 1).get_fill_opacity() == 0
         assert kit.SlidingWindow(trace).kernel.shape == (3, 3)
+
+
+def test_number_height_makes_a_large_inputs_digits_taller_and_the_panels_in_proportion():
+    trace = conv2d_trace(np.arange(36.0).reshape(6, 6) % 5, np.ones((3, 3)), padding=1)
+    with tempconfig(DRY):
+        plain = kit.SlidingWindow(trace, fit=False, cell=0.6)
+        tall = kit.SlidingWindow(trace, fit=False, cell=0.6, number_height=0.5)
+        digit = lambda size: Text("0", font=kit.MONO, font_size=size).height  # noqa: E731
+        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.6, rel=0.02)
+        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.6, rel=0.02)
+        assert tall.panel_font_size / plain.panel_font_size == pytest.approx(0.5 / NUMBER_HEIGHT, rel=0.02)
+
+
+TYPESET_ORDER = r"""
+import numpy as np
+from manim import config
+config.media_dir = MEDIA
+from cnnviz import conv2d_trace
+from scenes.kit import SlidingWindow
+from scenes.speedups.drawing import cached_text, typeset_built
+x = np.array([[3.0, -12, 7, 0.5], [1, 2, -3, 44], [5, -6, 8, 9], [0, 1, 2, 3]])
+SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2)
+print([t for k, t, o in typeset_built()])
+"""
+
+
+def test_a_window_builds_its_texts_in_the_same_order_whatever_the_hash_seed(tmp_path):
+    """A caching text builder is shown the same texts in the same order in every process (the lecture's
+    list of texts to build ahead is a render's list): sizing fonts measures no set in its hash order."""
+    orders = []
+    for seed in ("1", "2", "3"):
+        code = TYPESET_ORDER.replace("MEDIA", repr(str(tmp_path / seed)))
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                              env={**clean_env(), "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 0, done.stderr[-3000:]
+        orders.append(done.stdout.strip().splitlines()[-1])
+    assert orders[0] == orders[1] == orders[2] and "'-12'" in orders[0]
 
 
 def test_an_aside_panel_sits_right_of_a_tall_input_and_auto_picks_the_larger_window():

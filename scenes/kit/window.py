@@ -16,7 +16,7 @@ from cnnviz.values import fmt
 
 from .fades import conceal, reveal
 from .grid import NumberGrid, cells_box, taps_box
-from .style import FONT, MONO, TextBuilder, number_font_size, safe_size
+from .style import FONT, MONO, NUMBER_HEIGHT, TextBuilder, _size_at_100, number_font_size, safe_size
 
 __all__ = ["WORDS", "SlidingWindow", "WindowStep"]
 
@@ -30,9 +30,9 @@ STROKE_ROOM = 0.05
 #: a digit's height in the panel's grid, as a fraction of its (smaller) cell
 PANEL_NUMBER_HEIGHT = 0.5
 #: a subscript's size as a fraction of its letter's (x₁, w₂, a₃)
-SUBSCRIPT = 0.78
+SUBSCRIPT = 0.8
 #: a subscripted name's letter size as a fraction of the text size (its subscript digits as tall as a number's)
-INDEXED = 1.15
+INDEXED = 1.2
 
 #: the window's own words by language: the grids' names, the panel's head, the notes below the grids
 WORDS: dict[str, dict[str, str]] = {
@@ -47,6 +47,17 @@ WORDS: dict[str, dict[str, str]] = {
 LAYOUTS = ("auto", "row", "column", "stacked")
 PANELS = ("below", "aside", "auto")
 WORKINGS = ("grid", "sum")
+
+
+def _measure_in_order(text: TextBuilder, strings: Sequence[str]) -> None:
+    """Measure the numbers a window sizes its fonts by, in a fixed order, before it sizes them.
+
+    :func:`~scenes.kit.style.number_font_size` measures each distinct string once, in the order of a set, which
+    changes from one process to the next (the hash seed): a caching text builder would see the same texts in
+    another order in each render. Measured first here (once per builder, font and string), it measures none.
+    """
+    for s in dict.fromkeys(["0", *sorted(set(strings))]):
+        _size_at_100(text, s, MONO)
 
 
 def _room(region: Region | None) -> tuple[float, float]:
@@ -266,6 +277,9 @@ class SlidingWindow(VGroup):
         The font size of names, notes and the panel's texts (``None``: derived from the cell, 36 × cell).
     note
         Show the note below the grids (stride, padding, dilation, ``field``); ``False`` where the names say it.
+    number_height
+        A digit's height as a fraction of a grid's cell (``None``: :data:`~scenes.kit.style.NUMBER_HEIGHT`,
+        0.43; a panel's digits in proportion), for a large input whose cells are small.
 
     Examples
     --------
@@ -304,7 +318,7 @@ class SlidingWindow(VGroup):
                  region: Region | None = None, panel: str = "below", working: str = "grid",
                  field: int | Sequence[int] | None = None, holes: bool = False,
                  run_times: Sequence[float] | None = None, hold: float = 0.0,
-                 text_size: float | None = None, note: bool = True) -> None:
+                 text_size: float | None = None, note: bool = True, number_height: float | None = None) -> None:
         super().__init__()
         if isinstance(trace, ConvTrace):
             view = _conv_view(trace, channel, digits)
@@ -341,7 +355,7 @@ class SlidingWindow(VGroup):
         self.detailed, self.run_time, self.fast_run_time, self.digits = detailed, run_time, fast_run_time, digits
         self.labels, self.language, self.indices, self.working = labels, language, indices, working
         self.region, self.field, self.hold, self.fixed_text_size = region, field, hold, text_size
-        self.show_note = note
+        self.show_note, self.number_height = note, number_height
         self.run_times = None if run_times is None else [float(r) for r in run_times]
         self.holes = (holes or layout == "stacked") and view.dilated and view.kind == "conv"
         words = WORDS[language]
@@ -358,6 +372,10 @@ class SlidingWindow(VGroup):
         if len(self.names) != 3:
             raise ValueError(f"names takes three texts (input, kernel, output), got {len(self.names)}")
 
+        numbers = [view.input, view.output, *(s.grid for s in view.steps)]
+        if view.kernel is not None:
+            numbers.append(view.kernel)
+        _measure_in_order(self.text_builder, [fmt(x, digits) for a in numbers for x in np.ravel(a) if np.isfinite(x)])
         start = DEFAULT_CELL if cell is None else float(cell)
         self.layout = layout
         if layout == "auto":
@@ -406,11 +424,10 @@ class SlidingWindow(VGroup):
         v, t, tx = self.view, self.theme, self.text_builder
         if not self.holes:
             return NumberGrid(v.kernel, theme=t, role="kernel", cell=c, digits=self.digits, text=tx,
-                              show_values=numbers)
+                              show_values=numbers, font_size=self._grid_font(v.kernel, c))
         assert v.dilated_kernel is not None and v.footprint is not None
         grid = NumberGrid(v.dilated_kernel, theme=t, role="kernel", cell=c, digits=self.digits, text=tx,
-                          show_values=False,
-                          font_size=number_font_size(c, (fmt(x, self.digits) for x in v.kernel.flat), text=tx))
+                          show_values=False, font_size=self._grid_font(v.kernel, c, always=True))
         for i, j in np.ndindex(*grid.shape):
             if v.footprint[i, j]:
                 if numbers:
@@ -421,21 +438,33 @@ class SlidingWindow(VGroup):
                 grid.cell(i, j).set_stroke(t.muted, width=1).set_fill(opacity=0)
         return grid
 
+    def _grid_font(self, values: np.ndarray, c: float, *, always: bool = False) -> float | None:
+        """The font size of a grid's numbers (``None``: the grid derives it, as by default)."""
+        if self.number_height is None and not always:
+            return None
+        strings = (fmt(x, self.digits) for x in np.ravel(values) if np.isfinite(x))
+        return number_font_size(c, strings, text=self.text_builder, **(
+            {} if self.number_height is None else {"height": self.number_height}))
+
     def _build(self, c: float, *, numbers: bool) -> None:
         """Everything but the steps' panels, at cell side ``c`` (``numbers=False``: empty cells, to measure)."""
         self.submobjects = []
         v, t, tx = self.view, self.theme, self.text_builder
         self.cell_size = c
         self.panel_cell = 0.8 * c
+        panel_height = PANEL_NUMBER_HEIGHT * (1.0 if self.number_height is None else
+                                              self.number_height / NUMBER_HEIGHT)
         self.panel_font_size = number_font_size(self.panel_cell, (fmt(x, self.digits) for s in v.steps
                                                                   for x in s.grid.flat), text=tx,
-                                                height=PANEL_NUMBER_HEIGHT)
+                                                height=panel_height)
         self.text_size = 36 * c if self.fixed_text_size is None else float(self.fixed_text_size)
         # each grid sizes its numbers to its own widest one (font_size=None: derived from the cell)
         kw = dict(theme=t, cell=c, digits=self.digits, text=tx)
-        self.input = NumberGrid(v.input, role="input", padding_mask=v.padding_mask, show_values=numbers, **kw)
+        self.input = NumberGrid(v.input, role="input", padding_mask=v.padding_mask, show_values=numbers,
+                                font_size=self._grid_font(v.input, c), **kw)
         self.kernel = self._kernel_grid(c, numbers) if v.kernel is not None else None
-        self.output = NumberGrid(v.output, role="output", show_values=False, **kw)
+        self.output = NumberGrid(v.output, role="output", show_values=False, font_size=self._grid_font(v.output, c),
+                                 **kw)
         self.cell_names = VGroup()
         name_colors = (t.input, t.kernel, t.output)
         grids = (self.input, self.kernel, self.output)
@@ -469,14 +498,26 @@ class SlidingWindow(VGroup):
                 for g in grids[1:]:
                     if g is not None:
                         g.shift(UP * (self.input.get_top()[1] - g.get_top()[1]))
-                self.ops.shift(UP * ((self.kernel or self.output).get_y() - self.ops[0].get_y()))
+                self.ops.shift(UP * ((self.output if self.kernel is None else self.kernel).get_y() - self.ops[0].get_y()))
             self.name_labels = VGroup()
             if self.labels:
+                named: list[tuple[VMobject, VMobject]] = []
                 for grid, name, color, part in zip(grids, self.names, name_colors, ("input", "kernel", "output")):
                     if grid is not None and name:
                         label = self._t(name, self.text_size, color).next_to(grid, UP, buff=0.2 * c)
                         self.name_labels.add(label)
                         self._parts[part].append(label)
+                        named.append((grid, label))
+                # names wider than their grids: move the later grids right until the names clear each other,
+                # the operator between them to the middle of the new gap
+                for (g1, l1), (g2, l2) in zip(named, named[1:]):
+                    short = l1.get_right()[0] + 0.3 * c - l2.get_left()[0]
+                    if short > 0:
+                        later = items[items.index(g1) + 1:]
+                        for m in later + [label for g, label in named if g in later]:
+                            m.shift(RIGHT * short)
+                        for m in later[:later.index(g2)]:
+                            m.shift(LEFT * short / 2)
         self.add(self.body, self.name_labels, self.cell_names)
         below: VMobject = self.body if right is None else right
         if self.layout == "stacked" and self.indices:  # the output's cell names hang below it
@@ -487,8 +528,8 @@ class SlidingWindow(VGroup):
             size = [int(self.field)] * v.ndim if np.isscalar(self.field) else [int(f) for f in self.field]
             notes.append(WORDS[self.language]["field"].format("×".join(map(str, size))))
         if self.labels and self.show_note and notes:
-            self.note = self._t(" · ".join(notes), 0.85 * self.text_size, t.muted).next_to(below, DOWN,
-                                                                                       buff=0.35 * c)
+            size = 0.85 * self.text_size if self.fixed_text_size is None else self.text_size  # (fixed: legible)
+            self.note = self._t(" · ".join(notes), size, t.muted).next_to(below, DOWN, buff=0.35 * c)
             self.add(self.note)
             below = self.note
         # room for the panels (invisible): the widest and the tallest of the steps that show one, measured (of
@@ -536,7 +577,7 @@ class SlidingWindow(VGroup):
             self.kernel.shift(RIGHT * (self.input.cell(*first.cells[0]).get_left()[0] - self.kernel.get_left()[0]))
             size = INDEXED * self.text_size
             index_room = (self._symbol("w", 1, size, t.kernel).height + 0.12 * c) if self.indices else 0.0
-            self.output.next_to(self.kernel, DOWN, buff=0.45 * c + index_room)
+            self.output.next_to(self.kernel, DOWN, buff=0.35 * c + index_room)
             if v.stride == (1,):
                 middle = VGroup(*(self.input.cell(*cell) for cell in first.cells)).get_center()[0]
                 self.output.shift(RIGHT * (middle - self.output.cell(0, 0).get_center()[0]))
