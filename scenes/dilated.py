@@ -7,12 +7,14 @@ Render alone with ``manim -ql scenes/dilated.py DilatedKernel``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, SurroundingRectangle, FadeOut, ReplacementTransform, Transform, TransformFromCopy, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, SurroundingRectangle, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, paced_steps,
-                           taps_box, text_table)
+from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label, step_times,
+                           text_table)
+from scenes.kit import SlidingWindow
+from scenes.kit.style import safe_size
 
 __all__ = ["DilatedKernel"]
 
@@ -29,7 +31,8 @@ class DilatedKernel(LectureScene):
         grid = NumberGrid(trace.dilated_kernel, t, t.kernel, cell=cell, show_values=False)
         for i, j in np.ndindex(*grid.shape):
             if trace.footprint[i, j]:
-                grid.add(grid.number_for(i, j, trace.dilated_kernel[i, j]))
+                grid.numbers.add(grid.number_for(i, j, trace.dilated_kernel[i, j]))
+                grid._number_at[(i, j)] = grid.numbers[-1]
             else:
                 grid.cell(i, j).set_stroke(t.muted, width=1).set_fill(opacity=0)
         return grid
@@ -45,7 +48,13 @@ class DilatedKernel(LectureScene):
         spread_name = label(self.tr(f"dilation rate r = {r}", f"膨胀率 r = {r}"), t, color=t.kernel, font_size=24)
         spread_name.next_to(spread, UP, buff=0.1)
         self.play(FadeIn(ker), run_time=0.6)
-        self.play(TransformFromCopy(ker, big), FadeIn(spread), FadeIn(spread_name), run_time=1.2)
+        # each weight moves to its tap (the same number: nothing morphs), the holes' cells fade in around them
+        taps = [big.number(i, j) for i, j in np.ndindex(*big.shape) if trace.footprint[i, j]]
+        movers = [ker.number(u, v).copy() for u, v in np.ndindex(*ker.shape)]
+        self.play(FadeIn(big.cells), *(m.animate.move_to(tap) for m, tap in zip(movers, taps)), run_time=1.2)
+        self.remove(big.cells, *movers)
+        self.add(big)
+        self.play(FadeIn(spread), FadeIn(spread_name), run_time=0.5)
         self.caption(f"Dilation rate r = {r}: the weights spread apart, with holes between them.",
                      f"膨胀率 r = {r}：卷积核的权重被拉开，中间留出空洞。")
         law = VGroup(formula(r"k' = k + (k-1)(r-1)", t, font_size=40),
@@ -55,58 +64,29 @@ class DilatedKernel(LectureScene):
         self.caption(f"Effective size {eff}×{eff}, still {a['weights']} weights.",
                      f"等效大小 {eff}×{eff}，仍然只有 {a['weights']} 个权重。")
         self.next_section("slide")
-        self.play(FadeOut(ker), FadeOut(spread), FadeOut(spread_name), FadeOut(law), run_time=0.5)
-        self.slide(big)
+        self.play(FadeOut(ker), FadeOut(big), FadeOut(spread), FadeOut(spread_name), FadeOut(law), run_time=0.5)
+        self.slide()
 
-    def slide(self, big: NumberGrid) -> None:
-        t, trace, eff = self.theme, self.values.trace, self.values.arrays["effective_size"]
-        rows = trace.padded_input.shape[0]
-        cell = min(0.5, 3.6 / rows)
-        inp = NumberGrid(trace.padded_input, t, t.input, cell=cell, padding_mask=trace.padding_mask,
-                         font_size=26 * cell / 0.62)
-        out = NumberGrid(trace.output, t, t.output, cell=0.55, show_values=False)
-        small = self.holey(0.42)
-        VGroup(inp, small, out).arrange(RIGHT, buff=1.1).move_to(UP * 0.7)
-        names = VGroup(*(label(text, t, color=c, font_size=24).next_to(g, UP, buff=0.15) for text, c, g in (
-            (self.tr("input A", "输入 A"), t.input, inp), (self.tr("dilated kernel", "空洞卷积核"), t.kernel, small),
-            (self.tr("output Z", "输出 Z"), t.output, out))))
-        self.play(ReplacementTransform(big, small), FadeIn(inp), FadeIn(out), FadeIn(names), run_time=1.0)
-        panel, window, shown = VGroup(), None, VGroup()
-        for n, step, run in paced_steps(self, trace.steps, detailed=self.detailed_steps, slow=0.9, fast=0.25):
-            taps = taps_box(inp, step.cells, t.kernel)
-            bounds = cells_box(inp, [step.cells[0], step.cells[-1]], t.muted, stroke_width=2.5)
-            target = VGroup(bounds, taps, cells_box(out, [step.out_pos], t.output))
-            value = out.number_for(*step.out_pos, step.value)
-            if window is None:
-                window = target
-                self.play(FadeIn(window), run_time=run)
-            else:
-                self.play(Transform(window, target), run_time=run)
-            new_panel = self.products_panel(step)
-            if n < self.detailed_steps:
-                self.play(ReplacementTransform(panel, new_panel) if len(panel) else FadeIn(new_panel), run_time=run)
-                self.play(TransformFromCopy(new_panel[-1], value), run_time=run)
-                shown.add(value)
-                if n == 0:
-                    w = self.values.arrays["weights"]
-                    self.caption(f"Only the {w} taps multiply; the holes skip input cells.",
-                                 f"只有 {w} 个权重参与相乘；空洞跳过中间的输入格子。")
-            else:
-                self.remove(panel)
-                self.add(new_panel)
-                self.play(FadeIn(value), run_time=run)
-                shown.add(value)
-            panel = new_panel
+    def slide(self) -> None:
+        trace, w = self.values.trace, self.values.arrays["weights"]
+        half = safe_size()[0] / 2
+        window = SlidingWindow(
+            trace, theme=self.theme, text=cached_text, language=self.language, symbols=("A", "W", "Z"),
+            region=(-half, -3.0, half, self.heading.get_bottom()[1] - 0.3), panel="auto", cell=1.0, text_size=28,
+            detailed=self.detailed_steps, hold=0.5,
+            run_times=step_times(len(trace.steps), slow=2.7, fast=0.5, slow_steps=self.detailed_steps))
+        show_input, show_rest = window.reveal("input"), window.reveal("kernel", "output", "note")
+        self.add(window)
+        self.play(show_input, run_time=0.6)
+        self.play(show_rest, run_time=0.6)
+        for n, step in enumerate(window.steps(section=self.next_section)):
+            self.play(step)
+            if n == 0:
+                self.caption(f"Only the {w} taps multiply; the holes skip input cells.",
+                             f"只有 {w} 个权重参与相乘；空洞跳过中间的输入格子。")
         self.next_section("what it buys")
-        self.play(FadeOut(panel), FadeOut(window), run_time=0.5)
-        self.summary(VGroup(inp, small, out, names, shown))
-
-    def products_panel(self, step) -> VGroup:
-        t = self.theme
-        prods = NumberGrid(step.products, t, t.highlight, cell=0.42, font_size=19, fill_opacity=0.08)
-        head = formula(r"\text{taps} \odot W =", t, font_size=30)
-        total = cached_text(f"Σ = {fmt(step.total)}   Σ + b = {fmt(step.value)}", font=MONO, font_size=26, color=t.output)
-        return VGroup(head, prods, total).arrange(RIGHT, buff=0.3).move_to(DOWN * 2.05)
+        self.play(window.conclude(), run_time=0.5)
+        self.summary(window)
 
     def summary(self, old: VGroup) -> None:
         t, a = self.theme, self.values.arrays

@@ -7,11 +7,13 @@ Render alone with ``manim -ql scenes/stride_padding.py StrideAndPadding``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, Transform, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, NumberGrid, cells_box, formula, label, paced_steps
+from scenes.common import LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
+from scenes.kit import SlidingWindow
+from scenes.kit.style import safe_size
 
 __all__ = ["StrideAndPadding"]
 
@@ -60,56 +62,45 @@ class StrideAndPadding(LectureScene):
             self.caption(en, zh)
             shown.add(title, rows, window, value)
         self.next_section("stride")
-        self.play(FadeOut(shown), law.animate.move_to(DOWN * 2.3 + LEFT * 3.2).scale(0.9), run_time=0.8)
-        self.law = law
+        self.play(FadeOut(shown), FadeOut(law), run_time=0.8)
 
     # ------------------------------------------------------------------ part 2
     def strided(self) -> None:
-        t, a, trace = self.theme, self.values.arrays, self.values.trace
-        rows = trace.padded_input.shape[0]
-        cell = min(0.55, 4.0 / rows)
-        inp = NumberGrid(trace.padded_input, t, t.input, cell=cell, padding_mask=trace.padding_mask,
-                         font_size=26 * cell / 0.62)
-        ker = NumberGrid(trace.kernel, t, t.kernel, cell=cell, font_size=26 * cell / 0.62)
-        out = NumberGrid(trace.output, t, t.output, cell=0.6, show_values=False)
-        VGroup(inp, ker, out).arrange(RIGHT, buff=1.0).move_to(UP * 0.45)
+        a, trace = self.values.arrays, self.values.trace
         n, pad, s = a["size_terms"]["cols"]["n"], a["padding"], a["stride"]
-        names = VGroup(
-            label(self.tr(f"input {n}×{n}, p = {pad}", f"输入 {n}×{n}，补零 p = {pad}"), t, color=t.input,
-                  font_size=24).next_to(inp, UP, buff=0.15),
-            label(self.tr(f"kernel c = {ker.shape[1]}", f"卷积核 c = {ker.shape[1]}"), t, color=t.kernel,
-                  font_size=24).next_to(ker, UP, buff=0.15),
-            label(self.tr(f"output, s = {s}", f"输出，步长 s = {s}"), t, color=t.output, font_size=24)
-            .next_to(out, UP, buff=0.15))
-        self.play(FadeIn(inp), FadeIn(ker), FadeIn(out), FadeIn(names), run_time=0.8)
+        c = trace.kernel.shape[1]
+        half = safe_size()[0] / 2
+        names = (self.tr(f"input {n}×{n}, p = {pad}", f"输入 {n}×{n}，补零 p = {pad}"),
+                 self.tr(f"kernel c = {c}", f"卷积核 c = {c}"), self.tr(f"output, s = {s}", f"输出，步长 s = {s}"))
+        window = SlidingWindow(
+            trace, theme=self.theme, text=cached_text, language=self.language, symbols=("A", "W", "Z"), names=names,
+            note=False, region=(-half, -3.0, half, self.heading.get_bottom()[1] - 0.3), panel="auto", cell=1.0,
+            text_size=28, number_height=0.5, detailed=self.detailed_steps, hold=0.4,
+            run_times=step_times(len(trace.steps), slow=2.4, fast=0.5, slow_steps=self.detailed_steps))
+        self.add(window)
+        self.play(window.reveal("input", "kernel", "output"), run_time=0.8)
         self.caption(f"Now stride s = {s} and padding p = {pad}: grey cells are the zero padding.",
                      f"现在步长 s = {s}，补零 p = {pad}：灰色格子是补的零。")
-        window = out_box = None
-        for k, step, run in paced_steps(self, trace.steps, detailed=self.detailed_steps, slow=0.9, fast=0.25):
-            new_window = cells_box(inp, step.cells, t.kernel)
-            new_box = cells_box(out, [step.out_pos], t.output)
-            value = out.number_for(*step.out_pos, step.value)
-            if window is None:
-                window, out_box = new_window, new_box
-                self.play(FadeIn(window), FadeIn(out_box), run_time=run)
-            else:
-                self.play(Transform(window, new_window), Transform(out_box, new_box), run_time=run)
-            self.play(FadeIn(value), run_time=run * 0.6)
+        for k, step in enumerate(window.steps(section=self.next_section)):
+            self.play(step)
             if k == 1:
                 self.caption(f"The window jumps s = {s} cells at a time.", f"窗口每次移动 s = {s} 格。")
-        self.play(FadeOut(window), FadeOut(out_box), run_time=0.4)
-        self.evaluate(inp)
+        self.play(window.conclude(), run_time=0.4)
+        self.evaluate(window)
 
-    def evaluate(self, inp: NumberGrid) -> None:
+    def evaluate(self, window: SlidingWindow) -> None:
         t, a = self.theme, self.values.arrays
         terms = a["size_terms"]["cols"]
         self.next_section("size evaluated")
         value = formula(SIZE_LAW[: SIZE_LAW.index("=")] + "= " + self.values.tex["cols"], t, font_size=34)
-        value.move_to(DOWN * 2.3)
-        self.play(ReplacementTransform(self.law, value), run_time=1.0)
+        room = window.panel_room()
+        if value.width > room.width:
+            value.scale_to_fit_width(room.width)
+        self.play(FadeIn(value.move_to(room)), run_time=1.0)
         frac = f"({terms['n']} + 2×{terms['p']} − {terms['c']}) / {terms['s']} = {fmt(terms['quotient'])}"
         self.caption(f"{frac}: rounded down, {terms['m']} outputs per row.",
                      f"{frac}：向下取整，每行 {terms['m']} 个输出。")
+        inp = window.input
         last = inp.shape[1] - 1
         if a["dropped_cols"] or a["dropped_rows"]:
             self.next_section("dropped")

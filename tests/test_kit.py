@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from manim import FadeIn, Scene, Text, Transform, VGroup, VMobject, config, tempconfig
+from manim import FadeIn, Scene, Text, Transform, VGroup, VMobject, Wait, config, tempconfig
 
 import scenes.kit as kit
 from cnnviz import avg_pool2d_trace, conv1d_trace, conv2d_trace, max_pool2d_trace
@@ -387,6 +387,250 @@ def test_sliding_window_refuses_what_it_cannot_draw():
         kit.SlidingWindow(np.ones((3, 3)))
     with pytest.raises(ValueError, match="layout"):
         kit.SlidingWindow(max_pool2d_trace(np.ones((4, 4)), 2), layout="column")
+
+
+# ----------------------------------------------------------------- what the lecture's scenes ask of a window
+LECTURE_REGION = (-6.4, -3.0, 6.4, 2.9)  # between a title and a caption band
+
+
+def lecture_traces() -> dict[str, tuple]:
+    rng = np.random.default_rng(5)
+    ints = lambda *shape: rng.integers(-3, 4, shape).astype(float)  # noqa: E731
+    common = dict(symbols=("A", "W", "Z"), region=LECTURE_REGION, panel="auto", cell=1.0, text_size=28, detailed=3)
+    return {
+        "conv2d 5x5, aside, field": (conv2d_trace(ints(5, 5), ints(3, 3)), dict(common, field=3)),
+        "conv2d 7x7 dilated, zh": (conv2d_trace(ints(7, 7), ints(3, 3), dilation=2), dict(common, language="zh")),
+        "conv2d 6x6 stride 2 padding 1, names, no note": (
+            conv2d_trace(ints(6, 6), ints(3, 3), stride=2, padding=1),
+            dict(common, names=("input 6×6, p = 1", "kernel c = 3", "output, s = 2"), note=False, number_height=0.5)),
+        "conv2d, holes": (conv2d_trace(ints(6, 6), ints(2, 2), dilation=2, bias=1.0), dict(common, holes=True)),
+        "conv1d stacked, indices, sum": (conv1d_trace(ints(6), ints(3)), dict(
+            symbols=("x", "w", "a"), indices=True, layout="stacked", working="sum", region=LECTURE_REGION, cell=1.0,
+            text_size=28, hold=0.5)),
+        "conv1d stacked, padding, dilation, bias, zh": (conv1d_trace(ints(7), ints(2), padding=1, dilation=2, bias=0.5),
+                                                        dict(symbols=("x", "w", "a"), indices=True, layout="stacked",
+                                                             working="sum", language="zh")),
+        "max pool, aside, zh": (max_pool2d_trace(ints(6, 6), 2), dict(panel="aside", language="zh", detailed=2)),
+    }
+
+
+LECTURE_TRACES = lecture_traces()
+
+
+@pytest.mark.parametrize("name", list(LECTURE_TRACES))
+def test_a_lecture_window_plays_in_its_region_without_overlaps_or_morphing_texts(name):
+    trace, options = LECTURE_TRACES[name]
+    region = options.get("region", safe_box())
+    with tempconfig(DRY):
+        scene = dry_scene()
+        window = kit.SlidingWindow(trace, theme=Theme.dark(), **options)
+        assert within(box(window), region, tol=1e-3), (box(window), region)
+        centre = ((region[0] + region[2]) / 2, (region[1] + region[3]) / 2)
+        assert np.allclose(window.get_center()[:2], centre)
+        # grids, names, cell names, note and the panel's room: none overlaps another
+        fixed = [window.input, window.output, *window.name_labels, *[n for g in window.cell_names for n in g],
+                 window.panel_area] + ([window.kernel] if window.kernel is not None else [])
+        if isinstance(window.note, Text):
+            fixed.append(window.note)
+        for a in fixed:
+            for b in fixed:
+                if a is not b:
+                    assert not overlap(box(a), box(b), gap=1e-6), (name, a, b)
+        if window.layout == "row":  # names on one line keep their distance
+            for a, b in zip(window.name_labels, window.name_labels[1:]):
+                assert b.get_left()[0] - a.get_right()[0] >= 0.25 * window.cell_size * window._scale_now(), name
+        scene.add(window)
+        for n, anim in enumerate(window.steps()):
+            for leaf in leaf_animations(anim):  # texts change by fading: a transform never changes a text
+                if isinstance(leaf, Transform):
+                    assert texts_of(leaf.mobject) == texts_of(leaf.target_mobject)
+            assert anim.run_time == pytest.approx(window.step_time(n))
+            scene.play(anim)
+            assert scene.mobjects == [window]
+            visible = [m for m in window.transients if is_visible(m)]
+            assert len(visible) == (1 if window.is_detailed(n) else 0)
+            if visible:
+                assert within(box(visible[0][0]), box(window.panel_area), tol=1e-3), name
+            if window.layout == "stacked":  # the kernel rides under the window's first cell
+                cell = window.view.steps[n].cells[0]
+                assert window.kernel.get_left()[0] == pytest.approx(window.input.cell(*cell).get_left()[0])
+        assert within(box(window), region, tol=1e-3)
+        scene.play(window.conclude())
+        room = window.panel_room()
+        assert within(box(room), box(window), tol=1e-6) and room.width >= window.panel_area.width - 1e-9
+
+
+def test_the_lectures_names_symbols_and_notes_in_english_and_chinese():
+    trace = conv2d_trace(np.arange(36.0).reshape(6, 6), np.ones((3, 3)), stride=2, padding=1, dilation=1)
+    with tempconfig(DRY):
+        en = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=5)
+        zh = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=(5, 5), language="zh")
+        plain = kit.SlidingWindow(trace, language="zh")
+        assert [t.text for t in en.name_labels] == ["inputA", "kernelW", "outputZ"]  # (Text.text drops spaces)
+        assert [t.text for t in zh.name_labels] == ["输入A", "卷积核W", "输出Z"]
+        assert [t.text for t in plain.name_labels] == ["输入", "卷积核", "输出"]
+        assert en.note.text == "stride2·padding1·receptivefield5×5"
+        assert zh.note.text == "步长2·补零1·感受野5×5"
+        head = texts_of(next(en.steps()).animations[1].mobject)[0]
+        assert head == "A⊙W="
+        assert texts_of(next(plain.steps()).animations[1].mobject)[0] == "输入⊙卷积核="
+        pool = kit.SlidingWindow(max_pool2d_trace(np.arange(16.0).reshape(4, 4), 2, stride=1), language="zh")
+        assert pool.note.text == "步长1" and "最大值2×2" in texts_of(pool.ops)
+        assert texts_of(next(pool.steps()).animations[1].mobject)[0] == "窗口"
+    with pytest.raises(ValueError, match="language"):
+        kit.SlidingWindow(trace, language="fr")
+    with pytest.raises(ValueError, match="three letters"):
+        kit.SlidingWindow(trace, symbols=("A", "W"))
+    with pytest.raises(ValueError, match="indices"):
+        kit.SlidingWindow(trace, symbols=("A", "W", "Z"), indices=True)
+
+
+def test_pacing_sections_and_the_hook_before_each_step():
+    trace = conv2d_trace(np.arange(25.0).reshape(5, 5), np.ones((3, 3)))
+    times = [3.0, 3.0, 3.0, 1.8, 1.0, 0.6, 0.5, 0.5, 0.5]
+    with tempconfig(DRY):
+        scene = dry_scene()
+        window = kit.SlidingWindow(trace, detailed=3, run_times=times, hold=0.6)
+        assert [window.step_time(n) for n in range(9)] == [3.6, 3.6, 3.6, *times[3:]]
+        assert [window.section_name(n) for n in range(9)] == ["step 1", "step 2", "step 3", "remaining steps",
+                                                              None, None, None, None, None]
+        assert window.section_name(8, last_own_section=True) == "step 9"
+        calls = []
+        scene.add(window)
+        for n, step in enumerate(window.steps(lambda k: calls.append(("before", k)), section=calls.append,
+                                              last_own_section=True)):
+            calls.append(("play", n))
+            if n < 3:  # a detailed step holds its panel at the end
+                assert isinstance(step.animations[-1], Wait) and step.animations[-1].run_time == 0.6
+            scene.play(step)
+        assert calls[:6] == ["step 1", ("before", 0), ("play", 0), "step 2", ("before", 1), ("play", 1)]
+        assert calls[9:13] == ["remaining steps", ("before", 3), ("play", 3), ("before", 4)]
+        assert calls[-3:] == ["step 9", ("before", 8), ("play", 8)]
+        default = kit.SlidingWindow(trace, detailed=2)
+        assert [default.step_time(n) for n in (0, 1, 2)] == [2.0, 2.0, 0.6]
+    with pytest.raises(ValueError, match="one time per step"):
+        kit.SlidingWindow(trace, run_times=[1.0])
+
+
+def test_a_window_shows_its_parts_in_stages():
+    trace = conv2d_trace(np.arange(16.0).reshape(4, 4), np.ones((3, 3)), padding=1)
+    with tempconfig(DRY):
+        scene = dry_scene()
+        window = kit.SlidingWindow(trace, symbols=("A", "W", "Z"))
+        first, rest = window.reveal("input"), window.reveal("kernel", "output", "note")
+        assert not is_visible(window.input) and not is_visible(window.kernel) and not is_visible(window.note)
+        assert not any(is_visible(m) for m in window.name_labels)
+        scene.add(window)
+        scene.play(first)
+        assert is_visible(window.input) and is_visible(window.name_labels[0]) and not is_visible(window.kernel)
+        scene.play(rest)
+        assert all(is_visible(m) for m in [window.kernel, window.output, window.note, *window.ops, *window.name_labels])
+        assert scene.mobjects == [window]
+        scene.play(window.conceal("kernel"))
+        assert not is_visible(window.kernel) and not is_visible(window.ops[0]) and is_visible(window.input)
+        with pytest.raises(ValueError, match="unknown parts"):
+            window.parts("panel")
+
+
+def test_stacked_1d_window_names_each_cell_and_writes_the_sum_out():
+    trace = conv1d_trace(np.array([1.0, 2, 0, 3, 1, 2]), np.array([1.0, 0, -1]), padding=1)
+    with tempconfig(DRY):
+        scene = dry_scene()
+        window = kit.SlidingWindow(trace, symbols=("x", "w", "a"), indices=True, layout="stacked", working="sum")
+        xs, ws, outs = window.cell_names
+        assert [texts_of(n) for n in xs] == [["x", str(k)] for k in range(1, 7)]  # the padding cells unnamed
+        assert [texts_of(n) for n in ws] == [["w", str(k)] for k in range(1, 4)]
+        assert [texts_of(n) for n in outs] == [["a", str(k)] for k in range(1, 7)]
+        assert np.allclose(xs[0].get_x(), window.input.cell(0, 1).get_x())
+        for n, step in enumerate(trace.steps):  # stride 1: a_n under the middle of its window
+            middle = np.mean([window.input.cell(0, c[0]).get_x() for c in step.cells])
+            assert window.output.cell(0, n).get_x() == pytest.approx(middle)
+        scene.add(window)
+        words = []
+        for step in window.steps():
+            scene.play(step)
+            words.append(texts_of(window.transients[-1]))
+        # a₁ = 0·w₁ + x₁w₂ + x₂w₃ (the padding's 0 muted), then the numbers from the trace
+        assert words[0][:11] == ["a", "1", "=", "0", "w", "1", "+", "x", "1", "w", "2"]
+        assert words[0][-2:] == ["=0×1+1×0+2×(-1)=", "-2"]
+        assert words[2][-1] == fmt(trace.steps[2].total)
+        # the kernel and its names rode along to the last window
+        last = trace.steps[-1].cells
+        assert window.kernel.get_left()[0] == pytest.approx(window.input.cell(0, last[0][0]).get_left()[0])
+        assert ws[0].get_x() == pytest.approx(window.kernel.cell(0, 0).get_x())
+    with pytest.raises(ValueError, match="1-D convolutions"):
+        kit.SlidingWindow(conv2d_trace(np.ones((3, 3)), np.ones((2, 2))), layout="stacked")
+    with pytest.raises(ValueError, match="pooling has none"):
+        kit.SlidingWindow(max_pool2d_trace(np.ones((4, 4)), 2), working="sum")
+
+
+def test_a_dilated_kernel_with_its_holes():
+    trace = conv2d_trace(np.arange(49.0).reshape(7, 7), np.arange(9.0).reshape(3, 3) - 4, dilation=2)
+    with tempconfig(DRY):
+        window = kit.SlidingWindow(trace, holes=True)
+        assert window.kernel.shape == (5, 5)
+        assert sorted(window.kernel._number_at) == [(i, j) for i in (0, 2, 4) for j in (0, 2, 4)]
+        assert [window.kernel.number(i, j).text for i in (0, 2, 4) for j in (0, 2, 4)] == [
+            fmt(v) for v in trace.kernel.flat]
+        assert window.kernel.cell(0, 1).get_fill_opacity() == 0
+        assert kit.SlidingWindow(trace).kernel.shape == (3, 3)
+
+
+def test_number_height_makes_a_large_inputs_digits_taller_and_the_panels_in_proportion():
+    trace = conv2d_trace(np.arange(36.0).reshape(6, 6) % 5, np.ones((3, 3)), padding=1)
+    with tempconfig(DRY):
+        plain = kit.SlidingWindow(trace, fit=False, cell=0.6)
+        tall = kit.SlidingWindow(trace, fit=False, cell=0.6, number_height=0.5)
+        digit = lambda size: Text("0", font=kit.MONO, font_size=size).height  # noqa: E731
+        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.6, rel=0.02)
+        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.6, rel=0.02)
+        assert tall.panel_font_size / plain.panel_font_size == pytest.approx(0.5 / NUMBER_HEIGHT, rel=0.02)
+
+
+TYPESET_ORDER = r"""
+import numpy as np
+from manim import config
+config.media_dir = MEDIA
+from cnnviz import conv2d_trace
+from scenes.kit import SlidingWindow
+from scenes.speedups.drawing import cached_text, typeset_built
+x = np.array([[3.0, -12, 7, 0.5], [1, 2, -3, 44], [5, -6, 8, 9], [0, 1, 2, 3]])
+SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2)
+print([t for k, t, o in typeset_built()])
+"""
+
+
+def test_a_window_builds_its_texts_in_the_same_order_whatever_the_hash_seed(tmp_path):
+    """A caching text builder is shown the same texts in the same order in every process (the lecture's
+    list of texts to build ahead is a render's list): sizing fonts measures no set in its hash order."""
+    orders = []
+    for seed in ("1", "2", "3"):
+        code = TYPESET_ORDER.replace("MEDIA", repr(str(tmp_path / seed)))
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                              env={**clean_env(), "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 0, done.stderr[-3000:]
+        orders.append(done.stdout.strip().splitlines()[-1])
+    assert orders[0] == orders[1] == orders[2] and "'-12'" in orders[0]
+
+
+def test_an_aside_panel_sits_right_of_a_tall_input_and_auto_picks_the_larger_window():
+    trace = conv2d_trace(np.arange(64.0).reshape(8, 8) % 7, np.ones((3, 3)))
+    with tempconfig(DRY):
+        aside = kit.SlidingWindow(trace, panel="aside", region=LECTURE_REGION)
+        below = kit.SlidingWindow(trace, panel="below", region=LECTURE_REGION)
+        auto = kit.SlidingWindow(trace, panel="auto", region=LECTURE_REGION)
+        assert aside.panel_area.get_left()[0] > aside.input.get_right()[0]
+        top = aside.input.get_top()[1]
+        assert aside.kernel.get_top()[1] == pytest.approx(top) and aside.output.get_top()[1] == pytest.approx(top)
+        assert below.panel_area.get_top()[1] < below.input.get_bottom()[1]
+        assert aside.cell_size * aside._scale_now() > below.cell_size * below._scale_now()
+        assert auto.panel_place == "aside"
+        wide = conv2d_trace(np.arange(6.0).reshape(2, 3), np.ones((2, 2)))
+        assert kit.SlidingWindow(wide, panel="auto").panel_place == "below"
+    with pytest.raises(ValueError, match="panel"):
+        kit.SlidingWindow(trace, panel="left")
+    with pytest.raises(ValueError, match="region"):
+        kit.SlidingWindow(trace, region=(1, 1, 0, 2))
 
 
 # ----------------------------------------------------------------- tensor volumes and feature maps

@@ -93,8 +93,25 @@ class KitDilatedSolarized(KitScene):
         self.slide(conv2d_trace(x, np.array([[1.0, 0], [-1, 2]]), dilation=2, bias=1), 1)
 
 
+class KitConvAsideInRegion(KitScene):
+    """As the lecture's scenes draw a window: between a title and a caption band, named, the panel aside."""
+
+    def construct(self) -> None:
+        x = np.arange(25.0).reshape(5, 5) % 4
+        self.slide(conv2d_trace(x, np.array([[1.0, 0, -1]] * 3)), 2, symbols=("A", "W", "Z"), field=3,
+                   panel="aside", region=(-6.4, -3.0, 6.4, 2.9), cell=1.0, text_size=28)
+
+
+class KitStackedConv1dChinese(KitScene):
+    theme = Theme.solarized()
+
+    def construct(self) -> None:
+        self.slide(conv1d_trace(np.array([1.0, 2, 0, 3, 1, 2]), np.array([1.0, 0, -1])), 2, symbols=("x", "w", "a"),
+                   indices=True, layout="stacked", working="sum", language="zh")
+
+
 SCENES = ["KitGridPadding", "KitVolume", "KitFeatureMapSigned", "KitConvTwoSteps", "KitMaxPoolTwoSteps", "KitConv1d",
-          "KitDilatedSolarized"]
+          "KitDilatedSolarized", "KitConvAsideInRegion", "KitStackedConv1dChinese"]
 
 
 # ----------------------------------------------------------------- comparing
