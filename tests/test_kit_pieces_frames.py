@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from manim import FadeIn, Scene
 
-from cnnviz import conv2d_backward_trace, conv2d_trace, conv_transpose2d_trace
+from cnnviz import conv2d_backward_trace, conv_transpose2d_trace
 from cnnviz.config import BackpropPoolParams, MultichannelParams
 from cnnviz.values import scene_values
 from scenes.kit import ChannelSum, RoutingWindow, ScatterWindow, SlidingWindow, Theme, as_padding, recast
