@@ -54,6 +54,7 @@ def direct_view(scene: TransposedConvolution) -> None:
     text = worded({f"dilation {d}": scene.tr(f"dilation {d}", f"膨胀 {d}")}, cached_text)
     win = SlidingWindow(tr.direct, theme=t, text=text, cell=cell, fit=False, detailed=0, fast_run_time=0.3,
                         names=(scene.tr("zeros inserted, padded", "插零并补零"), "rot(W)", scene.tr("direct", "直接卷积")))
+    win.remove(win.panel_area)  # no step shows its working (detailed=0): the room kept for it below is not needed
     win.shift(RIGHT * -win.body.get_x() + UP * (2.85 - win.name_labels.get_top()[1]))
     as_padding(win.input, a["padding_mask"])
     inserted = VGroup(*(Square(side_length=cell * 0.72, color=t.highlight, stroke_width=2.5).move_to(
