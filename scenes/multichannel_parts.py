@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ReplacementTransform, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Animation, FadeIn, FadeOut, VGroup, config
 
 from scenes.common import MONO, NumberGrid, cached_text, cells_box, formula, label
+from scenes.kit import SAFE_MARGIN
 
 if TYPE_CHECKING:
     from scenes.multichannel import SumOverInputChannels
@@ -19,34 +21,41 @@ def sub(*indices: int) -> str:
     return ",".join(str(i).translate(SUB) for i in indices)
 
 
-def pointwise(scene: SumOverInputChannels, inputs: VGroup, old: VGroup) -> None:
-    """1x1 convolution: a weighted sum across channels at each pixel; the size stays."""
+def pointwise(scene: SumOverInputChannels, inputs: VGroup, leave: Sequence[Animation]) -> None:
+    """1x1 convolution: a weighted sum across channels at each pixel; the size stays. ``leave``: the
+    animations that take away what the scene showed before (all but ``inputs``)."""
     t, v = scene.theme, scene.values
     a = v.arrays
     c_out, c_in = a["pointwise_kernel"].shape
     scene.next_section("1x1 convolution")
-    cell = inputs[0].cell_size
+    cell = float(inputs[0].cell(0, 0).width)  # as drawn
     ker = NumberGrid(a["pointwise_kernel"], t, t.kernel, cell=cell, font_size=26 * cell / 0.6)
     ker.next_to(inputs, DOWN, buff=0.7).align_to(inputs, LEFT)
     ker_name = label(scene.tr("1×1 kernels: row d mixes the channels into Z'", "1×1 卷积核：第 d 行混合各通道得到 Z'"),
                      t, color=t.kernel, font_size=22).next_to(ker, UP, buff=0.12).align_to(inputs, LEFT)
-    outputs = scene.grids(a, "pointwise_output", t.output, 5.2, 4.6, 0.45, show_values=False)
-    outputs.move_to(RIGHT * 4.15 + UP * 0.2)
+    # the new channels in one column right of the inputs, as large as the room there allows
+    maps = a["pointwise_output"]
+    room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - (inputs.get_right()[0] + 0.6)
+    ocell = min(0.62, room / maps.shape[2], (inputs.get_top()[1] + 3.0 - 0.8 * (c_out - 1)) / (c_out * maps.shape[1]))
+    outputs = VGroup(*(NumberGrid(m, t, t.output, cell=ocell, font_size=26 * ocell / 0.6, show_values=False)
+                       for m in maps)).arrange(DOWN, buff=0.8)
+    outputs.next_to(inputs, RIGHT, buff=0.6).align_to(inputs, UP)
     out_names = scene.named(outputs, [f"Z'{sub(d + 1)}" for d in range(c_out)], t.output)
-    scene.play(FadeOut(old), run_time=0.5)
+    scene.play(*leave, run_time=0.5)
     scene.play(FadeIn(ker), FadeIn(ker_name), FadeIn(outputs), FadeIn(out_names), run_time=0.8)
     i, j = v.pw_pixel
     pixel = VGroup(*(cells_box(g, [(i, j)], t.highlight) for g in inputs))
     scene.play(FadeIn(pixel), run_time=0.6)
     # line d beside row d of the kernels
-    lines = VGroup(*(cached_text(s, font=MONO, font_size=min(22, 60 * cell), color=t.output) for s in v.pw_mix_text))
+    lines = VGroup(*(cached_text(s, font=MONO, font_size=26, color=t.output) for s in v.pw_mix_text))
     for d, line in enumerate(lines):
         line.next_to(ker, RIGHT, buff=0.3).set_y(ker.cell(d, 0).get_y())
     for d in range(c_out):
         row = cells_box(ker, [(d, c) for c in range(c_in)], t.highlight)
         scene.play(FadeIn(row), FadeIn(lines[d]), run_time=0.8)
         value = outputs[d].number_for(i, j, a["pointwise_output"][d, i, j])
-        scene.play(ReplacementTransform(lines[d].copy(), value), FadeOut(row), run_time=0.8)
+        # the sum's value fades in at its pixel (a morph of the line into one number would garble its digits)
+        scene.play(FadeIn(value), FadeOut(row), run_time=0.8)
     scene.caption("A 1×1 convolution mixes the channels at each pixel: a weighted sum across channels.",
                  "1×1 卷积在每个像素处混合各通道：对通道做加权求和。")
     rest = VGroup(*(outputs[d].number_for(r, c, a["pointwise_output"][d, r, c]) for d in range(c_out)

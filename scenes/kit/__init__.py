@@ -14,15 +14,25 @@ Examples
 4
 
 and in a scene's ``construct``: ``self.play(FadeIn(window))``, then ``for step in window.steps(): self.play(step)``.
+
+Built the same way, for what is not a sliding window: :class:`ScatterWindow` (a transposed convolution's
+scatter-add), :class:`RoutingWindow` (δ routed back through pooling, ``up(δ)``) and :class:`ChannelSum` (a
+convolution over several input channels); :func:`recast`, :func:`as_padding` and :func:`worded` fit a piece to
+a lecture (grids in other roles, zeros drawn as padding, words in another language).
 """
 
 from __future__ import annotations
 
 from cnnviz.theme import Theme
 
+from .adapt import as_padding, recast, worded
+from .channels import ChannelSum, subscript
 from .fades import OpacityFade, conceal, reveal
 from .feature_map import FeatureMap
 from .grid import NumberGrid, cells_box, taps_box
+from .piece import PieceStep, StepPiece
+from .routing import RoutingWindow
+from .scatter import ScatterWindow
 from .style import FONT, MONO, SAFE_MARGIN, TextBuilder, fit_in_frame, number_font_size
 from .volume import TensorVolume
 from .window import SlidingWindow, WindowStep
@@ -31,18 +41,27 @@ __all__ = [
     "FONT",
     "MONO",
     "SAFE_MARGIN",
+    "ChannelSum",
     "FeatureMap",
     "NumberGrid",
     "OpacityFade",
+    "PieceStep",
+    "RoutingWindow",
+    "ScatterWindow",
     "SlidingWindow",
+    "StepPiece",
     "TensorVolume",
     "TextBuilder",
     "Theme",
     "WindowStep",
+    "as_padding",
     "cells_box",
     "conceal",
     "fit_in_frame",
     "number_font_size",
+    "recast",
     "reveal",
+    "subscript",
     "taps_box",
+    "worded",
 ]
