@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle, VGroup
+from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle,
+                   VGroup)
 
 from cnnviz.values import fmt
 
@@ -67,7 +68,8 @@ class ErrorFlowThroughCNN(LectureScene):
         return formula(rot(tex), self.theme, font_size=NAME).move_to([self.zone_x, LAW_Y, 0])
 
     def unit_tag(self) -> Any:
-        return formula(rf"\times 10^{{{self.values.unit_exponent}}}", self.theme, font_size=NAME, color=self.theme.gradient)
+        return formula(rf"\times 10^{{{self.values.unit_exponent}}}", self.theme, font_size=NAME,
+                       color=self.theme.gradient)
 
     def panel(self, p: Any, raw: np.ndarray | None, *, min_cell: float = 0.6) -> Group:
         """One Panel of the values: its name, its numbers and, when it has one, the picture of its whole map
@@ -140,8 +142,8 @@ class ErrorFlowThroughCNN(LectureScene):
 
         self.next_section("forward: the digit")
         digit = picture(v.image, 2.6, t.input).move_to([2.2, 0.5, 0])
-        verdict = label(self.tr(f"label {v.label}, predicted {v.prediction}", f"标签 {v.label}，预测 {v.prediction}"),
-                        t, font_size=DIGIT_FONT).next_to(digit, DOWN, buff=0.25)
+        verdict = label(self.tr(f"label {v.label}, predicted {v.prediction}",
+                                f"标签 {v.label}，预测 {v.prediction}"), t, font_size=DIGIT_FONT).next_to(digit, DOWN, buff=0.25)
         self.say("digit", wait=False, label=v.label, prediction=v.prediction)
         self.play(FadeIn(digit), FadeIn(verdict), run_time=1.0)
         self.play(FadeIn(names), FadeIn(shapes), run_time=1.0)
@@ -264,9 +266,9 @@ class ErrorFlowThroughCNN(LectureScene):
         self.say("reached", shape=shape_of[steps[-1].key])
 
         self.next_section("summary")
-        grads = VGroup(formula(r"\frac{\partial \mathcal{L}}{\partial W_l} = A_{l-1} \otimes \delta_l", t, font_size=NAME),
-                       formula(r"\frac{\partial \mathcal{L}}{\partial b_l} = \sum_{i,j} \delta_{l,ij}", t, font_size=NAME)
-                       ).arrange(DOWN, buff=0.5)
+        grads = VGroup(*(formula(tex, t, font_size=NAME) for tex in (
+            r"\frac{\partial \mathcal{L}}{\partial W_l} = A_{l-1} \otimes \delta_l",
+            r"\frac{\partial \mathcal{L}}{\partial b_l} = \sum_{i,j} \delta_{l,ij}"))).arrange(DOWN, buff=0.5)
         self.say("gradients", wait=False)
         self.play(FadeOut(middle), FadeOut(law), FadeOut(marks), run_time=0.6)
         self.play(right.animate.move_to([EDGE - right.width / 2, TOP - right.height / 2, 0]), run_time=0.8)

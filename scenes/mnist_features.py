@@ -31,7 +31,8 @@ class InsideTrainedNetwork(LectureScene):
         self.next_section("the digit")
         digit = picture(v.image_rgb, 2.6, t.input).move_to([-4.3, 0.4, 0])
         about = label(self.tr(f"test digit #{self.params.index}, label {v.label}",
-                              f"测试集第 {self.params.index} 个数字，标签 {v.label}"), t, font_size=DIGIT_FONT)
+                              f"测试集第 {self.params.index} 个数字，标签 {v.label}"), t,
+                      font_size=DIGIT_FONT)
         about.next_to(digit, DOWN, buff=0.2)
         self.say("digit", wait=False)
         self.play(FadeIn(digit), FadeIn(about), run_time=0.8)
@@ -60,8 +61,8 @@ class InsideTrainedNetwork(LectureScene):
                 self.say("deeper", wait=False, name=name, total=stage["total"], shown=len(stage["channels"]))
             self.play(FadeIn(link), FadeIn(head), FadeIn(maps), run_time=1.0)
             if n == 0:
-                legend = label(self.tr("black = 0, white = the layer's largest value", "黑 = 0，白 = 该层最大值"), t,
-                               color=t.muted, font_size=DIGIT_FONT).next_to(maps, DOWN, buff=0.22).set_x(0.3)
+                legend = label(self.tr("black = 0, white = the layer's largest value", "黑 = 0，白 = 该层最大值"),
+                               t, color=t.muted, font_size=DIGIT_FONT).next_to(maps, DOWN, buff=0.22).set_x(0.3)
                 self.say("white", wait=False)
                 self.play(FadeIn(legend), run_time=0.4)
                 columns.add(legend)
@@ -111,7 +112,8 @@ class InsideTrainedNetwork(LectureScene):
             texts.add(cached_text(s, font=MONO, font_size=DIGIT_FONT, color=t.text).next_to(bar, UP, buff=0.1))
             classes.add(cached_text(str(i), font=MONO, font_size=DIGIT_FONT, color=t.text)
                         .next_to([x, -2.2, 0], DOWN, buff=0.12))
-        law = formula(r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", t, font_size=40).move_to([5.0, 1.3, 0]).to_edge(RIGHT, buff=0.9)
+        law = formula(r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", t, font_size=40)
+        law.move_to([5.0, 1.3, 0]).to_edge(RIGHT, buff=0.9)  # its right edge 5 % inside the frame
         self.say("softmax", wait=False)
         self.play(FadeOut(network), run_time=0.6)
         self.play(FadeIn(classes), FadeIn(law), *(GrowFromEdge(b, DOWN) for b in bars), run_time=1.2)

@@ -75,7 +75,8 @@ def sign_legend(theme: Theme, *, font_size: float = DIGIT_FONT) -> VGroup:
     """Two swatches of the diverging palette with "< 0" and "> 0", one above the other."""
     rows = VGroup()
     for color, text in ((theme.negative, "< 0"), (theme.positive, "> 0")):
-        swatch = Square(side_length=0.26, stroke_width=1.5, stroke_color=theme.muted, fill_color=color, fill_opacity=1.0)
+        swatch = Square(side_length=0.26, stroke_width=1.5, stroke_color=theme.muted, fill_color=color,
+                        fill_opacity=1.0)
         rows.add(VGroup(swatch, cached_text(text, font=FONT, font_size=font_size, color=theme.muted))
                  .arrange(RIGHT, buff=0.1))
     return rows.arrange(DOWN, buff=0.14, aligned_edge=LEFT)
