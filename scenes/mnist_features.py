@@ -36,8 +36,9 @@ class InsideTrainedNetwork(LectureScene):
         about.next_to(digit, DOWN, buff=0.2)
         self.say("digit", wait=False)
         self.play(FadeIn(digit), FadeIn(about), run_time=0.8)
-        self.kernels(digit, about)
+        shown = self.kernels(digit, about)
         self.next_section("feature maps")
+        self.play(FadeOut(shown), run_time=0.6)
         prev = digit
         columns = Group()
         seen_pool = False
@@ -72,7 +73,8 @@ class InsideTrainedNetwork(LectureScene):
             prev = maps
         self.softmax(Group(digit, columns))
 
-    def kernels(self, digit: Group, about) -> None:
+    def kernels(self, digit: Group, about) -> Group:
+        """The 32 learned kernels as pictures, two also in numbers; returns what is on screen for them."""
         t, v, a = self.theme, self.values, self.values.arrays
         self.next_section("learned kernels")
         pics = Group(*(map_picture(k, KERNEL, t, signed=True, role="kernel", limit=a["kernel_scale"])
@@ -96,7 +98,7 @@ class InsideTrainedNetwork(LectureScene):
         self.say("numbers", wait=False)
         self.play(FadeIn(marks), FadeIn(grids), run_time=0.8)
         self.say("weights")
-        self.play(FadeOut(Group(head, pics, legend, grids, marks)), run_time=0.6)
+        return Group(head, pics, legend, grids, marks)
 
     def softmax(self, network: Group) -> None:
         t, v = self.theme, self.values
