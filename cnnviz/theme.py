@@ -4,7 +4,9 @@ Plain data, no Manim: the pages are built without importing it.
 
 Roles: ``input`` (A), ``kernel`` (W), ``output`` (Z), ``gradient`` (δ and ∂L/∂·), ``padding`` (inserted
 zeros), ``highlight`` (the cell being looked at); ``negative``/``positive`` are the two ends of the diverging
-palette for signed values (a map of weights or error terms), chosen to be none of the role colours.
+palette for signed values (a map of weights or error terms), chosen to be none of the role colours;
+``train``/``test`` draw what was measured on the training and on the test data (the training curves), again
+none of the other colours (a teal and a purple: hues the roles above leave free).
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ class Theme:
     highlight: str
     negative: str  # diverging palette: most negative ...
     positive: str  # ... most positive (zero is the background)
+    train: str = "#3DD6B4"  # measured on the training data
+    test: str = "#C77DFF"  # measured on the test data
 
     @classmethod
     def dark(cls) -> Theme:
         """Manim's dark background; the lecture's default."""
         return cls("dark", "#16181d", "#ECECEC", "#9AA0A6", "#58C4DD", "#F0AC5F", "#83C167", "#FC6255", "#6B6F76",
-                   "#FFFF66", "#A48BF0", "#E77FB8")
+                   "#FFFF66", "#A48BF0", "#E77FB8", "#3DD6B4", "#C77DFF")
 
     @classmethod
     def solarized(cls) -> Theme:
@@ -53,7 +57,7 @@ class Theme:
         (W and δ side by side in the backprop scenes looked alike).
         """
         return cls("solarized", "#FDF6E3", "#073642", "#657B83", "#268BD2", "#E07B00", "#859900", "#DC322F",
-                   "#93A1A1", "#B58900", "#6C71C4", "#D33682")
+                   "#93A1A1", "#B58900", "#6C71C4", "#D33682", "#2AA198", "#8E44AD")
 
     def role(self, name: str) -> str:
         """The colour of a role by name (``"input"``, ``"kernel"``, ``"output"``, ``"gradient"``, …)."""
@@ -63,7 +67,7 @@ class Theme:
 
 
 ROLES = ("background", "text", "muted", "input", "kernel", "output", "gradient", "padding", "highlight",
-         "negative", "positive")
+         "negative", "positive", "train", "test")
 
 THEMES: dict[str, Theme] = {"dark": Theme.dark(), "solarized": Theme.solarized()}
 
