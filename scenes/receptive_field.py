@@ -29,21 +29,27 @@ class GrowReceptiveField(LectureScene):
         if a["stride"] > 1:
             parts.append(self.tr(f"stride {a['stride']}", f"步长 {a['stride']}"))
         if a["dilation"] > 1:
-            parts.append(self.tr(f"dilation {a['dilation']}", f"膨胀率 {a['dilation']}"))
+            parts.append(self.tr(f"dilation rate {a['dilation']}", f"膨胀率 {a['dilation']}"))
         return sep.join(parts)
 
     def play_scene(self) -> None:
         t, a = self.theme, self.values.arrays
         sizes = a["map_sizes"]
         link_names = [label(self.conv_name("\n"), t, color=t.kernel) for _ in sizes[1:]]
+        names = [label((self.tr("input", "输入") if i == 0 else self.tr(f"layer {i}", f"第 {i} 层")) + f"  {n}×{n}",
+                       t, color=t.input if i == 0 else t.output) for i, n in enumerate(sizes)]
+        # the gap between maps holds the link's label and the names wider than their maps
         gap = max(1.5, link_names[0].width + 0.4)
+        for _ in range(2):
+            cell = min(0.6, 3.4 / sizes[0], (12.8 - gap * len(link_names)) / sum(sizes))
+            over = [max(0.0, (name.width - n * cell) / 2) for name, n in zip(names, sizes)]
+            gap = max(gap, max(o1 + o2 for o1, o2 in zip(over, over[1:])) + 0.3)
         cell = min(0.6, 3.4 / sizes[0], (12.8 - gap * len(link_names)) / sum(sizes))
         maps = [NumberGrid(np.zeros((n, n)), t, t.input if i == 0 else t.output, cell=cell, show_values=False)
                 for i, n in enumerate(sizes)]
         VGroup(*maps).arrange(RIGHT, buff=gap).move_to(UP * 0.35)
-        names = [label((self.tr("input", "输入") if i == 0 else self.tr(f"layer {i}", f"第 {i} 层")) + f"  {n}×{n}",
-                       t, color=t.input if i == 0 else t.output).next_to(m, UP, buff=0.15)
-                 for i, (m, n) in enumerate(zip(maps, sizes))]
+        for name, m in zip(names, maps):
+            name.next_to(m, UP, buff=0.15)
         # the symbols of the law, named once: kernel size c, stride s, dilation rate d
         symbols = cached_text(f"c = {a['kernel_size']},   s = {a['stride']},   d = {a['dilation']}", font=MONO,
                               font_size=28, color=t.kernel).move_to(DOWN * 2.55)
@@ -52,7 +58,7 @@ class GrowReceptiveField(LectureScene):
         self.play(FadeIn(maps[0]), FadeIn(names[0]), run_time=0.8)
         for i in range(1, len(maps)):
             link = arrow(maps[i - 1].get_right(), maps[i].get_left(), t.kernel)
-            link_name = link_names[i - 1].next_to(link, UP, buff=0.08)
+            link_name = link_names[i - 1].next_to(link, DOWN, buff=0.08)  # below: clear of the maps' names
             self.play(FadeIn(link), FadeIn(link_name), FadeIn(maps[i]), FadeIn(names[i]), run_time=0.8)
         self.play(FadeIn(symbols), run_time=0.6)
         self.say("shrink", first=sizes[0], last=sizes[-1])
@@ -134,7 +140,7 @@ class GrowReceptiveField(LectureScene):
                 [f"{k}×{k}" + self.tr(", stride 1", "，步长 1")] + [fmt(v) for v in tab["plain"]],
                 [f"{k}×{k}" + self.tr(f", stride {a['table_stride']}", f"，步长 {a['table_stride']}")]
                 + [fmt(v) for v in tab["strided"]],
-                [f"{k}×{k}" + self.tr(f", dilation {a['table_dilation']}", f"，膨胀率 {a['table_dilation']}")]
+                [f"{k}×{k}" + self.tr(f", dilation rate {a['table_dilation']}", f"，膨胀率 {a['table_dilation']}")]
                 + [fmt(v) for v in tab["dilated"]]]
         table = text_table(rows, t, font_size=30, col_buff=0.55, colors=[None] + [t.highlight] * len(tab["depths"]))
         head = label(self.tr("receptive field size r", "感受野大小 r"), t, color=t.highlight, font_size=28)
