@@ -201,7 +201,9 @@ class BackpropThroughConv(LectureScene):
         self.say("total", value=fmt(value))
         cells = [tuple(s.in_pos) for s, _ in fed]
         patch = cells_box(met, cells, t.highlight)
-        rot = formula("= " + ROT_W, t, font_size=40, color=t.kernel).next_to(met, DOWN, buff=0.25)
+        # with stride 1 the weights a met fill rot(W); with a larger stride they are some of its entries
+        rot = formula(("= " if self.params.stride == 1 else r"\subset ") + ROT_W, t, font_size=40,
+                      color=t.kernel).next_to(met, DOWN, buff=0.25)
         self.say("back_to_front", wait=False)
         self.play(FadeIn(patch), run_time=0.6)
         self.play(FadeIn(rot), run_time=0.6)
