@@ -1,4 +1,6 @@
-"""Backprop through a conv layer: ∂L/∂b = Σδ, ∂L/∂W = A ⊗ δ, ∂L/∂A = rot180(W) ⊗̃ δ, with values.
+"""Backprop through a conv layer: ∂ℒ/∂b = Σδ, ∂ℒ/∂𝐖 = 𝐀 ⊗ δ, ∂ℒ/∂𝐀 = rot(𝐖) ⊗̃ δ, with values; why rot(𝐖)
+appears is shown on one input cell first (it collects the δ's of the outputs it fed, each times the weight
+that connected them: the kernel read back to front).
 
 Render alone with ``manim -ql scenes/backprop_conv.py BackpropThroughConv``.
 """
@@ -6,53 +8,67 @@ Render alone with ``manim -ql scenes/backprop_conv.py BackpropThroughConv``.
 from __future__ import annotations
 
 import numpy as np
-from manim import (DOWN, PI, RIGHT, UP, Animation, FadeIn, FadeOut, ReplacementTransform, Rotate,
-                   SurroundingRectangle, Transform, VGroup)
+from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, FadeOut, SurroundingRectangle, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.backprop_parts import gradient_window, slide_window
-from scenes.common import MONO, LectureScene, NumberGrid, cached_text, formula
-from scenes.kit import NumberGrid as KitGrid
-from scenes.kit import OpacityFade, PieceStep, SlidingWindow, reveal
+from scenes.backprop_parts import ProductsPanel, slide_grids
+from scenes.common import MONO, FONT, LectureScene, NumberGrid, cached_text, cells_box, formula, label
 
 __all__ = ["BackpropThroughConv"]
 
 ROW_Y = UP * 0.55
 PANEL_Y = DOWN * 2.2
+# the course's notation (glossary): bold A, W, Z; δ; ℒ; rot(W); wide convolution ⊗̃
+A_, W_, Z_, D_, L_ = r"\mathbf{A}", r"\mathbf{W}", r"\mathbf{Z}", r"\boldsymbol{\delta}", r"\mathcal{L}"
+ROT_W = r"\mathrm{rot}(\mathbf{W})"
+
+
+def grad(of: str) -> str:
+    return rf"\frac{{\partial {L_}}}{{\partial {of}}}"
+
+
+class LegiblePanel(ProductsPanel):
+    """The shared products panel with its numbers at font size 26 or more (legible at 480p)."""
+
+    def build(self, products, total: float) -> VGroup:
+        t = self.scene.theme
+        rows = np.atleast_2d(np.asarray(products)).shape[0]
+        cell = max(0.6, min(0.62, 1.8 / rows))
+        prods = NumberGrid(products, t, t.highlight, cell=cell, font_size=max(26.0, 42 * cell), fill_opacity=0.08)
+        total_t = cached_text(f"Σ = {fmt(total)}", font=MONO, font_size=30, color=t.gradient)
+        return VGroup(self.head.copy(), prods, total_t).arrange(RIGHT, buff=0.3).move_to(self.center)
 
 
 class BackpropThroughConv(LectureScene):
-    """Given δ = ∂L/∂Z: the bias, kernel and input gradients, each a convolution shown step by step."""
+    """Given δ = ∂ℒ/∂𝐙: the bias, kernel and input gradients, each a convolution shown step by step."""
 
     scene_id = "backprop_conv"
 
     def grid(self, values, color, *, mask=None, empty=False, rows=None) -> NumberGrid:
         cell = min(0.62, 3.6 / (rows or np.shape(values)[0]))
-        return NumberGrid(values, self.theme, color, cell=cell, font_size=42 * cell, padding_mask=mask,
+        return NumberGrid(values, self.theme, color, cell=cell, font_size=max(26.0, 42 * cell), padding_mask=mask,
                           show_values=not empty)
 
     def named(self, grid, tex: str, color: str):
-        return formula(tex, self.theme, font_size=38, color=color).next_to(grid, UP, buff=0.15)
+        return formula(tex, self.theme, font_size=40, color=color).next_to(grid, UP, buff=0.15)
 
     def row(self, *items) -> VGroup:
         return VGroup(*items).arrange(RIGHT, buff=0.4).move_to(ROW_Y)
 
-    def window(self, trace, rows: int, **kw) -> SlidingWindow:
-        """A gradient's sliding window, its grids' middle at ROW_Y; a cell large enough for 16 px digits in its
-        working at 480p."""
-        window = gradient_window(self, trace, cell=min(0.75, 3.75 / rows), **kw)
-        return window.shift(ROW_Y - window.body.get_center())
+    def carry(self, moves, *others, run_time: float = 1.0) -> None:
+        """Move each ``old`` whole onto ``new``'s place (other animations alongside), then put ``new`` there.
 
-    @staticmethod
-    def onto(grid: NumberGrid, target: KitGrid) -> tuple[list[Animation], KitGrid]:
-        """``grid`` goes to ``target``'s place: moving, when both show the same numbers in the same order (no
-        digit changes on the way), else fading out while a copy of ``target`` fades in; the copy is returned,
-        to be taken away when ``target`` itself is shown."""
-        ghost = target.copy()
-        if [n.text for n in grid.numbers] == [n.text for n in target.numbers] and grid.shape == target.shape:
-            return [Transform(grid, ghost)], ghost
-        return [FadeOut(grid), FadeIn(ghost)], ghost
+        ``old`` and ``new`` look alike where they overlap (the same grid, or a padded copy of it centred on
+        it): nothing morphs glyph into glyph; a padded grid's extra cells fade in afterwards."""
+        self.play(*(old.animate.move_to(new) for old, new in moves), *others, run_time=run_time)
+        grown = [(old, new) for old, new in moves if abs(old.width - new.width) > 1e-6 or abs(old.height - new.height) > 1e-6]
+        for old, new in moves:
+            if (old, new) not in grown:
+                self.remove(old)
+                self.add(new)
+        if grown:
+            self.play(*(FadeOut(old) for old, _ in grown), *(FadeIn(new) for _, new in grown), run_time=0.6)
 
     def play_scene(self) -> None:
         t, v = self.theme, self.values
@@ -65,115 +81,192 @@ class BackpropThroughConv(LectureScene):
         sym = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
         top = self.row(a, sym[0], w, plus_b, sym[1], z, d)
         d.shift(RIGHT * 0.5)
-        names = VGroup(self.named(a, "A", t.input), self.named(w, "W", t.kernel), self.named(z, "Z", t.output),
-                       self.named(d, r"\delta = \partial L / \partial Z", t.gradient))
-        law = formula(r"Z = A \otimes W + b", t, font_size=40).move_to(PANEL_Y)
+        names = VGroup(self.named(a, A_, t.input), self.named(w, W_, t.kernel), self.named(z, Z_, t.output),
+                       self.named(d, rf"{D_} = \partial {L_} / \partial {Z_}", t.gradient))
+        law = formula(rf"{Z_} = {A_} \otimes {W_} + b", t, font_size=40).move_to(PANEL_Y)
+        self.say("forward", wait=False)
         self.play(FadeIn(top[:6]), FadeIn(names[:3]), FadeIn(law), run_time=1.0)
-        self.caption("Forward pass: Z = A ⊗ W + b.", "前向计算：Z = A ⊗ W + b。")
+        self.say("delta", wait=False)
         self.play(FadeIn(d), FadeIn(names[3]), run_time=0.8)
-        self.caption("Backward: the error term δ is given, one value per output of Z.",
-                     "反向：误差项 δ 已知，Z 的每个输出对应一个值。")
-        # ---- ∂L/∂b
+        # ---- ∂ℒ/∂b
         self.next_section("bias")
         box = SurroundingRectangle(d, color=t.highlight, buff=0.06)
-        db = VGroup(formula(r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij} =", t, font_size=36),
+        db = VGroup(formula(grad("b") + r" = \sum_{i,j} \delta_{ij} =", t, font_size=40),
                     cached_text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
                     ).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
-        self.play(FadeIn(box), FadeOut(law), run_time=0.5)  # one formula out, then the next in: no morph
-        self.play(FadeIn(db), run_time=0.5)
-        self.caption("b is added to every output, so its gradient is the sum of all of δ.",
-                     "b 加到了每个输出上，所以 b 的梯度等于 δ 的所有元素之和。")
+        self.say("bias", wait=False)
+        self.play(FadeIn(box), FadeOut(law), run_time=0.6)
+        self.play(FadeIn(db), run_time=0.8)
+        self.say("bias_total", grad_bias=fmt(v.arrays["grad_bias"]))
         self.play(FadeOut(box), FadeOut(db), run_time=0.5)
-        # ---- ∂L/∂W = A ⊗ δ
+        # ---- ∂ℒ/∂W = A ⊗ δ
         self.next_section("kernel gradient")
         gk = tr.grad_kernel
-        win = self.window(gk, rows, roles=dict(kernel="gradient", output="gradient"), names=("A", "δ"))
-        a2, d2, gw = win.input, win.kernel, win.output
-        names2 = VGroup(self.named(a2, "A", t.input), self.named(d2, r"\delta", t.gradient),
-                        self.named(gw, r"\partial L / \partial W", t.gradient))
-        # A and δ move to their places in the window (δ's long name gives way to its short one)
-        moves_a, ghost_a = self.onto(a, a2)
-        moves_d, ghost_d = self.onto(d, d2)
-        self.play(FadeOut(VGroup(w, plus_b, z, names[1:3], *sym)), *moves_a, *moves_d,
-                  ReplacementTransform(names[0], names2[0]), FadeOut(names[3]), FadeIn(names2[1]), run_time=1.0)
-        rest = reveal(VGroup(win.ops, win.output))
-        self.remove(a, d, ghost_a, ghost_d)
-        self.add(win)
-        self.play(PieceStep(win, rest), FadeIn(names2[2]), run_time=0.6)
-        law = formula(r"\frac{\partial L}{\partial W} = A \otimes \delta", t, font_size=40).move_to(PANEL_Y)
+        a2 = self.grid(gk.padded_input, t.input, mask=gk.padding_mask, rows=rows)
+        d2, gw = self.grid(v.delta, t.gradient, rows=rows), self.grid(v.arrays["grad_kernel"], t.gradient, empty=True,
+                                                                      rows=rows)
+        ops = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
+        self.row(a2, ops[0], d2, ops[1], gw)
+        names2 = VGroup(self.named(a2, A_, t.input), self.named(d2, D_, t.gradient),
+                        self.named(gw, rf"\partial {L_} / \partial {W_}", t.gradient))
+        self.say("kernel", wait=False)
+        self.carry([(a, a2), (d, d2), (names[0], names2[0]), (sym[0], ops[0])],
+                   FadeOut(VGroup(w, plus_b, z, names[1:], sym[1])))
+        self.play(FadeIn(names2[1]), FadeIn(ops[1]), FadeIn(gw), FadeIn(names2[2]), run_time=0.6)
+        law = formula(grad(W_) + rf" = {A_} \otimes {D_}", t, font_size=40).move_to(PANEL_Y)
+        self.say("kernel_law", wait=False)
         self.play(FadeIn(law), run_time=0.6)
-        st = self.params.stride
-        self.caption("Each weight met many inputs: δ slides over A like a kernel."
-                     + (f" With stride {st}, δ's values sit {st} cells apart." if st > 1 else ""),
-                     "每个权重都作用于多个输入：δ 像卷积核一样在 A 上滑动。"
-                     + (f"步长为 {st}，δ 的值间隔 {st} 格。" if st > 1 else ""))
+        self.finish_line()
         self.play(FadeOut(law), run_time=0.4)
-        slide_window(self, win)
+        self.say("kernel_slide", wait=False, s=self.params.stride)
+        filled = slide_grids(self, a2, d2, gw, gk.steps,
+                              LegiblePanel(self, A_ + r"_{\text{patch}} \odot " + D_ + " =", PANEL_Y))
         self.play(FadeIn(law), run_time=0.6)
-        self.wait(1.0)
-        self.play(FadeOut(VGroup(win, names2, law)), run_time=0.6)
+        self.say("kernel_done")
+        self.play(FadeOut(VGroup(ops, d2, gw, filled, names2[1:], law)), run_time=0.6)
+        self.why_rot(a2, names2[0], rows)
         self.grad_input_part(rows)
 
+    # ------------------------------------------------------------------ why rot(W)
+    def why_rot(self, a2: NumberGrid, a_name, rows: int) -> None:
+        """One input cell a: the outputs it fed, the δ of each times the weight that connected them, added up;
+        those weights, placed where their δ's are, read W back to front.
+
+        Everything shown is read from the values: the forward windows, the scatter steps of ∂ℒ/∂A (which say
+        which δ reached which cell through which weight), the kernel, δ and ∂ℒ/∂A itself."""
+        t, v = self.theme, self.values
+        gi, fwd = v.trace.grad_input, v.forward
+        self.next_section("input gradient: why rot(W)")
+        # the cell that fed the most outputs (first in reading order): its links, in the order of the δ's
+        links = {}
+        for step in gi.scatter:
+            for m, (cell, inside) in enumerate(zip(step.cells, step.inside)):
+                if inside:
+                    links.setdefault(tuple(cell), []).append((step, m))
+        most = max(len(found) for found in links.values())
+        cell = min(c for c, found in links.items() if len(found) == most)
+        fed = links[cell]
+        windows = {tuple(s.out_pos): s.cells for s in fwd.steps}
+        p = self.params.padding
+        value = v.arrays["grad_input"][cell[0] - p][cell[1] - p]
+
+        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows)
+        d = self.grid(v.delta, t.gradient, rows=rows)
+        met = self.grid(np.full(np.shape(v.delta), np.nan), t.kernel, empty=True, rows=rows)
+        place = a2.copy()
+        VGroup(place, w, d, met).arrange(RIGHT, buff=0.75).move_to(ROW_Y)
+        names = VGroup(self.named(w, W_, t.kernel), self.named(d, D_, t.gradient),
+                       label(self.tr("the weight each δ met", "每个 δ 遇到的权重"), t, color=t.kernel
+                             ).next_to(met, UP, buff=0.2))
+        self.say("why_rot", wait=False)
+        self.carry([(a2, place), (a_name, self.named(place, A_, t.input))])
+        a2 = place
+        mark = cells_box(a2, [cell], t.highlight, stroke_width=6)
+        a_label = cached_text("a", font=FONT, font_size=34, color=t.highlight).next_to(a2, LEFT, buff=0.2)
+        a_label.set_y(a2.cell(*cell).get_y())
+        self.play(FadeIn(w), FadeIn(d), FadeIn(met), FadeIn(names), FadeIn(mark), FadeIn(a_label),
+                  a2.cell(*cell).animate.set_fill(t.highlight, opacity=0.5), run_time=0.8)
+
+        head = formula(grad("a") + " =", t, font_size=40)
+        terms = []
+        for n, (step, m) in enumerate(fed):
+            wv = float(np.asarray(v.arrays["kernel"]).flat[m])
+            term = VGroup(*([cached_text("+", font=MONO, font_size=30, color=t.text)] if n else []),
+                          cached_text(fmt(step.value), font=MONO, font_size=30, color=t.gradient),
+                          cached_text("×", font=MONO, font_size=30, color=t.text),
+                          cached_text(f"({fmt(wv)})" if wv < 0 else fmt(wv), font=MONO, font_size=30,
+                                      color=t.kernel)).arrange(RIGHT, buff=0.12)
+            terms.append(term)
+        result = cached_text(f"= {fmt(value)}", font=MONO, font_size=30, color=t.gradient)
+        VGroup(head, *terms, result).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
+        self.say("fed", wait=False)
+        self.play(FadeIn(head), run_time=0.5)
+        boxes = None
+        for n, (step, m) in enumerate(fed):
+            if n == 1:
+                self.say("collect", wait=False)
+            run = 0.8 if n < 2 else 0.5
+            i, j = divmod(m, np.shape(v.arrays["kernel"])[1])
+            new = VGroup(cells_box(a2, windows[tuple(step.in_pos)], t.highlight, stroke_width=3),
+                         cells_box(w, [(i, j)], t.highlight), cells_box(d, [tuple(step.in_pos)], t.highlight))
+            if boxes is None:
+                self.play(FadeIn(new), run_time=run)
+            else:
+                self.play(FadeOut(boxes), FadeIn(new), run_time=run)
+            boxes = new
+            moved = w.number(i, j).copy()
+            self.play(FadeIn(terms[n]), moved.animate.move_to(met.cell(*step.in_pos)), run_time=run)
+            self.wait(0.3 if n < 2 else 0.1)
+        self.play(FadeOut(boxes), FadeIn(result), run_time=0.6)
+        self.say("total", value=fmt(value))
+        cells = [tuple(s.in_pos) for s, _ in fed]
+        patch = cells_box(met, cells, t.highlight)
+        # with stride 1 the weights a met fill rot(W); with a larger stride they are some of its entries
+        rot = formula(("= " if self.params.stride == 1 else r"\subset ") + ROT_W, t, font_size=40,
+                      color=t.kernel).next_to(met, DOWN, buff=0.25)
+        self.say("back_to_front", wait=False)
+        self.play(FadeIn(patch), run_time=0.6)
+        self.play(FadeIn(rot), run_time=0.6)
+        self.say("rot")
+        self.play(*(FadeOut(m) for m in self.mobjects if m not in (self.heading, self._caption)), run_time=0.6)
+        self.a_cell = cell
+
+    # ------------------------------------------------------------------ ∂ℒ/∂A = rot(W) ⊗̃ δ
     def grad_input_part(self, rows: int) -> None:
         t, v = self.theme, self.values
         gi = v.trace.grad_input
-        self.next_section("input gradient: rot180(W)")
-        zeros = gi.padding_mask | gi.inserted_mask
-        win = self.window(gi.direct, rows, roles=dict(input="gradient", output="gradient"), names=("δ", "rot180(W)"),
-                          zeros=zeros)
-        dp, wr, ga = win.input, win.kernel, win.output
-        # δ's values, in order, and the cells of the padded δ they go to (the others are its zeros)
-        real = [tuple(int(x) for x in c) for c in np.argwhere(~zeros)]
-        d = self.grid(v.delta, t.gradient, rows=rows).move_to(dp)
-        arriving = VGroup(*(dp.number(*c) for c in real)) if len(real) == len(d.numbers) else VGroup()
-        arrived = OpacityFade.opacities(arriving)
-        wide = formula(r"\tilde{\otimes}", t, font_size=44).move_to(win.ops[0])  # the window writes ⊗
-        win.ops[0].set_opacity(0.0)
-        shows = {"kernel": reveal(wr), "rest": reveal(VGroup(win.ops, ga)),
-                 "zeros": reveal(VGroup(dp.cells, *(n for n in dp.numbers if n not in arriving)))}
-        hidden = reveal(arriving)  # shown at once when δ's own numbers have moved onto them
-        self.add(win)
-        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows).move_to(wr)
-        nw = self.named(wr, "W", t.kernel)
+        self.next_section("input gradient: rot(W)")
+        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows)
+        wr = self.grid(gi.flipped_kernel, t.kernel, rows=rows)
+        d = self.grid(v.delta, t.gradient, rows=rows)
+        dp = self.grid(gi.direct_input, t.gradient, mask=gi.padding_mask | gi.inserted_mask, rows=rows)
+        ga = self.grid(v.arrays["grad_input"], t.gradient, empty=True, rows=rows)
+        ops = [formula(s, t, font_size=44) for s in (r"\tilde{\otimes}", "=")]
+        self.row(dp, ops[0], wr, ops[1], ga)
+        w.move_to(wr), d.move_to(dp)
+        nw = self.named(wr, W_, t.kernel)
+        self.say("rotate", wait=False)
         self.play(FadeIn(w), FadeIn(nw), run_time=0.6)
-        nwr = self.named(wr, r"\mathrm{rot180}(W)", t.kernel)
-        self.play(Rotate(w, PI), FadeOut(nw), FadeIn(nwr), run_time=1.2)
-        # the rotated grid's numbers stand on their heads: it gives way to rot180(W) written upright
-        self.play(FadeOut(w), run_time=0.25)
-        self.play(PieceStep(win, shows["kernel"]), run_time=0.25)
-        self.caption("For the gradient of A, first rotate W by 180°.", "求 A 的梯度：先把 W 旋转 180°，得到 rot180(W)。")
+        # turned by 180°: each weight travels half a circle round the kernel's centre to the opposite place,
+        # upright (whole numbers move; none morphs); the grid then shows rot(W) exactly
+        centre = w.get_center()
+        self.play(*(num.animate(path_arc=PI).move_to(2 * centre - num.get_center()) for num in w.numbers),
+                  run_time=1.5)
+        self.remove(w)
+        self.add(wr)
+        nwr = self.named(wr, ROT_W, t.kernel)
+        self.play(FadeOut(nw), run_time=0.3)
+        self.play(FadeIn(nwr), run_time=0.5)
         self.next_section("input gradient: pad δ")
-        nd = self.named(dp, r"\delta", t.gradient)
+        nd = self.named(dp, D_, t.gradient)
+        self.say("pad", wait=False)
         self.play(FadeIn(d), FadeIn(nd), run_time=0.6)
-        if len(arriving):  # δ's values move apart to their cells, the zeros come in around and between them
-            self.play(FadeOut(d.cells), *(n.animate.move_to(m.get_center()) for n, m in zip(d.numbers, arriving)),
-                      run_time=0.8)
-            self.play(PieceStep(win, shows["zeros"]), run_time=0.5)
-            hidden.begin()
-            hidden.finish()
-            self.remove(*d.get_family())  # (the fade above took its cells out: d's numbers stand alone now)
-        else:
+        if self.params.stride == 1:  # δ sits on the padded grid's inner cells: the zeros fade in around it
+            self.play(FadeOut(d), FadeIn(dp), run_time=1.0)
+        else:  # zeros go between δ's values too: one grid out, the other in
             self.play(FadeOut(d), run_time=0.5)
-            self.play(PieceStep(win, shows["zeros"], OpacityFade(arriving, arrived)), run_time=0.5)
-        s = self.params.stride
-        self.caption("Then pad δ with zeros (wide convolution ⊗̃)"
-                     + (f", {s - 1} zero(s) between its values for stride {s}." if s > 1 else "."),
-                     "再给 δ 补零（宽卷积 ⊗̃）" + (f"，步长为 {s} 时值之间插入 {s - 1} 个零。" if s > 1 else "。"))
-        self.play(PieceStep(win, shows["rest"]), FadeIn(wide),
-                  FadeIn(self.named(ga, r"\partial L / \partial A", t.gradient)), run_time=0.6)
-        law = formula(r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta", t,
-                      font_size=40).move_to(PANEL_Y)
+            self.play(FadeIn(dp), run_time=0.8)
+        self.say("pad_stride", s=self.params.stride)
+        name_ga = self.named(ga, rf"\partial {L_} / \partial {A_}", t.gradient)
+        self.play(FadeIn(ops[0]), FadeIn(ops[1]), FadeIn(ga), FadeIn(name_ga), run_time=0.6)
+        law = formula(grad(A_) + rf" = {ROT_W} \,\tilde{{\otimes}}\, {D_}", t, font_size=40).move_to(PANEL_Y)
+        self.say("slide", wait=False)
         self.play(FadeIn(law), run_time=0.6)
-        self.caption("rot180(W) slides over the padded δ; each sum is one value of A's gradient.",
-                     "rot180(W) 在补零后的 δ 上滑动；每个和就是 A 的梯度的一个值。")
+        self.finish_line()
         self.play(FadeOut(law), run_time=0.4)
-        slide_window(self, win)
+        slide_grids(self, dp, wr, ga, gi.direct.steps,
+                     LegiblePanel(self, D_ + r"_{\text{patch}} \odot " + ROT_W + " =", PANEL_Y))
+        p = self.params.padding
+        cell = (self.a_cell[0] - p, self.a_cell[1] - p)
+        check = cells_box(ga, [cell], t.highlight, stroke_width=6)
+        self.play(FadeIn(check), run_time=0.6)
+        self.say("check", value=fmt(v.arrays["grad_input"][cell[0]][cell[1]]))
+        self.play(FadeOut(check), run_time=0.4)
         self.next_section("summary")
-        summary = VGroup(*(formula(tex, t, font_size=34) for tex in (
-            r"\frac{\partial L}{\partial b} = \sum_{i,j} \delta_{ij}",
-            r"\frac{\partial L}{\partial W} = A \otimes \delta",
-            r"\frac{\partial L}{\partial A} = \mathrm{rot180}(W) \,\tilde{\otimes}\, \delta"))
-        ).arrange(RIGHT, buff=0.9).move_to(PANEL_Y)
+        summary = VGroup(*(formula(tex, t, font_size=38) for tex in (
+            grad("b") + r" = \sum_{i,j} \delta_{ij}",
+            grad(W_) + rf" = {A_} \otimes {D_}",
+            grad(A_) + rf" = {ROT_W} \,\tilde{{\otimes}}\, {D_}"))
+        ).arrange(RIGHT, buff=0.8).move_to(PANEL_Y)
         self.play(FadeIn(summary), run_time=0.8)
-        self.caption("Every gradient of a conv layer is itself a convolution.",
-                     "卷积层的每个梯度本身也是一次卷积。")
+        self.say("summary")

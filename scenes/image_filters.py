@@ -1,5 +1,6 @@
 """Image filtering: a real photograph convolved by cnnviz with a box blur, a diagonal edge kernel and the
-Laplacian; each result drawn from the computed array, its kernel beside it, one probe pixel in numbers.
+Laplacian (first derived from second differences); each result drawn from the computed array, its kernel
+beside it, one probe pixel in numbers.
 
 Render alone with ``manim -ql scenes/image_filters.py FilterPhotograph``.
 """
@@ -7,24 +8,28 @@ Render alone with ``manim -ql scenes/image_filters.py FilterPhotograph``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, ImageMobject, Line, Rectangle, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ImageMobject, Line, Rectangle, Square, SurroundingRectangle, VGroup
+
+from cnnviz.values import fmt
 
 from scenes.common import MONO, LectureScene, NumberGrid, cached_text, formula, label
 
 __all__ = ["FilterPhotograph"]
 
-SIDE = 2.5  # each picture's side on screen
+SIDE = 2.2  # each picture's side on screen
+PICTURE_Y = 1.4  # the pictures' centre line
 
 
 class FilterPhotograph(LectureScene):
-    """Photo | blur | edges | Laplacian across the top; kernels and the probe pixel's sums below."""
+    """Photo | blur | edges | Laplacian across the top; kernels and the probe pixel's sums below; where the
+    Laplacian kernel comes from (finite differences) before it is applied."""
 
     scene_id = "image_filters"
 
     def picture(self, pixels: np.ndarray, color: str, x: float) -> tuple[ImageMobject, Rectangle]:
         img = ImageMobject(pixels)
         img.height = SIDE
-        img.move_to(RIGHT * x + UP * 1.15)
+        img.move_to(RIGHT * x + UP * PICTURE_Y)
         frame = Rectangle(width=SIDE, height=SIDE, color=color, stroke_width=3).move_to(img)
         return img, frame
 
@@ -36,60 +41,108 @@ class FilterPhotograph(LectureScene):
     def play_scene(self) -> None:
         t, v = self.theme, self.values
         a = v.arrays
-        xs = [(n - 1.5) * (SIDE + 0.45) for n in range(4)]
+        xs = [(n - 1.5) * (SIDE + 0.6) for n in range(4)]
         photo, photo_frame = self.picture(a["image_display"], t.input, xs[0])
-        photo_name = label(self.tr(f"photo {v.size_text}", f"照片 {v.size_text}"), t, color=t.input,
-                           font_size=22).next_to(photo_frame, UP, buff=0.12)
+        photo_name = label(self.tr(f"photo {v.size_text}", f"照片 {v.size_text}"), t, color=t.input
+                           ).next_to(photo_frame, UP, buff=0.12)
         self.next_section("photograph")
+        self.say("photo", wait=False, size=v.size_text)
         self.play(FadeIn(photo), FadeIn(photo_frame), FadeIn(photo_name), run_time=0.8)
-        self.caption("A real photograph in grey: every pixel is a number between 0 and 1.",
-                     "一张真实的灰度照片：每个像素都是 0 到 1 之间的一个数。")
         r, c = a["probe"]
         size = a["image"].shape
         probe = self.marker(photo_frame, size, r + 1.5, c + 1.5)
-        patch = NumberGrid(a["probe_patch"], t, t.input, cell=0.55, font_size=17)
-        patch.next_to(photo_frame, DOWN, buff=0.45)
+        patch = NumberGrid(a["probe_patch"], t, t.input, cell=0.85, font_size=26)
+        patch.next_to(photo_frame, DOWN, buff=0.22)
+        self.patch = patch
         zoom = VGroup(Line(probe.get_corner(DOWN + LEFT), patch.get_corner(UP + LEFT), color=t.highlight,
                            stroke_width=1.5),
                       Line(probe.get_corner(DOWN + RIGHT), patch.get_corner(UP + RIGHT), color=t.highlight,
                            stroke_width=1.5))
+        self.say("patch", wait=False)
         self.play(FadeIn(probe), FadeIn(zoom), FadeIn(patch), run_time=0.8)
-        self.caption("One 3×3 patch of it, in numbers: each filter below turns it into one output pixel.",
-                     "其中一个 3×3 的小块：下面每个滤波器把它变成一个输出像素。")
+        self.say("filters")
 
-        captions = {
-            "blur": (f"Box blur ({v.shape_text}): the mean of each 3×3 neighbourhood. Smoothing, denoising.",
-                     f"均值模糊：每个像素变成它 3×3 邻域的平均值（{v.shape_text}）。平滑去噪。"),
-            "edge": ("Positive up-right, negative down-left: it lights up where brightness changes diagonally.",
-                     "右上为正、左下为负：在亮度沿对角方向变化的地方响应。边缘提取。"),
-            "laplacian": ("The Laplacian compares each pixel with its four neighbours: edges in every direction.",
-                          "拉普拉斯算子把每个像素与上下左右四个邻居比较：提取各个方向的边缘。"),
-        }
+        before = {"blur": "blur_kernel", "edge": "edge_kernel", "laplacian": "laplacian_apply"}
+        after = {"blur": "blur_result", "edge": "edge_result", "laplacian": "laplacian_result"}
         legend = label(self.tr("grey = 0,  lighter > 0,  darker < 0", "灰色 = 0，更亮 > 0，更暗 < 0"), t,
-                       color=t.muted, font_size=20)
+                       color=t.muted)
         for n, (name, en, zh, _, _) in enumerate(v.filters, start=1):
+            if name == "laplacian":
+                self.laplacian_from_differences()
             self.next_section(en)
             img, frame = self.picture(a[f"{name}_display"], t.output, xs[n])
-            title = label(self.tr(en, zh), t, color=t.output, font_size=22).next_to(frame, UP, buff=0.12)
-            ker = NumberGrid(a[f"{name}_kernel_shown"], t, t.kernel, cell=0.42, font_size=20)
-            ker.next_to(frame, DOWN, buff=0.45)
+            title = label(self.tr(en, zh), t, color=t.output).next_to(frame, UP, buff=0.12)
+            ker = NumberGrid(a[f"{name}_kernel_shown"], t, t.kernel, cell=0.5, font_size=26)
+            ker.next_to(frame, DOWN, buff=0.22)
             parts = VGroup(ker)
             if name in v.factor_text:
-                parts.add(cached_text(v.factor_text[name], font=MONO, font_size=22, color=t.kernel)
+                parts.add(cached_text(v.factor_text[name], font=MONO, font_size=26, color=t.kernel)
                           .next_to(ker, RIGHT, buff=0.12))
             parts.move_to(ker.get_center() * UP + frame.get_center() * RIGHT)
-            sums = VGroup(*(cached_text(line, font=MONO, font_size=19, color=t.highlight) for line in v.probe_text[name]))
-            sums.arrange(DOWN, buff=0.08).next_to(parts, DOWN, buff=0.2).set_x(frame.get_x())
+            sums = VGroup(*(cached_text(line, font=MONO, font_size=26, color=t.highlight) for line in v.probe_text[name]))
+            sums.arrange(DOWN, buff=0.08).next_to(parts, DOWN, buff=0.12).set_x(frame.get_x())
             spot = self.marker(frame, a[f"{name}_display"].shape, r + 0.5, c + 0.5)
+            self.say(before[name], wait=False)
             self.play(FadeIn(parts), FadeIn(title), run_time=0.8)
             self.play(FadeIn(img), FadeIn(frame), run_time=1.2)
             self.play(FadeIn(spot), FadeIn(sums), run_time=0.6)
+            self.say(after[name])
+            if name == "blur":
+                out_h, out_w = np.shape(a["blur_output"])
+                self.say("blur_size", size=v.size_text, out=f"{out_h}×{out_w}")
             if name == "edge":
-                legend.next_to(sums, DOWN, buff=0.2).set_x((xs[2] + xs[3]) / 2)
+                legend.next_to(sums, DOWN, buff=0.12).set_x((xs[2] + xs[3]) / 2)
                 self.play(FadeIn(legend), run_time=0.5)
-            self.caption(*captions[name])
+                self.say("legend")
         self.next_section("summary")
-        law = formula(r"Z = A \otimes W", t, font_size=36).next_to(patch, DOWN, buff=0.3)
+        law = formula(r"\mathbf{Z} = \mathbf{A} \otimes \mathbf{W}", t, font_size=40).next_to(patch, DOWN, buff=0.15)
         self.play(FadeIn(law), run_time=0.6)
-        self.caption("The same operation with different kernels: the kernel decides what is found.",
-                     "同样的运算，不同的卷积核：卷积核决定提取什么特征。")
+        self.say("summary")
+
+    def laplacian_from_differences(self) -> None:
+        """Second differences in x and in y, added: the Laplacian kernel of the values, in one short step.
+
+        The differences are the definition (formulas); the kernel drawn is the one the values convolve with.
+        """
+        t, a = self.theme, self.values.arrays
+        kernel = a["laplacian_kernel_shown"]
+        self.next_section("Laplacian from finite differences")
+        shown = [m for m in self.mobjects if m not in (self.heading, self._caption)]
+        self.play(*(FadeOut(m) for m in shown), run_time=0.6)
+        grid = NumberGrid(kernel, t, t.kernel, cell=0.62, font_size=30)
+        grid_name = label(self.tr("Laplacian kernel", "拉普拉斯算子"), t, color=t.kernel).next_to(grid, UP, buff=0.12)
+        VGroup(grid_name, grid).move_to(DOWN * 1.45)
+        meaning = label(self.tr("f(x, y): the pixel value in column x, row y", "f(x, y)：第 x 列、第 y 行的像素值"), t,
+                        color=t.muted).move_to(UP * 2.55)
+        rows = [(self.tr("second difference in x", "x 方向二阶差分"),
+                 r"f_{xx} \approx f(x{+}1,\,y) - 2f(x,\,y) + f(x{-}1,\,y)"),
+                (self.tr("second difference in y", "y 方向二阶差分"),
+                 r"f_{yy} \approx f(x,\,y{+}1) - 2f(x,\,y) + f(x,\,y{-}1)")]
+        names = [label(n, t, color=t.muted) for n, _ in rows]
+        diffs = [formula(tex, t, font_size=40) for _, tex in rows]
+        # two rows: each name right-aligned before its formula; the formulas start at one x
+        width = max(n.width for n in names)
+        left = -(width + 0.4 + max(d.width for d in diffs)) / 2
+        for k, (name, diff) in enumerate(zip(names, diffs)):
+            y = 1.85 - 0.7 * k
+            diff.move_to([left + width + 0.4 + diff.width / 2, y, 0])
+            name.move_to([left + width - name.width / 2, y, 0])
+        lines = VGroup(*(VGroup(name, diff) for name, diff in zip(names, diffs)))
+        added = formula(r"f_{xx} + f_{yy} \approx f(x{+}1,y) + f(x{-}1,y) + f(x,y{+}1) + f(x,y{-}1) - 4f(x,y)", t,
+                        font_size=38).move_to(UP * 0.3)
+        self.say("laplacian_from", wait=False)
+        self.play(FadeIn(grid), FadeIn(grid_name), run_time=0.8)
+        self.say("laplacian_f", wait=False)
+        self.play(FadeIn(meaning), run_time=0.6)
+        self.say("laplacian_x", wait=False)
+        self.play(FadeIn(lines[0]), run_time=0.8)
+        self.say("laplacian_y", wait=False)
+        self.play(FadeIn(lines[1]), run_time=0.8)
+        self.say("laplacian_sum", wait=False, neighbour=fmt(kernel[0][1]), centre=fmt(kernel[1][1]))
+        self.play(FadeIn(added), run_time=0.8)
+        box = SurroundingRectangle(grid, color=t.highlight, buff=0.06)
+        self.say("laplacian_kernel", wait=False)
+        self.play(FadeIn(box), run_time=0.6)
+        self.finish_line()
+        self.play(*(FadeOut(m) for m in (meaning, lines, added, grid, grid_name, box)), run_time=0.6)
+        self.play(*(FadeIn(m) for m in shown), run_time=0.6)

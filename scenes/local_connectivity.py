@@ -6,7 +6,7 @@ Render alone with ``manim -ql scenes/local_connectivity.py CountWeightsOfLocalWi
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, ITALIC, LEFT, RIGHT, UP, Circle, DashedLine, FadeIn, FadeOut, Line, Square, Text, Transform, VGroup
+from manim import DOWN, ITALIC, LEFT, RIGHT, UP, Circle, DashedLine, FadeIn, FadeOut, Line, Square, Succession, Text, Transform, VGroup
 
 from scenes.common import FONT, MONO, LectureScene, NumberGrid, cached_text, indexed, label, step_times, text_table
 
@@ -26,22 +26,23 @@ class CountWeightsOfLocalWindow(LectureScene):
         image_name = label(self.tr(f"input image {n}×{n}", f"输入图像 {n}×{n}"), t, color=t.input)
         image_name.next_to(image, UP, buff=0.15)
         self.next_section("image")
+        self.say("image", wait=False, n=txt["image_size"])
         self.play(FadeIn(image), FadeIn(image_name), run_time=0.8)
         self.counter = VGroup()
+        self.say("pixels", wait=False, pixels=txt["pixels"])
         self.count(self.tr("pixels", "像素"), f"{n} × {n} = {txt['pixels']}", t.input)
-        self.caption(f"A {n} × {n} image has {txt['pixels']} pixels.", f"一幅 {n}×{n} 的图像有 {txt['pixels']} 个像素。")
 
         self.next_section("fully connected")
         neuron = Circle(radius=0.3, color=t.output, fill_opacity=0.3).move_to(RIGHT * 2.7 + UP * 0.5)
         g = np.linspace(-0.47, 0.47, 10) * self.image_side
         fan = VGroup(*(Line(image.get_center() + [x, y, 0], neuron.get_left(), color=t.input, stroke_width=1,
                             stroke_opacity=0.45) for x in g for y in g))
-        neuron_name = label(self.tr("neuron", "神经元"), t, color=t.output, font_size=22).next_to(neuron, DOWN, buff=0.15)
+        neuron_name = label(self.tr("neuron", "神经元"), t, color=t.output).next_to(neuron, DOWN, buff=0.15)
+        self.say("fully_connected", wait=False)
         self.play(FadeIn(neuron), FadeIn(neuron_name), FadeIn(fan), run_time=1.0)
+        self.say("fully_connected_count", wait=False, fc_neuron=txt["fc_neuron"])
         self.count(self.tr("weights of one fully connected neuron", "全连接神经元的权重"),
                    f"{n} × {n} = {txt['fc_neuron']}", t.kernel)
-        self.caption(f"A fully connected neuron connects to every pixel: {txt['fc_neuron']} weights.",
-                     f"全连接层的一个神经元连接每一个像素：{txt['fc_neuron']} 个权重。")
 
         self.next_section("local window")
         window = self.window = self.window_at(image, 0, 0, n, k)
@@ -50,34 +51,37 @@ class CountWeightsOfLocalWindow(LectureScene):
         callout = VGroup(DashedLine(window.get_corner(UP + RIGHT), zoom.get_corner(UP + LEFT), color=t.muted),
                          DashedLine(window.get_corner(DOWN + RIGHT), zoom.get_corner(DOWN + LEFT), color=t.muted))
         links = VGroup(*(Line(c.get_center(), neuron.get_left(), color=t.kernel, stroke_width=2.5) for c in zoom.cells))
+        self.say("local", wait=False, k=txt["window"])
         self.play(FadeOut(fan), FadeIn(window), run_time=0.6)
         self.play(FadeIn(callout), FadeIn(zoom), FadeIn(links), run_time=0.8)
+        self.say("local_count", wait=False, local_neuron=txt["local_neuron"])
         self.count(self.tr("weights of one local neuron", "局部连接神经元的权重"),
                    f"{k} × {k} = {txt['local_neuron']}", t.kernel)
-        self.caption(f"Local connection: the neuron sees only a {k} × {k} window: {txt['local_neuron']} weights.",
-                     f"局部连接：神经元只看一个 {k}×{k} 的窗口：{txt['local_neuron']} 个权重。")
 
         fmap, dot, name = self.feature_map(neuron, a["output_size"])
-        wname = self.weight_name(zoom, self.values.tour_text[0])
+        self.wname = self.weight_name(zoom, self.values.tour_text[0])
         self.next_section("no sharing")
-        self.play(Transform(neuron, dot), FadeOut(neuron_name), FadeIn(fmap), FadeIn(name), FadeIn(wname),
-                  FadeOut(links), run_time=0.8)
-        self.tour(image, zoom, fmap, neuron, callout, wname, shared=False)
+        self.say("positions", wait=False, positions=txt["positions"], side=txt["output_size"])
+        # the neuron (a circle) becomes the first cell of the feature map: shapes, not text, change here
+        self.play(Transform(neuron, dot), FadeOut(neuron_name), FadeIn(fmap), FadeIn(name), FadeOut(links),
+                  run_time=0.8)
+        self.say("own_weights", wait=False)
+        self.play(FadeIn(self.wname), run_time=0.5)
+        self.tour(image, zoom, fmap, neuron, callout, shared=False)
+        self.say("no_sharing_count", wait=False, positions=txt["positions"], local_neuron=txt["local_neuron"],
+                 local_no_sharing=txt["local_no_sharing"])
         self.count(self.tr("no sharing: positions × weights", "不共享：位置数 × 权重"),
                    f"{txt['positions']} × {txt['local_neuron']} = {txt['local_no_sharing']}", t.kernel)
-        self.caption(f"One neuron per window position ({txt['positions']}), each with its own "
-                     f"{txt['local_neuron']} weights: {txt['local_no_sharing']}.",
-                     f"每个窗口位置一个神经元（{txt['positions']} 个），各有 {txt['local_neuron']} 个权重："
-                     f"共 {txt['local_no_sharing']} 个。")
 
         self.next_section("weight sharing")
         shared = self.weight_name(zoom, None)
-        self.play(Transform(wname, shared), run_time=0.6)
-        self.tour(image, zoom, fmap, neuron, callout, wname, shared=True)
+        self.say("sharing", wait=False)
+        self.play(Succession(FadeOut(self.wname), FadeIn(shared)), run_time=0.8)
+        self.wname = shared
+        self.tour(image, zoom, fmap, neuron, callout, shared=True)
+        self.say("shared_count", wait=False, local_shared=txt["local_shared"])
         self.count(self.tr("weight sharing: one kernel W", "权重共享：同一个卷积核 W"),
                    f"{txt['local_shared']}", t.kernel)
-        self.caption(f"Weight sharing: every position uses the same kernel W: still {txt['local_shared']} weights.",
-                     f"权重共享：所有位置使用同一个卷积核 W：仍然只要 {txt['local_shared']} 个权重。")
         self.summary()
 
     # ------------------------------------------------------------------ pieces
@@ -102,8 +106,8 @@ class CountWeightsOfLocalWindow(LectureScene):
         t = self.theme
         fmap = Square(side_length=2.2, color=t.output, fill_color=t.output, fill_opacity=0.1).move_to(neuron)
         fmap.shift(RIGHT * 0.5)
-        name = label(self.tr(f"feature map {side}×{side}", f"特征图 {side}×{side}"), t, color=t.output,
-                     font_size=22).next_to(fmap, UP, buff=0.15)
+        name = label(self.tr(f"feature map {side}×{side}", f"特征图 {side}×{side}"), t,
+                     color=t.output).next_to(fmap, UP, buff=0.15)
         return fmap, self.neuron_in(fmap, 0, 0), name
 
     def neuron_in(self, fmap: Square, i: int, j: int) -> Square:
@@ -113,13 +117,16 @@ class CountWeightsOfLocalWindow(LectureScene):
         return Square(side_length=size, color=self.theme.output, fill_opacity=0.9).move_to(corner)
 
     def weight_name(self, zoom: NumberGrid, index: str | None) -> VGroup:
-        """W with the neuron's number (its own weights) or plain W (the shared kernel), above the window."""
+        """W with the neuron's number (its own weights) or plain W (the shared kernel), above the window; the
+        number is a subscript of font size 26 (legible at 480p)."""
         t = self.theme
-        name = (cached_text("W", font=FONT, font_size=30, color=t.kernel, slant=ITALIC) if index is None
-                else indexed("W", index, t, color=t.kernel, font_size=30))
+        name = (cached_text("W", font=FONT, font_size=42, color=t.kernel, slant=ITALIC) if index is None
+                else indexed("W", index, t, color=t.kernel, font_size=42))
         return name.next_to(zoom, UP, buff=0.15)
 
-    def tour(self, image, zoom, fmap, neuron, callout, wname, *, shared: bool) -> None:
+    def tour(self, image, zoom, fmap, neuron, callout, *, shared: bool) -> None:
+        """The window visits a few positions; without sharing, each neuron's own weights W with its number
+        (the old name fades out, the new one in: text never morphs)."""
         a = self.values.arrays
         stops = a["tour"]
         for n_, ((i, j, _), run) in enumerate(zip(stops, step_times(len(stops), slow=0.8, fast=0.35, slow_steps=2))):
@@ -130,8 +137,10 @@ class CountWeightsOfLocalWindow(LectureScene):
                                                       color=self.theme.muted)),
                      Transform(callout[1], DashedLine(window.get_corner(DOWN + RIGHT), zoom.get_corner(DOWN + LEFT),
                                                       color=self.theme.muted))]
-            if not shared:
-                anims.append(Transform(wname, self.weight_name(zoom, self.values.tour_text[n_])))
+            if not shared and n_ > 0:
+                new = self.weight_name(zoom, self.values.tour_text[n_])
+                anims.append(Succession(FadeOut(self.wname), FadeIn(new)))  # one out, then the other in
+                self.wname = new
             self.play(*anims, run_time=run)
             self.wait(0.3 if n_ < 2 else 0.1)
 
@@ -141,7 +150,7 @@ class CountWeightsOfLocalWindow(LectureScene):
         new = VGroup(label(what + ":", t, font_size=28, color=t.muted),
                      cached_text(equation, font=MONO, font_size=34, color=color)).arrange(RIGHT, buff=0.3)
         new.move_to(DOWN * 2.25)
-        self.play(FadeOut(self.counter), FadeIn(new), run_time=0.6)
+        self.play(Succession(FadeOut(self.counter), FadeIn(new)), run_time=0.8)  # the old count goes, then the new
         self.counter = new
 
     def summary(self) -> None:
@@ -157,5 +166,4 @@ class CountWeightsOfLocalWindow(LectureScene):
         self.next_section("summary")
         self.play(*(FadeOut(m) for m in self.mobjects if m not in (self.heading, self._caption)), run_time=0.6)
         self.play(FadeIn(table), run_time=0.8)
-        self.caption(f"Local connection and weight sharing: from {txt['fc_layer']} weights down to {txt['local_shared']}.",
-                     f"局部连接与权重共享：权重从 {txt['fc_layer']} 个减到 {txt['local_shared']} 个。")
+        self.say("summary", fc_layer=txt["fc_layer"], local_shared=txt["local_shared"])
