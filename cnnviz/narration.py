@@ -38,7 +38,7 @@ __all__ = ["ESPEAK_VOICES", "RECORDING_SUFFIXES", "Speech", "Voice", "VoiceError
            "reading_seconds", "speak"]
 
 #: espeak-ng's voice and speed (words per minute) per lecture language: a measured teaching pace
-ESPEAK_VOICES = {"en": ("en-us", 160), "zh": ("cmn", 180)}
+ESPEAK_VOICES = {"en": ("en-us", 160), "zh": ("cmn", 240)}
 RECORDING_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac", ".m4a")
 #: a line's reading time with no voice: about 170 English words or 240 Chinese characters a minute, half a
 #: typical silent-reading speed (the eyes also follow the animation), plus a second to notice the new caption
