@@ -92,7 +92,8 @@ class SumOverInputChannels(LectureScene):
         self.next_section("parameter count")
         count = VGroup(formula(r"k^2 \cdot C_{in} \cdot C_{out} + C_{out} =", t, font_size=34),
                        cached_text(v.count_text, font=MONO, font_size=28, color=t.kernel)).arrange(RIGHT, buff=0.3)
-        self.play(FadeOut(law), FadeIn(count.move_to(law)), run_time=0.8)
+        self.play(FadeOut(law), run_time=0.4)  # out, then in: the two do not show through each other
+        self.play(FadeIn(count.move_to(law)), run_time=0.4)
         self.caption("Parameters: C_out × C_in kernels of k×k weights, plus one bias per output channel.",
                      "参数个数：C_out × C_in 个 k×k 卷积核的权重，加上每个输出通道一个偏置。")
         leave = VGroup(piece.kernels, piece.kernel_names, piece.outputs, piece.output_names, piece.biases)

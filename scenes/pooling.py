@@ -177,9 +177,10 @@ class PoolWindows(LectureScene):
                      font=MONO, font_size=26, color=t.highlight).next_to(note, DOWN, buff=0.25)
         qnames = VGroup(*(label(self.tr("mean pooled", "平均池化"), t, color=t.output, font_size=22)
                           .move_to(names[k]) for k in (1, 3)))
-        # the numbers swap by fading: a morph of one number into another garbles its digits midway
-        self.play(FadeOut(px), FadeOut(pxs), FadeIn(qx), FadeIn(qxs), FadeOut(marks), FadeOut(names[1]),
-                  FadeOut(names[3]), FadeIn(qnames), run_time=1.0)
+        # the numbers swap by fading, out then in: a morph (or a cross-fade) of one number into another garbles
+        # its digits midway
+        self.play(FadeOut(px), FadeOut(pxs), FadeOut(marks), FadeOut(names[1]), FadeOut(names[3]), run_time=0.5)
+        self.play(FadeIn(qx), FadeIn(qxs), FadeIn(qnames), run_time=0.5)
         self.play(FadeIn(qmarks), FadeIn(qnote), run_time=0.8)
         self.caption(f"Mean pooling, for comparison: {q_same} of {q_all} values stay the same.",
                      f"作为对比，平均池化：{q_all} 个值中 {q_same} 个不变。")

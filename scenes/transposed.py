@@ -57,7 +57,8 @@ class TransposedConvolution(LectureScene):
         mat = matrix_grid(self, a["matrix"], v.taps)
         mat_name = cached_text(v.matrix_text, font=MONO, font_size=26, color=t.kernel)
         VGroup(mat_name, mat).arrange(RIGHT, buff=0.2).move_to(UP * 2.1)
-        self.play(FadeOut(size), FadeIn(mat), FadeIn(mat_name), run_time=1.0)
+        self.play(FadeOut(size), run_time=0.4)  # (C takes the size formula's place: out, then in)
+        self.play(FadeIn(mat), FadeIn(mat_name), run_time=0.6)
         self.caption(f"A stride-{a['stride']} convolution taking z back to a's size is a matrix C (mostly zeros): "
                      f"y = C z.",
                      f"用 W 做步长 {a['stride']} 的卷积把 z 变回 a 的大小，可写成矩阵 C：y = C z，大部分是零。")

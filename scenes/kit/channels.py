@@ -46,9 +46,9 @@ class ChannelSum(StepPiece):
     Holds the ``C_in`` input channels side by side, under each its kernel for the output channel being
     computed (``⊙ W_{d,c}``), and on the right the ``C_out`` output maps (empty cells), each with its bias
     below. :meth:`steps` yields one animation per output cell, in the trace's order: when the output channel
-    changes the kernels change (fading); the window moves on every input channel and the output cell is
-    outlined; the working fades in (detailed steps: each channel's sum under its kernel, joined by ``+``, then
-    ``+ b = z`` after the last); the output cell fills in. Every number comes from the trace (each channel's
+    changes the kernels change (the old ones fade out, then the next ones in); the window moves on every input
+    channel and the output cell is outlined; the working fades in (detailed steps: each channel's sum under its
+    kernel, joined by ``+``, then ``+ b = z`` after the last); the output cell fills in. Every number comes from the trace (each channel's
     sum from ``channel_sums``); texts change by fading.
 
     Parameters
@@ -228,13 +228,14 @@ class ChannelSum(StepPiece):
         st, t = self.trace.steps[n], self.theme
         detailed = self.is_detailed(n)
         total = self.run_time if detailed else self.fast_run_time
-        swap: list[Animation] = []
-        if st.out_channel != self.current:  # the next output channel's kernels
-            swap += [conceal(VGroup(self.kernels[self.current], self.kernel_names[self.current]))]
+        leave: list[Animation] = []  # the kernels change: the old ones fade out, then the next ones in
+        come: list[Animation] = []
+        if st.out_channel != self.current:
+            leave += [conceal(VGroup(self.kernels[self.current], self.kernel_names[self.current]))]
+            leave += self.conceal_transients()
             self.current = st.out_channel
-            swap += [OpacityFade(VGroup(self.kernels[self.current], self.kernel_names[self.current]),
+            come += [OpacityFade(VGroup(self.kernels[self.current], self.kernel_names[self.current]),
                                  self._kernel_shown[self.current])]
-            swap += self.conceal_transients()
         moves: list[Animation] = [Transform(self.boxes, self._windows(st)),
                                   Transform(self.out_box, cells_box(self.outputs[st.out_channel], [st.out_pos],
                                                                     t.output))]
@@ -244,11 +245,11 @@ class ChannelSum(StepPiece):
         out.numbers.add(value)
         out._number_at[st.out_pos] = value
         fill = reveal(value)
-        swap_time = self.swap_run_time if swap else 0.0
+        half = self.swap_run_time / 2 if come else 0.0
         if not detailed:
-            return self.group_step(swap, moves, fill, times=[swap_time, 0.6 * total, 0.4 * total])
-        return self.group_step(swap, moves, self.show(self._line(n)), fill,
-                               times=[swap_time, 0.35 * total, 0.35 * total, 0.3 * total])
+            return self.group_step(leave, come, moves, fill, times=[half, half, 0.6 * total, 0.4 * total])
+        return self.group_step(leave, come, moves, self.show(self._line(n)), fill,
+                               times=[half, half, 0.35 * total, 0.35 * total, 0.3 * total])
 
     def marks(self) -> list[VMobject]:
         return [self.boxes, self.out_box]

@@ -75,7 +75,7 @@ def number_font_size(cell: float, strings: Iterable[str], *, text: TextBuilder |
     text = text or Text
     _, digit_h = _size_at_100(text, "0", font)
     size = 100 * height * cell / digit_h
-    unique = set(strings)
+    unique = sorted(set(strings))  # measured in a fixed order: what a render typesets first must not hang on hashing
     if unique:
         longest = max(len(s) for s in unique)
         widest = max(_size_at_100(text, s, font)[0] for s in unique if len(s) >= longest - 1)
