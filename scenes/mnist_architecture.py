@@ -165,7 +165,8 @@ class MnistArchitecture(LectureScene):
         self.code_view(cols, heads, total)
 
     def code_view(self, cols: list[VGroup], heads: VGroup, total) -> None:
-        """The PyTorch listing; each layer's shape and parameter count slide, whole, to its line."""
+        """The PyTorch listing, each layer's shape and parameter count on its line (the row under the blocks fades
+        out first: moved all at once, nine pairs of numbers would cross one another on the way)."""
         t, a = self.theme, self.values.arrays
         self.next_section("code")
         code = VGroup(*(cached_text(line, font=MONO, font_size=FONT_SIZE, color=t.text if 0 < n < len(a["code"]) - 1
@@ -177,13 +178,11 @@ class MnistArchitecture(LectureScene):
         wide = max(c[2].width for c in cols)
         x_shape = code.get_right()[0] + 0.5 + wide
         x_par = x_shape + 0.5 + max(c[3].width for c in cols)
-        moves, targets = [], VGroup()
+        targets = VGroup()
         for row, col in zip(self.values.code_rows, cols[1:]):
             y = code[row].get_center()[1]
             for mob, x in ((col[2], x_shape), (col[3], x_par)):
-                target = mob.copy().move_to([x, y, 0], aligned_edge=RIGHT)
-                targets.add(target)
-                moves.append((mob, target))
+                targets.add(mob.copy().move_to([x, y, 0], aligned_edge=RIGHT))
         heads_new = VGroup(label(self.tr("output", "输出"), t, color=t.muted, font_size=FONT_SIZE)
                            .move_to([x_shape, code[0].get_center()[1], 0], aligned_edge=RIGHT),
                            label(self.tr("params", "参数"), t, color=t.muted, font_size=FONT_SIZE)
@@ -193,10 +192,7 @@ class MnistArchitecture(LectureScene):
         block = VGroup(code, targets, heads_new, total_new)
         shift = -block.get_center()[0]
         block.shift(RIGHT * shift)
-        gone = [FadeOut(VGroup(c[0], c[1])) for c in cols] + [FadeOut(cols[0][2:]), FadeOut(heads), FadeOut(total)]
         self.say("code", wait=False)
-        self.play(*gone, run_time=0.7)
-        # the numbers move as whole texts (same size, same glyphs) to their lines: nothing morphs
-        self.play(*(mob.animate.move_to(target) for mob, target in moves), FadeIn(heads_new), run_time=1.5)
-        self.play(FadeIn(code), FadeIn(total_new), run_time=0.8)
+        self.play(*(FadeOut(c) for c in cols), FadeOut(heads), FadeOut(total), run_time=0.7)
+        self.play(FadeIn(code), FadeIn(targets), FadeIn(heads_new), FadeIn(total_new), run_time=1.2)
         self.say("runs")
