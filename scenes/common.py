@@ -73,8 +73,9 @@ SAFE_MARGIN = 0.05
 MIN_GLYPH_PX = 16.0
 #: the title's and caption's distance from the top and bottom edge: the safe margin and a little (scene units)
 SAFE_EDGE = 0.45
-#: what rasterising leaves of a glyph's height: a font-26 digit (16 px drawn) measures 15.5–16.0 px of outline
-_ANTIALIAS_PX = 0.5
+#: a glyph's outline may be this much shorter and still cover 16 pixel rows once antialiased: a font-26 "1"
+#: measures 15.4 px of outline and is drawn 16 rows tall
+_ANTIALIAS_PX = 0.6
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
 
@@ -282,8 +283,8 @@ class LectureScene(Scene):
     def layout_check(self) -> None:
         """Record what breaks the layout rules in the frame on screen now: a mobject within
         :data:`SAFE_MARGIN` of an edge, a text or formula glyph under :data:`MIN_GLYPH_PX` tall at 480 lines
-        (a formula's bars and dots, wider than twice their height or under a third of its tallest glyph, are
-        not glyphs that must be read). Each problem is recorded once, with the first time it was seen."""
+        (a formula's bars, signs and dots, wider than twice their height or under half its tallest glyph, and
+        texts of signs alone, are not glyphs that must be read). Each problem is recorded once, with the first time it was seen."""
         from manim import SingleStringMathTex
 
         fw, fh = config.frame_width, config.frame_height
@@ -304,14 +305,14 @@ class LectureScene(Scene):
             if x0 < -x_in or x1 > x_in or y0 < -y_in or y1 > y_in:
                 note("outside safe area", _describe(mob), extent=[round(v, 2) for v in extent])
             for part in mob.get_family():
-                if isinstance(part, Text) and part.submobjects:
+                if isinstance(part, Text) and part.submobjects and any(ch.isalnum() for ch in part.text):
                     tallest = max(g.height for g in part.submobjects) * px
                     if 0 < tallest < MIN_GLYPH_PX - _ANTIALIAS_PX:
                         note("small text", part.text[:40], px=round(tallest, 1))
                 elif isinstance(part, SingleStringMathTex) and part.submobjects:
                     glyphs = [g for g in part.family_members_with_points() if g.height > 0]
                     top = max((g.height for g in glyphs), default=0)
-                    read = [g.height * px for g in glyphs if g.width <= 2 * g.height and g.height >= top / 3]
+                    read = [g.height * px for g in glyphs if g.width <= 2 * g.height and g.height >= top / 2]
                     if read and min(read) < MIN_GLYPH_PX - _ANTIALIAS_PX:
                         note("small formula glyph", part.tex_string[:40], px=round(min(read), 1))
 
