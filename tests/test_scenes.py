@@ -24,6 +24,11 @@ def manim_tiny(scene_file: Path, cls: str, tmp_path: Path, **env: str) -> subpro
     return subprocess.run(cmd, cwd=tmp_path, env={**full_env, **env}, capture_output=True, text=True, timeout=600)
 
 
+#: scenes whose every frame keeps the layout rules (no glyph under 16 px at 480 lines, nothing within 5 % of
+#: an edge); measured on the default lecture, 2026-12-01
+LAYOUT_CLEAN = {"conv2d", "dilated", "image_filters", "receptive_field"}
+
+
 def render_tiny(info, tmp_path: Path, **env: str) -> tuple[Path, dict]:
     """Render one scene with plain manim at 160x90, 5 fps; return the clip and its JSON."""
     done = manim_tiny(ROOT / info.path, info.cls, tmp_path, **env)
@@ -64,6 +69,13 @@ def test_scene_renders_in_frame_with_json(info, tmp_path):
     if script is not None:  # every line of the scene's script is spoken (no dead words), and in order of the file
         spoken = [n["key"] for n in doc["narration"] if n.get("key")]
         assert sorted(set(spoken)) == sorted(script.lines), f"script lines never said: {set(script.lines) - set(spoken)}"
+    # the layout rules (LectureScene.layout_check), held where a scene keeps them already (a ratchet: a scene
+    # that comes to keep them joins the list); nothing may leave the 5 % safe area but transposed's matrix
+    problems = doc["layout"]
+    if info.id in LAYOUT_CLEAN:
+        assert problems == [], problems
+    if info.id != "transposed":
+        assert not [p for p in problems if p["kind"] == "outside safe area"], problems
     starts = [(n["start"], n["end"]) for n in doc["narration"]]
     assert all(e1 <= s2 + 1e-6 for (_, e1), (s2, _) in zip(starts, starts[1:])), "spoken lines overlap"
     assert doc["out_of_frame"] == [], "\n".join(doc["out_of_frame"])
