@@ -41,15 +41,9 @@ def clip_seconds(path: str | os.PathLike[str]) -> float:
         return float(end * s.time_base)
 
 
-def _vtt_time(t: float) -> str:
-    ms = round(t * 1000)
-    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
-
-
 def webvtt(chapters: Sequence[Chapter]) -> str:
-    """Chapters as a WebVTT file (what HTML5 ``<track kind="chapters">`` reads)."""
-    cues = [f"{n}\n{_vtt_time(c.start)} --> {_vtt_time(c.end)}\n{c.title}\n" for n, c in enumerate(chapters, 1)]
-    return "WEBVTT\n\n" + "\n".join(cues)
+    """Chapters as a WebVTT file (what HTML5 ``<track kind="chapters">`` reads): one cue per chapter."""
+    return subtitles_vtt([Cue(c.start, c.end, c.title) for c in chapters])
 
 
 def join_clips(clips: Sequence[tuple[Path, str]], out_path: Path, *, cues: Sequence[Sequence[Cue]] | None = None,
