@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .paths import cache_dir
 
-__all__ = ["ESPEAK_VOICES", "RECORDING_SUFFIXES", "Speech", "Voice", "VoiceError", "line_file", "parse_voice",
+__all__ = ["ESPEAK_VOICES", "RECORDING_SUFFIXES", "Speech", "Voice", "VoiceError", "check_voice", "line_file", "parse_voice",
            "reading_seconds", "speak"]
 
 #: espeak-ng's voice and speed (words per minute) per lecture language: a measured teaching pace
