@@ -160,6 +160,7 @@ class LectureScene(Scene):
         self._speech_end = 0.0  # when the line being spoken ends (scene time, seconds)
         self._settling = False  # a caption's own fade is playing (play() must not retire captions then)
         self.narration: list[dict[str, Any]] = []  # each spoken line: number, start, end, text (into the JSON)
+        self.predictions: list[dict[str, Any]] = []  # each prediction step (ask): key, section, start, text
         self.voice = self._voice()
         self.out_of_frame: list[str] = []
         self.layout_problems: list[dict[str, Any]] = []  # layout_check's findings (into the JSON)
@@ -272,6 +273,45 @@ class LectureScene(Scene):
         """Before an animation: a caption whose line has ended goes first (it is on screen only while spoken)."""
         if not self._settling and self._caption is not None and self.time >= self._speech_end - 1e-6:
             self.finish_line()
+
+    def ask(self, key: str, target: Any, *, pause: float = 2.0, **values: Any) -> None:
+        """A prediction step: ask the class what comes next before showing it.
+
+        ``target`` (the output cell about to be filled, say) is marked with a "?", the script's line ``key``
+        (the question) is spoken and stays on screen for ``pause`` seconds after it ends; the step ends there
+        (a section of its own, ``predict N``), so the slide deck holds on the question until the next key
+        press. The following section, ``answer N``, begins by taking the question and the mark away; the
+        scene then plays the answer. Each question goes into the JSON's ``predictions``.
+
+        Parameters
+        ----------
+        key
+            The script line that asks (``scenes/scripts/<id>.yaml``); ``values`` fill its fields.
+        target
+            The mobject the question is about; the "?" is drawn on it, sized to it.
+        pause
+            Seconds the question stays after it is spoken, in the video (the deck waits for a key).
+        """
+        number = len(self.predictions) + 1
+        self.next_section(f"predict {number}")
+        mark = cached_text("?", font=FONT, font_size=40, color=self.theme.highlight, weight="BOLD")
+        room = min(target.width, target.height) * 0.8
+        if mark.height > room > 0:
+            mark.scale_to_fit_height(room)
+        mark.move_to(target)
+        self.play(FadeIn(mark, scale=1.3), run_time=0.4)
+        start = self.time
+        question = self.say(key, wait=False, **values)
+        rest = self._speech_end - self.time
+        if rest > 1e-6:
+            super().wait(rest)
+        # the question outlives its line: not a caption any more, so nothing fades it before the step ends
+        self._caption = None
+        super().wait(pause)
+        self.predictions.append({"key": key, "section": f"predict {number}", "start": round(start, 3),
+                                 "text": self.narration[-1]["text"]})
+        self.next_section(f"answer {number}")
+        self.play(FadeOut(question), FadeOut(mark), run_time=0.3)
 
     def next_section(self, *args: Any, **kwargs: Any) -> None:
         # a section (a step of the slide deck) holds its lines whole
@@ -447,6 +487,7 @@ class LectureScene(Scene):
         doc["out_of_frame"] = self.out_of_frame
         doc["layout"] = self.layout_problems  # layout_check: outside the safe area, glyphs too small to read
         doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
+        doc["predictions"] = self.predictions  # the questions asked before an answer is shown (ask)
         self._write_json(doc)
 
     def _write_json(self, doc: dict[str, Any]) -> None:

@@ -376,6 +376,24 @@ def test_speaker_notes_hold_each_steps_lines_in_order(fake_out):
     assert [list(s.narration.lines) for s in steps] == NOTES and {s.narration.language for s in steps} == {"en"}
 
 
+def test_a_prediction_step_is_marked_and_its_notes_ask_the_class(fake_out):
+    # LectureScene.ask ends a section "predict N" on the question; the deck holds there until the next key press
+    index = fake_out / "sections" / "pooling" / "sections.json"
+    entries = json.loads(index.read_text())
+    entries[1]["name"] = "predict 1"
+    index.write_text(json.dumps(entries))
+    for language, prompt in (("en", "Ask the class"), ("zh", "先请学生预测")):
+        deck = deck_of(fake_out, language=language)
+        page = deck.index.read_text(encoding="utf-8")
+        pooling = re.search(r'<section class="cnnviz-scene" data-scene="pooling".*?</section>', page, re.S).group(0)
+        asks = re.findall(r'<video [^>]*data-name="([^"]+)"[^>]*data-asks="1"', pooling)
+        assert asks == ["predict 1"]
+        assert 'data-asks' not in re.search(r'<section class="cnnviz-scene" data-scene="conv2d".*?</section>',
+                                            page, re.S).group(0)
+        item = re.search(r"<li><strong>predict 1</strong>(.*?)</li>", pooling).group(1)
+        assert prompt in item and "Each output is a sum of products." in item
+
+
 def test_split_narration_assigns_a_line_to_the_step_it_starts_in():
     from cnnviz.subtitles import Cue
     from cnnviz.web.deck import split_narration

@@ -53,9 +53,11 @@ REVEAL_THEME = {"dark": "black", "solarized": "solarized"}
 DOT = " \u00a0·\u00a0 "  # between the keys: plain text (the page escapes it), the no-break spaces of &nbsp;
 TEXT = {
     "en": {"keys": f"→ or space: next step{DOT}←: back{DOT}R: replay the step{DOT}Esc: overview{DOT}F: full screen",
-           "step": "step", "steps": "steps"},
+           "step": "step", "steps": "steps",
+           "ask": "Ask the class, let them answer, then press → to show it."},
     "zh": {"keys": f"→ 或空格：下一步{DOT}←：返回{DOT}R：重放本步{DOT}Esc：总览{DOT}F：全屏",
-           "step": "步骤", "steps": "步"},
+           "step": "步骤", "steps": "步",
+           "ask": "先请学生预测，听完回答后再按 → 揭晓。"},
 }
 
 
@@ -91,6 +93,11 @@ class Step:
     video: Path  # the section clip on disk
     duration: float
     narration: StepNarration | None = None  # None: the render recorded no narration
+
+    @property
+    def asks(self) -> bool:
+        """A prediction step (``LectureScene.ask``): it ends on a question; the next step shows the answer."""
+        return self.name.startswith("predict ")
 
     @property
     def subtitles(self) -> str:
@@ -259,6 +266,7 @@ def _text(language: str) -> dict[str, str]:
 def embed_snippet(scene: DeckScene, *, theme: str = "dark", language: str = "en") -> str:
     """What a teacher pastes into an existing reveal.js deck to show one scene with its steps."""
     return render("embed.html.j2", scene=scene, background=_background(theme), step_word=_text(language)["step"],
+                  ask_word=_text(language)["ask"],
                   scene_css=static_markup("scene.css"), steps_js=static_markup("steps.js"))
 
 
