@@ -21,12 +21,13 @@ import math
 import os
 import typing
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 from annotated_types import Ge, Le
 from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, SerializeAsAny, StringConstraints,
-                      ValidationError, ValidationInfo, model_validator)
+                      ValidationError, ValidationInfo, field_serializer, model_validator)
 from pydantic_core import PydanticCustomError
 
 from . import shapes
@@ -68,7 +69,9 @@ MAX_CONFIG_BYTES = 256 * 1024  # the shipped lecture is 2 KB
 MAX_YAML_DEPTH = 12  # nesting of mappings and lists (a 4-D kernel in a scene entry is 7 deep)
 MAX_YAML_NODES = 100_000  # nodes after expanding aliases (the shipped lecture has ~250)
 MAX_IMAGE_PIXELS = 4096 * 4096
-TOP_KEYS = ("title", "language", "theme", "scenes")
+TOP_KEYS = ("title", "language", "theme", "model", "train", "scenes")
+#: the keys a lecture sets once for all its MNIST scenes (one network is trained, shown and explained)
+NETWORK_KEYS = ("model", "train")
 #: the validation context under which a model also reads the files it names (``image:``, ``checkpoint:``)
 READ_FILES = {"read_files": True}
 
@@ -410,9 +413,333 @@ class BackpropPoolParams(PoolingParams):
                              f"layer, so it must have the pooled output's shape {out} (input, size, stride)")
 
 
+# ---------------------------------------------------------------- the MNIST scenes' network: model and training
+#: bounds of a model description: a lecture's network is a small CNN, trained on a CPU in minutes
+MAX_MODEL_LAYERS = 32
+MAX_CHANNELS = 1024
+MAX_UNITS = 4096
+MAX_INPUT_SIDE = 256
+MAX_MODEL_PARAMS = 20_000_000
+#: the training recipe's bounds (cnnviz.mnist.train checks a checkpoint's settings against the same)
+MAX_EPOCHS = 1000
+MAX_BATCH_SIZE = 4096
+
+
+class _Layer(BaseModel):
+    """One layer of a model description; ``kind`` is its key in the YAML list (``- conv: {...}``)."""
+
+    model_config = MODEL_CONFIG
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.kind: self.model_dump()}
+
+
+class ConvLayer(_Layer):
+    """``conv``: a 2-D convolution, ``filters`` kernels of ``kernel``×``kernel`` (Keras's Conv2D)."""
+
+    kind: ClassVar[str] = "conv"
+    filters: int = Field(ge=1, le=MAX_CHANNELS)
+    kernel: int = Field(ge=1, le=15)
+    stride: int = Field(1, ge=1, le=8)
+    padding: int = Field(0, ge=0, le=8)
+    dilation: int = Field(1, ge=1, le=8)
+    groups: int = Field(1, ge=1, le=MAX_CHANNELS)
+    activation: Literal["relu", "none"] = "none"  # Keras's default: none (linear)
+
+
+class PoolLayer(_Layer):
+    """``pool``: max or average pooling over ``size``×``size`` windows (stride: the size unless given)."""
+
+    kind: ClassVar[str] = "pool"
+    mode: Literal["max", "avg"] = "max"
+    size: int = Field(2, ge=1, le=8)
+    stride: int | None = Field(None, ge=1, le=8)
+    padding: int = Field(0, ge=0, le=4)
+
+
+class FlattenLayer(_Layer):
+    """``flatten``: a C×H×W volume lined up into one vector of C·H·W numbers."""
+
+    kind: ClassVar[str] = "flatten"
+
+
+class DenseLayer(_Layer):
+    """``dense``: a fully connected layer of ``units`` units (the last one: one score per class)."""
+
+    kind: ClassVar[str] = "dense"
+    units: int = Field(ge=1, le=MAX_UNITS)
+    activation: Literal["relu", "none", "softmax"] = "none"
+
+
+class DropoutLayer(_Layer):
+    """``dropout``: in training each value is zeroed with probability ``p`` (the rest scaled by 1/(1 − p));
+    off at evaluation."""
+
+    kind: ClassVar[str] = "dropout"
+    p: Number = 0.5
+
+    @model_validator(mode="after")
+    def _probability(self) -> DropoutLayer:
+        if not 0 <= self.p < 1:
+            raise ValueError(f"p: got {self.p}; must be a probability from 0 to below 1")
+        return self
+
+
+class BatchNormLayer(_Layer):
+    """``batchnorm``: each channel (or unit) normalised by its batch statistics, then scaled and shifted
+    (running statistics at evaluation)."""
+
+    kind: ClassVar[str] = "batchnorm"
+    activation: Literal["relu", "none"] = "none"
+
+
+LAYER_KINDS: dict[str, type[_Layer]] = {cls.kind: cls for cls in (
+    ConvLayer, PoolLayer, FlattenLayer, DenseLayer, DropoutLayer, BatchNormLayer)}
+#: names in a model: the kind and a count per kind (conv1, pool1, conv2, …; a single flatten is "flatten")
+_NAME_STEM = {"conv": "conv", "pool": "pool", "flatten": "flatten", "dense": "dense", "dropout": "dropout",
+              "batchnorm": "bn"}
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as the course writes it: ``1×28×28`` (C×H×W), ``576`` for a flat vector."""
+    return "×".join(str(n) for n in shape)
+
+
+def _layer(index: int, item: Any) -> _Layer:
+    """One entry of ``layers:`` (``{conv: {filters: 8, kernel: 3}}``) as its layer model; mistakes name the
+    entry's index and kind."""
+    if isinstance(item, _Layer):
+        return item
+    kinds = ", ".join(LAYER_KINDS)
+    if not isinstance(item, dict) or len(item) != 1:
+        raise _refused(f"layers[{index}]: got {show(item)}; each layer is a mapping of one kind to its options, "
+                       f"e.g. {{conv: {{filters: 8, kernel: 3}}}}; kinds: {kinds}")
+    (kind, options), = item.items()
+    if kind not in LAYER_KINDS:
+        raise _refused(f"layers[{index}]: unknown layer kind {show(kind)}; allowed: {kinds}")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise _refused(f"layers[{index}] ({kind}): got {show(options)}; its options are a mapping, e.g. "
+                       f"{{}} for none")
+    try:
+        return _validated(LAYER_KINDS[kind], options, f"layers[{index}] ({kind})", scene=kind)
+    except ConfigError as exc:
+        raise _refused(str(exc).replace(f"for scene {kind!r}", f"for a {kind} layer")) from None
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """A model's layer as its description determines it: name, kind, output shape and parameter count."""
+
+    name: str
+    kind: str  # "conv", "maxpool", "avgpool", "flatten", "dense", "dropout", "batchnorm"
+    layer: _Layer
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    params: int
+
+
+class ModelConfig(BaseModel):
+    """A CNN described as a lecture file writes it (``model:``), Keras-like; the course's network by default.
+
+    ::
+
+        model:
+          name: tiny
+          input: [1, 28, 28]        # C×H×W
+          layers:
+            - conv: {filters: 8, kernel: 3, stride: 2, padding: 1, activation: relu}
+            - pool: {mode: max, size: 2}
+            - flatten: {}
+            - dense: {units: 10}    # the last layer: one score per class (softmax in the loss)
+
+    Validated before any work: every layer's input must fit it (a window no larger than the padded map, a
+    dense layer on a flat vector, groups that divide the channels) and the last layer is a dense layer of
+    ``classes`` units. Saved inside every checkpoint (:meth:`to_dict`, plain types).
+    """
+
+    model_config = MODEL_CONFIG
+    name: Annotated[str, StringConstraints(max_length=40, pattern=r"^[\w.-]+$")] = "course"
+    input: Annotated[tuple[int, int, int], PlainValidator(lambda v: _input_shape(v))] = (1, 28, 28)
+    classes: int = Field(10, ge=2, le=MAX_UNITS)
+    layers: Annotated[tuple[SerializeAsAny[_Layer], ...], PlainValidator(lambda v: _layers(v))] = ()
+
+    @field_serializer("input")
+    def _dump_input(self, shape: tuple[int, int, int]) -> list[int]:
+        return list(shape)
+
+    @field_serializer("layers")
+    def _dump_layers(self, layers: tuple[_Layer, ...]) -> list[dict[str, Any]]:
+        return [layer.to_dict() for layer in layers]  # as the YAML writes them: the kind is the key
+
+    @model_validator(mode="after")
+    def _fits(self) -> ModelConfig:
+        if not self.layers:  # the course's network (cnnviz/mnist/model.py's docstring)
+            object.__setattr__(self, "layers", COURSE_LAYERS)
+        try:
+            self.shapes()
+        except ValueError as exc:
+            raise _refused(str(exc)) from None
+        return self
+
+    def shapes(self) -> list[LayerShape]:
+        """Each layer's name, kind, input and output shape and parameter count; ValueError for a layer whose
+        input does not fit it, naming the layer's index and kind, its input shape and why."""
+        rows: list[LayerShape] = []
+        shape: tuple[int, ...] = tuple(self.input)
+        counts: dict[str, int] = {}
+        total = 0
+        kinds = [layer.kind for layer in self.layers]
+        for i, layer in enumerate(self.layers):
+            where = f"layers[{i}] ({layer.kind}, input {shape_text(shape)})"
+            flat = len(shape) == 1
+            kind = layer.kind
+            params = 0
+            if isinstance(layer, (ConvLayer, PoolLayer, FlattenLayer)) and flat:
+                raise ValueError(f"{where}: the input is already flat; a {layer.kind} layer needs a C×H×W volume "
+                                 "(put it before the flatten layer)")
+            if isinstance(layer, ConvLayer):
+                c = shape[0]
+                if c % layer.groups or layer.filters % layer.groups:
+                    raise ValueError(f"{where}: groups {layer.groups} must divide both the {c} input channels and "
+                                     f"the {layer.filters} filters")
+                try:
+                    h, w = (shapes.conv_output_size(n, layer.kernel, stride=layer.stride, padding=layer.padding,
+                                                    dilation=layer.dilation) for n in shape[1:])
+                except ValueError as exc:
+                    raise ValueError(f"{where}: the input is too small: {exc}") from None
+                params = layer.filters * (c // layer.groups) * layer.kernel ** 2 + layer.filters
+                out: tuple[int, ...] = (layer.filters, h, w)
+            elif isinstance(layer, PoolLayer):
+                kind = f"{layer.mode}pool"
+                try:
+                    h, w = (shapes.pool_output_size(n, layer.size, stride=layer.stride, padding=layer.padding)
+                            for n in shape[1:])
+                except ValueError as exc:
+                    raise ValueError(f"{where}: {exc}") from None
+                out = (shape[0], h, w)
+            elif isinstance(layer, FlattenLayer):
+                out = (math.prod(shape),)
+            elif isinstance(layer, DenseLayer):
+                if not flat:
+                    raise ValueError(f"{where}: a dense layer needs a flat vector; put `- flatten: {{}}` before it")
+                params = layer.units * shape[0] + layer.units
+                out = (layer.units,)
+                if layer.activation == "softmax" and i != len(self.layers) - 1:
+                    raise ValueError(f"{where}: softmax belongs to the last layer only; use relu or none")
+            elif isinstance(layer, BatchNormLayer):
+                params = 2 * shape[0]  # a scale and a shift per channel (or unit)
+                out = shape
+            else:  # dropout
+                out = shape
+            stem = _NAME_STEM[layer.kind]
+            counts[stem] = counts.get(stem, 0) + 1
+            single = layer.kind == "flatten" and kinds.count("flatten") == 1
+            rows.append(LayerShape(stem if single else f"{stem}{counts[stem]}", kind, layer, shape, out, params))
+            total += params
+            shape = out
+        last = self.layers[-1]
+        if not isinstance(last, DenseLayer) or last.units != self.classes:
+            raise ValueError(f"layers[{len(self.layers) - 1}] ({last.kind}, output {shape_text(shape)}): the last "
+                             f"layer must be a dense layer of {self.classes} units (classes), one score per class")
+        if last.activation == "relu":
+            raise ValueError(f"layers[{len(self.layers) - 1}] (dense): the last layer's scores go to softmax; its "
+                             "activation must be none or softmax")
+        if total > MAX_MODEL_PARAMS:
+            raise ValueError(f"the model has {total:,} parameters; at most {MAX_MODEL_PARAMS:,} (a lecture's "
+                             "network trains on a CPU)")
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only (lists, ints, strings), so ``torch.load(weights_only=True)`` reads it back."""
+        return self.model_dump()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; also reads the fixed architecture of checkpoints written before models
+        were described layer by layer (``conv_channels``, ``kernel_size``, ``dense``, …)."""
+        if isinstance(d, dict) and "conv_channels" in d:
+            return cls._legacy(d)
+        try:
+            return cls.model_validate(d)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            raise ValueError(err["ctx"]["message"] if err["type"] == "cnnviz" else
+                             f"{'.'.join(str(x) for x in err['loc']) or 'model'}: {err['msg']}") from None
+
+    @classmethod
+    def _legacy(cls, d: dict[str, Any]) -> ModelConfig:
+        known = {"conv_channels", "kernel_size", "pool_size", "dense", "num_classes", "input_size", "in_channels"}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown ModelConfig fields {sorted(unknown)}")
+        o = {"kernel_size": 3, "pool_size": 2, "dense": 64, "num_classes": 10, "input_size": 28, "in_channels": 1,
+             **d}
+        channels = o["conv_channels"]
+        if not isinstance(channels, (list, tuple)) or not channels or not all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels):
+            raise ValueError(f"conv_channels must be a non-empty list of positive integers; got {show(channels)}")
+        layers: list[dict[str, Any]] = []
+        for n, c in enumerate(channels):
+            layers.append({"conv": {"filters": c, "kernel": o["kernel_size"], "activation": "relu"}})
+            if n < len(channels) - 1:
+                layers.append({"pool": {"mode": "max", "size": o["pool_size"]}})
+        layers += [{"flatten": {}}, {"dense": {"units": o["dense"], "activation": "relu"}},
+                   {"dense": {"units": o["num_classes"], "activation": "softmax"}}]
+        return cls.from_dict({"input": [o["in_channels"], o["input_size"], o["input_size"]],
+                              "classes": o["num_classes"], "layers": layers})
+
+
+def _input_shape(value: Any) -> tuple[int, int, int]:
+    ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(
+        isinstance(n, int) and not isinstance(n, bool) for n in value)
+    if not ok or not 1 <= value[0] <= 4 or not all(1 <= n <= MAX_INPUT_SIDE for n in value[1:]):
+        raise _refused(f"input: got {show(value)}; must be [C, H, W]: 1 to 4 channels, sides 1 to {MAX_INPUT_SIDE}")
+    return (int(value[0]), int(value[1]), int(value[2]))
+
+
+def _layers(value: Any) -> tuple[_Layer, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise _refused(f"layers: got {show(value)}; must be a list of layers, e.g. [{{conv: {{filters: 8, "
+                       "kernel: 3}}}}, {flatten: {}}, {dense: {units: 10}}]")
+    if len(value) > MAX_MODEL_LAYERS:
+        raise _refused(f"layers: got {len(value)} layers; at most {MAX_MODEL_LAYERS}")
+    return tuple(_layer(i, item) for i, item in enumerate(value))
+
+
+#: the course's network (the Keras listing of cnnviz/mnist/model.py): 93,322 parameters
+COURSE_LAYERS: tuple[_Layer, ...] = (
+    ConvLayer(filters=32, kernel=3, activation="relu"), PoolLayer(mode="max", size=2),
+    ConvLayer(filters=64, kernel=3, activation="relu"), PoolLayer(mode="max", size=2),
+    ConvLayer(filters=64, kernel=3, activation="relu"), FlattenLayer(),
+    DenseLayer(units=64, activation="relu"), DenseLayer(units=10, activation="softmax"),
+)
+
+
+class TrainConfig(BaseModel):
+    """How the network is trained (``train:``): Adam, cross-entropy, seeded; saved with the checkpoint."""
+
+    model_config = MODEL_CONFIG
+    epochs: int = Field(5, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH_SIZE)
+    lr: Number = 1e-3
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+    @model_validator(mode="after")
+    def _rate(self) -> TrainConfig:
+        if not 0 < self.lr <= 1:
+            raise ValueError(f"lr: got {self.lr}; must be a learning rate above 0 and at most 1")
+        return self
+
+
 class MnistParams(SceneParams):
     index: int = Field(0, ge=0, le=9999)  # which test digit: MNIST has 10,000
-    checkpoint: Text | None = None  # default: train one into the cache folder when none exists
+    checkpoint: Text | None = None  # default: the shipped one for the course's model, else trained into the cache
+    # the lecture's network and recipe (its top-level `model:` and `train:`; one network for every MNIST scene)
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
 
     def checkpoint_path(self) -> Path | None:
         return None if self.checkpoint is None else repo_path(self.checkpoint)
@@ -427,7 +754,7 @@ class MnistParams(SceneParams):
         from .mnist.checkpoint_check import check_checkpoint_file
 
         try:
-            check_checkpoint_file(path)
+            check_checkpoint_file(path, config=self.model)
         except ValueError as exc:  # the checkpoint module's message names the file and the field
             raise ValueError(f"checkpoint: {exc}") from None
 
@@ -501,6 +828,8 @@ class LectureConfig(BaseModel):
     title: Text = "Convolutional Neural Networks"
     language: Literal["en", "zh"] = "en"
     theme: Literal["dark", "solarized"] = "dark"
+    model: ModelConfig = ModelConfig()  # the MNIST scenes' network (default: the course's)
+    train: TrainConfig = TrainConfig()  # and how it is trained
     scenes: tuple[SceneEntry, ...] = ()
     source: str = "<defaults>"  # the file it was read from; not a key of the file
 
@@ -510,7 +839,13 @@ class LectureConfig(BaseModel):
         for e in self.scenes:
             if e.scene == scene_id:
                 return e
-        return SceneEntry(scene=scene_id, params=cls())
+        return SceneEntry(scene=scene_id, params=self._with_network(cls()))
+
+    def _with_network(self, params: SceneParams) -> SceneParams:
+        """An MNIST scene's parameters with this lecture's network (``model:``, ``train:``)."""
+        if "model" not in type(params).model_fields:
+            return params
+        return params.model_copy(update={"model": self.model, "train": self.train})
 
     def place(self, scene_id: str) -> dict[str, Any]:
         """Where ``scene_id`` stands in this lecture, as its clip shows it: the agenda (every scene id, in
@@ -545,12 +880,15 @@ def _validated(model: type[M], raw: dict[Any, Any], where: str, sep: str = ".", 
         order = {key: n for n, key in enumerate(raw)}
         err = min(exc.errors(include_url=False),
                   key=lambda e: order.get(e["loc"][0], len(order)) if e["loc"] else len(order))
-    if not err["loc"]:  # a check() of several keys
-        raise ConfigError(f"{where}: {err['ctx']['error']}")
+    if not err["loc"]:  # a check() of several keys (ValueError), or a model's own refusal (_refused)
+        ctx = err.get("ctx", {})
+        raise ConfigError(f"{where}: {ctx['error'] if 'error' in ctx else ctx.get('message', err['msg'])}")
     key, kind = err["loc"][0], err["type"]
     if kind in ("extra_forbidden", "invalid_key"):  # in a scene entry (parse_config checks the top level's)
         raise ConfigError(f"{where}: unknown key {show(key)} for scene {scene!r}; allowed: "
                           f"{', '.join(sorted(model.model_fields))}")
+    if kind == "missing":
+        raise ConfigError(f"{where}{sep}{key}: missing; it has no default, so it must be given")
     if kind == "cnnviz":  # a number or an array: our validator's own words
         raise ConfigError(f"{where}{sep}{key}: {err['msg']}")
     if kind in ("int_type", "greater_than_equal", "less_than_equal"):
@@ -590,9 +928,10 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
     scenes = data.get("scenes", [])
     if not isinstance(scenes, list):
         raise ConfigError(f"{source}: scenes: got {show(scenes)}; must be a list of scene entries")
-    head = {k: v for k, v in data.items() if k != "scenes"}
+    head = {k: v for k, v in data.items() if k not in ("scenes", *NETWORK_KEYS)}
     base = Path(source).resolve().parent if source not in ("<config>", "<defaults>") else None
     lecture = _validated(LectureConfig, {**head, "source": source}, source, sep=": ")
+    lecture = lecture.model_copy(update=_network(data, source, base))
     entries: list[SceneEntry] = []
     for n, raw in enumerate(scenes):
         where = f"{source}: scenes[{n}]"
@@ -607,11 +946,50 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
                 if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                     raw[key] = str(base / value)
         _known_params_class(scene_id, f"{where}.scene")
+        for key in NETWORK_KEYS:
+            if key in raw:
+                raise ConfigError(f"{where}.{key}: set `{key}:` at the top of the lecture file, not in a scene: "
+                                  "every MNIST scene shows the same network")
         if any(e.scene == scene_id for e in entries):
             raise ConfigError(f"{where}.scene: {scene_id!r} appears twice; each scene id may appear once")
-        params = _validated(params_class(scene_id), raw, f"{where} ({scene_id})", scene=scene_id)
+        cls = params_class(scene_id)
+        if "model" in cls.model_fields:  # before validation: the checkpoint it names must hold this network
+            raw.update(model=lecture.model, train=lecture.train)
+        params = _validated(cls, raw, f"{where} ({scene_id})", scene=scene_id)
         entries.append(SceneEntry(scene=scene_id, params=params))
     return lecture.model_copy(update={"scenes": tuple(entries)})
+
+
+def _network(data: dict[Any, Any], source: str, base: Path | None) -> dict[str, Any]:
+    """The lecture's ``model:`` and ``train:``, validated; ``model:`` may name a YAML file of its own (relative
+    to the lecture's folder) holding ``model:`` and, optionally, ``train:``."""
+    raw = {key: data[key] for key in NETWORK_KEYS if key in data}
+    where = source
+    if isinstance(raw.get("model"), str):
+        path = Path(raw["model"]).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        if not path.is_file():
+            raise ConfigError(f"{source}: model: {show(raw['model'])} names no file (looked at {path}); allowed: a "
+                              "mapping with input and layers, or a YAML file holding `model:` (and `train:`)")
+        own = read_yaml(path)
+        if not isinstance(own, dict) or "model" not in own or set(own) - set(NETWORK_KEYS):
+            raise ConfigError(f"{path}: must be a mapping with the key model (and, optionally, train); got "
+                              f"{show(own if not isinstance(own, dict) else sorted(map(str, own)))}")
+        raw = {**own, **({"train": raw["train"]} if "train" in raw else {})}
+        where = str(path)
+    out: dict[str, Any] = {}
+    for key, cls in (("model", ModelConfig), ("train", TrainConfig)):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {key}: got {show(value)}; must be a mapping, e.g. "
+                                  + ("{input: [1, 28, 28], layers: [...]}" if key == "model" else "{epochs: 3}"))
+            try:
+                out[key] = _validated(cls, value, f"{where}: {key}", scene=key)
+            except ConfigError as exc:
+                raise ConfigError(str(exc).replace(f" for scene {key!r}", "")) from None
+    return out
 
 
 def read_yaml(path: Path) -> Any:

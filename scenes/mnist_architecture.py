@@ -19,6 +19,8 @@ Y_BLOCKS, Y_NAME, Y_PARAMS, Y_PANEL = 0.8, 2.52, -1.7, -2.55
 Y_SHAPES = (-0.9, -1.28)
 OBLIQUE = np.array([0.3, 0.3, 0.0])  # a map's depth (its width W) drawn up and to the right
 FONT_SIZE = 26  # every label and number: a digit 16 px tall at 480p
+MIN_GAP = 0.3  # between two columns; a network that needs less is shown in pages
+MAX_CODE_ROWS = 8  # layer lines of the listing on one screen (with its first and last line, at 16 px)
 TEX = 38  # the formulas: a full-size glyph 16 px tall
 SAFE = config.frame_width / 2 * 0.9  # the columns keep 5 % of the frame free on each side
 
@@ -63,17 +65,39 @@ class MnistArchitecture(LectureScene):
             cols.append(VGroup(nm, block, shape, par))
         return cols
 
-    def lay_out(self, cols: list[VGroup]) -> None:
+    def lay_out(self, cols: list[VGroup]) -> list[list[int]]:
         """The columns side by side, as far apart as the safe width allows, centred (a column's width is that of
-        its name, block and count: its shape shares the width with its neighbours' in the other row)."""
-        cores = [cols[0]] + [VGroup(c[0], c[1], c[3]) for c in cols[1:]]  # the first: its shape has no neighbour
+        its name, block and count: its shape shares the width with its neighbours' in the other row). A network
+        too deep for one row at legible sizes is shown in pages of consecutive layers, each laid out alone;
+        returns the pages (column indices)."""
+        cores = [VGroup(c[0], c[1], c[3]) for c in cols]
         width = [m.width for m in cores]
-        room = 2 * SAFE - sum(width)
-        gap = min(0.6, room / (len(cols) - 1))
-        cursor = -SAFE + max(0.0, room - gap * (len(cols) - 1)) / 2
-        for m, core, w in zip(cols, cores, width):
-            m.shift(RIGHT * (cursor - core.get_left()[0]))
-            cursor += w + gap
+        pages: list[list[int]] = [[0]]
+        used = max(width[0], cols[0][2].width)
+        for i in range(1, len(cols)):
+            if used + MIN_GAP + width[i] > 2 * SAFE:
+                pages.append([i])
+                used = max(width[i], cols[i][2].width)
+            else:
+                pages[-1].append(i)
+                used += MIN_GAP + width[i]
+        for page in pages:
+            first = page[0]
+            w = [max(width[first], cols[first][2].width)] + [width[i] for i in page[1:]]  # the first: no neighbour
+            room = 2 * SAFE - sum(w)
+            gap = min(0.6, room / (len(page) - 1)) if len(page) > 1 else 0.0
+            cursor = -SAFE + max(0.0, room - gap * (len(page) - 1)) / 2
+            for n, (i, wi) in enumerate(zip(page, w)):
+                col = cols[i]
+                left = (col if n == 0 else cores[i]).get_left()[0]
+                col.shift(RIGHT * (cursor - left))
+                col[2].set_y(Y_SHAPES[n % 2])  # shapes alternate rows within a page
+                if n == 0:  # its shape may be wider than its core: centre the core on the shape
+                    dx = col[2].get_x() - col[1].get_x()
+                    for part in (col[0], col[1], col[3]):
+                        part.shift(RIGHT * dx)
+                cursor += wi + gap
+        return pages
 
     def key(self) -> VGroup:
         """What the two rows under the blocks are, in the top right corner beside the title (there is no room for
@@ -87,17 +111,28 @@ class MnistArchitecture(LectureScene):
     def panel(self, i: int) -> VGroup:
         """The arithmetic of layer ``i``: its shape (the course's c, s, p) and its parameter count."""
         t, a = self.theme, self.values.arrays
-        kind = a["kinds"][i]
+        kind, o = a["kinds"][i], a["options"][i]
+        lines = []
         if kind == "flatten":
             h, w, c = a["shapes"][i - 1]
-            shape_tex = rf"C\times H\times W = {c}\times {h}\times {w} = {a['shapes'][i][0]}"
+            lines.append(formula(rf"C\times H\times W = {c}\times {h}\times {w} = {a['shapes'][i][0]}", t,
+                                 font_size=TEX, color=t.output))
+        elif kind in ("dropout", "batchnorm"):
+            lines.append(label(self.tr(f"same shape: {chw(a['shapes'][i])}", f"形状不变：{chw(a['shapes'][i])}"), t,
+                               color=t.output, font_size=FONT_SIZE))
         else:
-            general = {"conv": r"n - c + 1", "maxpool": r"\lfloor n / s \rfloor", "dense": r"n_{out}"}[kind]
-            shape_tex = rf"{general} = {a['shape_formulas'][i]}"
-        lines = [formula(shape_tex, t, font_size=TEX, color=t.output)]
+            plain = kind == "conv" and (o["stride"], o["padding"], o["dilation"]) == (1, 0, 1)
+            general = {"conv": r"n - c + 1" if plain else r"\lfloor (n + 2p - d(c - 1) - 1) / s \rfloor + 1",
+                       "maxpool": r"\lfloor (n - c) / s \rfloor + 1" if not o.get("padding") else
+                       r"\lfloor (n + 2p - c) / s \rfloor + 1", "dense": r"n_{out}"}
+            general["avgpool"] = general["maxpool"]
+            if kind == "conv" and (o["stride"], o["dilation"]) == (1, 1) and o["padding"]:
+                general["conv"] = r"n + 2p - c + 1"
+            lines.append(formula(rf"{general[kind]} = {a['shape_formulas'][i]}", t, font_size=TEX, color=t.output))
         if a["param_formulas"][i]:
-            general = {"conv": r"c\cdot c\cdot C_{in}\cdot C_{out} + C_{out}",
-                       "dense": r"n_{in}\cdot n_{out} + n_{out}"}[kind]
+            general = {"conv": r"c\cdot c\cdot C_{in}\cdot C_{out} + C_{out}" if o.get("groups", 1) == 1 else
+                       r"c\cdot c\cdot (C_{in}/g)\cdot C_{out} + C_{out}",
+                       "dense": r"n_{in}\cdot n_{out} + n_{out}", "batchnorm": r"2\cdot C"}[kind]
             lines.append(formula(rf"{general} = {a['param_formulas'][i]}", t, font_size=TEX, color=t.kernel))
         else:
             lines.append(label(self.tr("no parameters", "没有参数"), t, color=t.kernel, font_size=FONT_SIZE))
@@ -107,92 +142,132 @@ class MnistArchitecture(LectureScene):
 
     def play_scene(self) -> None:
         t, a = self.theme, self.values.arrays
-        k, p = a["kernel_size"], a["pool_size"]
         cols = self.columns()
         heads = self.key()
-        self.lay_out(cols)
+        pages = self.lay_out(cols)
+        page_of = {i: n for n, page in enumerate(pages) for i in page}
         self.next_section("input")
         self.say("input", wait=False, shape=chw(a["shapes"][0]))
         self.play(FadeIn(cols[0]), FadeIn(heads), run_time=0.8)
 
-        seen: set[str] = set()
+        seen: list[tuple[str, dict]] = []
         panel = None
         for i, run in zip(range(1, len(cols)), step_times(len(cols) - 1, slow=0.9, fast=0.6, slow_steps=8)):
-            name, kind, shape, n_par = a["names"][i], a["kinds"][i], a["shapes"][i], a["params_text"][i]
-            before = a["shapes"][i - 1]
-            self.next_section(name)
-            first = kind not in seen
-            seen.add(kind)
-            # what is said while the layer comes in, then what is said about the result on screen
-            if kind == "conv" and first:
-                self.say("conv", wait=False, k=k, n=before[0], m=shape[0])
-            elif kind == "conv":
-                self.say("conv_again", wait=False, name=name, k=k, n=before[0], m=shape[0])
-            elif kind == "maxpool" and first:
-                self.say("pool", wait=False, p=p, n=before[0], m=shape[0])
-            elif kind == "maxpool":
-                self.say("pool_again", wait=False, name=name, n=before[0], m=shape[0])
-            elif kind == "flatten":
-                self.say("flatten", wait=False, shape=chw(before), n=shape[0])
-            elif i < len(cols) - 1:
-                self.say("dense", wait=False, n_in=before[0], n_out=shape[0])
-            else:
-                self.say("output", wait=False, n=shape[0])
+            self.next_section(a["names"][i])
+            before_words, after_words = self.words(i, seen)
+            self.say(before_words[0], wait=False, **before_words[1])  # while the layer comes in
             new = self.panel(i)
             if panel is not None:  # one formula goes before the next comes: no two texts on one spot
                 self.play(FadeOut(panel), run_time=0.3)
+            if page_of[i] != page_of[i - 1]:  # the next page of a deep network: the previous one goes
+                self.play(*(FadeOut(cols[j]) for j in pages[page_of[i - 1]]), run_time=0.5)
             self.play(FadeIn(cols[i], shift=RIGHT * 0.3), FadeIn(new), run_time=run)
             panel = new
-            if kind == "conv" and first:
-                self.say("conv_maps", c_out=shape[2])
-                self.say("conv_count", k=k, c_in=before[2], params=n_par)
-            elif kind == "conv":
-                self.say("conv_params", name=name, shape=chw(shape), params=n_par)
-            elif kind == "maxpool" and first:
-                self.say("pool_params")
-            elif kind == "dense" and i < len(cols) - 1:
-                self.say("dense_params", params=n_par)
-            elif i == len(cols) - 1:
-                self.say("softmax", params=n_par)
-            else:
+            for key, fields in after_words:  # about the result on screen
+                self.say(key, **fields)
+            if not after_words:
                 self.wait(1.0)
+            seen.append((a["kinds"][i], a["options"][i]))
 
         self.next_section("total")
         total = formula(a["total_formula"], t, font_size=TEX, color=t.kernel).move_to([0, Y_PANEL, 0])
         self.play(FadeOut(panel), run_time=0.3)
         self.play(FadeIn(total), run_time=0.8)
         self.say("total", total=a["total_params_text"])
-        self.code_view(cols, heads, total)
+        self.code_view([cols[i] for i in pages[-1]], cols, heads, total)
 
-    def code_view(self, cols: list[VGroup], heads: VGroup, total) -> None:
+    def words(self, i: int, seen: list[tuple[str, dict]]) -> tuple[tuple[str, dict], list[tuple[str, dict]]]:
+        """What is said about layer ``i``: the line while it comes in, then the lines about its result (keys of
+        scenes/scripts/mnist_architecture.yaml with their fields, numbers from the values)."""
+        a = self.values.arrays
+        name, kind, o = a["names"][i], a["kinds"][i], a["options"][i]
+        shape, before, n_par = a["shapes"][i], a["shapes"][i - 1], a["params_text"][i]
+        again = (kind, o) in seen  # the same pooling as one before: shorter words
+        first_of_kind = all(k != kind for k, _ in seen)
+        if kind == "conv":
+            k, n, m = o["kernel"], before[0], shape[0]
+            plain = (o["stride"], o["padding"], o["dilation"]) == (1, 0, 1)
+            if not plain:
+                come = ("conv_general", dict(k=k, s=o["stride"], p=o["padding"], d=o["dilation"], n=n, m=m))
+            elif first_of_kind:
+                come = ("conv", dict(k=k, n=n, m=m))
+            else:
+                come = ("conv_again", dict(name=name, k=k, n=n, m=m))
+            count = ("conv_count", dict(k=k, c_in=before[2], params=n_par)) if o["groups"] == 1 else \
+                ("conv_count_groups", dict(g=o["groups"], k=k, c_in=before[2] // o["groups"], params=n_par))
+            if first_of_kind:
+                after = [("conv_maps", dict(c_out=shape[2])), count]
+            else:
+                after = [("conv_params", dict(name=name, shape=chw(shape), params=n_par)) if o["groups"] == 1
+                         else count]
+            return come, after
+        if kind in ("maxpool", "avgpool"):
+            n, m = before[0], shape[0]
+            if again:
+                return ("pool_again", dict(name=name, n=n, m=m)), []
+            s = o.get("stride", o["size"])
+            key = ("pool" if kind == "maxpool" else "pool_avg") + ("" if s == o["size"] and not o["padding"]
+                                                                   else "_general")
+            fields = dict(p=o["size"], n=n, m=m) if not key.endswith("general") else \
+                dict(p=o["size"], s=s, pad=o["padding"], n=n, m=m)
+            return (key, fields), [("pool_params" if kind == "maxpool" else "pool_avg_params", {})]
+        if kind == "flatten":
+            return ("flatten", dict(shape=chw(before), n=shape[0])), []
+        if kind == "dropout":
+            return ("dropout", dict(p=f"{o['p']:g}")), [("dropout_params", {})]
+        if kind == "batchnorm":
+            c = shape[2] if len(shape) == 3 else shape[0]
+            return ("batchnorm", dict(c=c)), [("batchnorm_params", dict(params=n_par))]
+        if i < len(a["names"]) - 1:
+            return ("dense", dict(n_in=before[0], n_out=shape[0])), [("dense_params", dict(params=n_par))]
+        return ("output", dict(n=shape[0])), [("softmax", dict(params=n_par))]
+
+    def code_view(self, shown: list[VGroup], cols: list[VGroup], heads: VGroup, total) -> None:
         """The PyTorch listing, each layer's shape and parameter count on its line (the row under the blocks fades
-        out first: moved all at once, nine pairs of numbers would cross one another on the way)."""
+        out first: moved all at once, nine pairs of numbers would cross one another on the way). A listing longer
+        than :data:`MAX_CODE_ROWS` layers is shown a screen at a time."""
         t, a = self.theme, self.values.arrays
         self.next_section("code")
-        code = VGroup(*(cached_text(line, font=MONO, font_size=FONT_SIZE, color=t.text if 0 < n < len(a["code"]) - 1
-                                    else t.muted) for n, line in enumerate(a["code"])))
-        code.arrange(DOWN, aligned_edge=LEFT, buff=0.14).to_edge(LEFT, buff=0.8).set_y(0.1)
+        lines = a["code"]
+        rows = self.values.code_rows
+        chunks = [rows[k:k + MAX_CODE_ROWS] for k in range(0, len(rows), MAX_CODE_ROWS)]
         indent = cached_text("m", font=MONO, font_size=FONT_SIZE).width  # Text drops leading spaces: indent by hand
-        for line, mob in zip(a["code"], code):
-            mob.shift(RIGHT * indent * (len(line) - len(line.lstrip())))
         wide = max(c[2].width for c in cols)
-        x_shape = code.get_right()[0] + 0.5 + wide
-        x_par = x_shape + 0.5 + max(c[3].width for c in cols)
-        targets = VGroup()
-        for row, col in zip(self.values.code_rows, cols[1:]):
-            y = code[row].get_center()[1]
-            for mob, x in ((col[2], x_shape), (col[3], x_par)):
-                targets.add(mob.copy().move_to([x, y, 0], aligned_edge=RIGHT))
-        heads_new = VGroup(label(self.tr("output", "输出"), t, color=t.muted, font_size=FONT_SIZE)
-                           .move_to([x_shape, code[0].get_center()[1], 0], aligned_edge=RIGHT),
-                           label(self.tr("params", "参数"), t, color=t.muted, font_size=FONT_SIZE)
-                           .move_to([x_par, code[0].get_center()[1], 0], aligned_edge=RIGHT))
-        total_new = cached_text(a["total_params_text"], font=MONO, font_size=FONT_SIZE, color=t.kernel, weight="BOLD")
-        total_new.move_to([x_par, code[-1].get_center()[1], 0], aligned_edge=RIGHT)
-        block = VGroup(code, targets, heads_new, total_new)
-        shift = -block.get_center()[0]
-        block.shift(RIGHT * shift)
+        par_wide = max(c[3].width for c in cols)
+        previous = VGroup(*shown, heads, total)
         self.say("code", wait=False)
-        self.play(*(FadeOut(c) for c in cols), FadeOut(heads), FadeOut(total), run_time=0.7)
-        self.play(FadeIn(code), FadeIn(targets), FadeIn(heads_new), FadeIn(total_new), run_time=1.2)
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            shown_lines = [0] + chunk + ([len(lines) - 1] if last else [])
+            code = VGroup(*(cached_text(lines[r] if r in (0, len(lines) - 1) or r in chunk else "", font=MONO,
+                                        font_size=FONT_SIZE, color=t.text if r in chunk else t.muted)
+                            for r in shown_lines))
+            if n:  # a later screen goes on where the last one stopped
+                code[0] = cached_text("…", font=MONO, font_size=FONT_SIZE, color=t.muted)
+            code.arrange(DOWN, aligned_edge=LEFT, buff=0.14).to_edge(LEFT, buff=0.8).set_y(0.1)
+            for r, mob in zip(shown_lines, code):
+                mob.shift(RIGHT * indent * (len(lines[r]) - len(lines[r].lstrip())))
+            x_shape = code.get_right()[0] + 0.5 + wide
+            x_par = x_shape + 0.5 + par_wide
+            targets = VGroup()
+            for r, mob in zip(shown_lines, code):
+                if r in chunk:
+                    col = cols[1 + rows.index(r)]
+                    for part, x in ((col[2], x_shape), (col[3], x_par)):
+                        targets.add(part.copy().move_to([x, mob.get_center()[1], 0], aligned_edge=RIGHT))
+            heads_new = VGroup(label(self.tr("output", "输出"), t, color=t.muted, font_size=FONT_SIZE)
+                               .move_to([x_shape, code[0].get_center()[1], 0], aligned_edge=RIGHT),
+                               label(self.tr("params", "参数"), t, color=t.muted, font_size=FONT_SIZE)
+                               .move_to([x_par, code[0].get_center()[1], 0], aligned_edge=RIGHT))
+            block = VGroup(code, targets, heads_new)
+            if last:
+                total_new = cached_text(a["total_params_text"], font=MONO, font_size=FONT_SIZE, color=t.kernel,
+                                        weight="BOLD")
+                block.add(total_new.move_to([x_par, code[-1].get_center()[1], 0], aligned_edge=RIGHT))
+            block.shift(RIGHT * -block.get_center()[0])
+            self.play(*(FadeOut(m) for m in previous), run_time=0.7)
+            self.play(FadeIn(block), run_time=1.2)
+            if not last:
+                self.wait(2.0)
+            previous = VGroup(block)
         self.say("runs")

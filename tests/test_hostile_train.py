@@ -96,8 +96,9 @@ DAMAGE = [  # (edit of the checkpoint dict, the field the message must name, wor
     (lambda r: r["rng"].__setitem__("cuda", "gpu"), "rng.cuda", "a list of uint8 tensors"),
     (_set("format", 2), "format", "1 (the layout this cnnviz reads)"),
     (_set("config", "big"), "config", "ModelConfig fields"),
-    (_set("config", {"conv_channels": [-1]}), "config", "positive integers"),
-    (_set("config", {"conv_channels": [10**6, 64, 64]}), "config", "the architecture ModelConfig("),
+    (_set("config", {"conv_channels": [-1]}), "config", "model description (name, input, classes, layers)"),
+    (_set("config", {"layers": [{"dense": {"units": 10}}]}), "config", "a dense layer needs a flat vector"),
+    (_set("config", {"conv_channels": [64, 64, 64]}), "config", "the model 'course' (1×28×28 → conv1 32×26×26"),
     (_set("settings", None), "settings", "epochs, batch_size"),
     (lambda r: r["settings"].__setitem__("seed", 2**70), "settings.seed", "an integer from 0 to 4294967295"),
     (lambda r: r["settings"].__setitem__("batch_size", 0), "settings.batch_size", "an integer from 1 to 4096"),
@@ -157,13 +158,19 @@ def test_resume_from_a_damaged_checkpoint_prints_no_traceback(good, tmp_path, mn
 
 
 def test_a_huge_architecture_is_refused_without_building_it(good, tmp_path):
-    """No architecture demanded: the file's own config (a million channels) is checked on torch's meta device."""
+    """No architecture demanded: the file's own config is validated first (a million channels is past the
+    description's bounds), and one within them is checked on torch's meta device, not built."""
     raw = copy.deepcopy(good)
-    raw["config"]["conv_channels"] = [10**6, 10**6, 10**6]
+    raw["config"] = {"conv_channels": [10**6, 10**6, 10**6]}  # the old form of a description
     torch.save(raw, tmp_path / CHECKPOINT_NAME)
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(tmp_path / CHECKPOINT_NAME)
-    assert err.value.field == "model.layers.conv1.weight" and "(1000000, 1, 3, 3)" in str(err.value)
+    assert err.value.field == "config" and "got 1000000; must be an integer from 1 to 1024" in str(err.value)
+    raw["config"] = {"conv_channels": [1024, 1024, 1024]}
+    torch.save(raw, tmp_path / CHECKPOINT_NAME)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert err.value.field == "model.layers.conv1.weight" and "(1024, 1, 3, 3)" in str(err.value)
 
 
 def test_an_untouched_tiny_checkpoint_passes(good, tmp_path):
@@ -243,7 +250,7 @@ def test_unfinished_run_is_refused_only_where_a_finished_one_is_needed(good, tmp
 def test_other_architecture_is_refused_by_the_scene_check(good, tmp_path):
     from cnnviz.mnist.model import MnistCNN, ModelConfig
 
-    small = ModelConfig(conv_channels=(4, 4, 4), dense=8)
+    small = ModelConfig.from_dict({"conv_channels": [4, 4, 4], "dense": 8})  # the old form still reads
     raw = copy.deepcopy(good)
     raw["config"], raw["model"] = small.to_dict(), MnistCNN(small).state_dict()
     raw["optimizer"]["state"] = {}
@@ -252,7 +259,8 @@ def test_other_architecture_is_refused_by_the_scene_check(good, tmp_path):
     check_checkpoint(path, config=None)  # a valid checkpoint of its own architecture
     with pytest.raises(CheckpointError) as err:
         check_checkpoint_file(path)
-    assert err.value.field == "config" and "architecture" in str(err.value)
+    assert err.value.field == "config" and "the model 'course'" in str(err.value)
+    check_checkpoint_file(path, config=small)  # the lecture's own model: accepted
 
 
 def test_scene_checkpoint_param_errors_name_the_file(tmp_path):

@@ -23,6 +23,7 @@ from cnnviz.mnist.train import (
     CheckpointError,
     DeviceError,
     TrainingInterrupted,
+    TrainSettings,
     ensure_trained,
     cpu_threads,
     evaluate,
@@ -31,6 +32,12 @@ from cnnviz.mnist.train import (
     to_tensors,
     train,
 )
+
+SMALL = ModelConfig.from_dict({"name": "small", "layers": [
+    {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}}, {"pool": {"size": 2}},
+    {"conv": {"filters": 16, "kernel": 3, "activation": "relu"}}, {"pool": {"size": 2}},
+    {"conv": {"filters": 16, "kernel": 3, "activation": "relu"}}, {"flatten": {}},
+    {"dense": {"units": 16, "activation": "relu"}}, {"dense": {"units": 10}}]})
 
 # the tiny run that resume tests replay: 20 steps an epoch, two epochs. One CPU thread: exact
 # comparisons need one fixed thread count, and a single thread does not stall when other programs
@@ -75,14 +82,23 @@ def test_parameter_count_and_summary():
 
 
 def test_other_configs_build_and_count():
-    cfg = ModelConfig(conv_channels=(8, 16), dense=32, input_size=28)
+    cfg = ModelConfig.from_dict({"layers": [
+        {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}}, {"pool": {"size": 2}},
+        {"conv": {"filters": 16, "kernel": 3, "activation": "relu"}}, {"flatten": {}},
+        {"dense": {"units": 32, "activation": "relu"}}, {"dense": {"units": 10}}]})
     rows = layer_summary(MnistCNN(cfg))
     assert rows[-3].output_shape == (16 * 11 * 11,)
     with pytest.raises(ValueError, match="too small"):
-        ModelConfig(input_size=8)
-    with pytest.raises(ValueError, match="unknown ModelConfig fields"):
+        ModelConfig.from_dict({**cfg.to_dict(), "input": [1, 4, 4]})
+    with pytest.raises(ValueError, match="unknown key 'convs'"):
         ModelConfig.from_dict({"convs": 3})
     assert ModelConfig.from_dict(ModelConfig().to_dict()) == ModelConfig()
+    # a checkpoint from before models were described layer by layer reads as the same network
+    legacy = {"conv_channels": [32, 64, 64], "kernel_size": 3, "pool_size": 2, "dense": 64, "num_classes": 10,
+              "input_size": 28, "in_channels": 1}
+    assert ModelConfig.from_dict(legacy) == ModelConfig()
+    with pytest.raises(ValueError, match="unknown ModelConfig fields"):
+        ModelConfig.from_dict({**legacy, "convs": 3})
 
 
 def test_trace_gives_every_layer_and_matches_forward():
@@ -274,10 +290,10 @@ def test_checkpoint_round_trip(tiny_run):
 
 
 def test_mismatched_architecture_is_refused(mnist_dir, tmp_path, tiny_run):
-    small = ModelConfig(conv_channels=(8, 16, 16), dense=16)
+    small = SMALL
     res = train(device="cpu", data_dir=mnist_dir, out_dir=tmp_path, config=small, **{**TINY, "epochs": 1})
     assert load_checkpoint(res.checkpoint).config == small  # fine when no architecture is demanded
-    with pytest.raises(CheckpointError, match="architecture"):
+    with pytest.raises(CheckpointError, match="is for the model 'small'"):
         load_checkpoint(res.checkpoint, config=ModelConfig())
     # weights that contradict their own config
     raw = torch.load(tiny_run.checkpoint, weights_only=True)
@@ -323,6 +339,12 @@ def test_ensure_trained(mnist_dir, tmp_path, monkeypatch, tiny_run):
     with pytest.raises(RuntimeError, match="from nothing"):
         ensure_trained(tmp_path / "fresh", mnist_dir, progress=False)
     assert calls[-1] == {"data_dir": mnist_dir, "out_dir": tmp_path / "fresh", "progress": False}
+    # another model and recipe: trained with that recipe; a checkpoint of another recipe is not taken for it
+    with pytest.raises(RuntimeError, match="from nothing"):
+        ensure_trained(tmp_path / "small", mnist_dir, progress=False, config=SMALL, settings=TrainSettings(epochs=2))
+    assert calls[-1]["config"] == SMALL and calls[-1]["epochs"] == 2 and calls[-1]["out_dir"] == tmp_path / "small"
+    with pytest.raises(CheckpointError, match="the lecture's `train:`"):
+        ensure_trained(tiny_run.checkpoint.parent, mnist_dir, progress=False, settings=TrainSettings())
     # an interrupted run (Ctrl-C in epoch 2 of 2): finished as it was started, ending where the
     # uninterrupted one did
     real_epoch = mtrain.train_epoch

@@ -1,4 +1,5 @@
-"""The lecture's CNN: the course's Keras listing rebuilt in PyTorch.
+"""The lecture's CNN, built in PyTorch from its description (:class:`cnnviz.config.ModelConfig`, a lecture's
+``model:``); by default the course's Keras listing:
 
 Keras::
 
@@ -11,86 +12,22 @@ Keras::
     Dense(64, activation="relu")
     Dense(10, activation="softmax")
 
-93,322 parameters. Softmax is not a module here: training uses ``cross_entropy`` on the logits (the
+93,322 parameters. Any other Keras-like stack of conv, pool, flatten, dense, dropout and batchnorm layers is
+built the same way, one module per layer. Softmax is not a module here: training uses ``cross_entropy`` on the logits (the
 numerically stable fusion of softmax and log-loss) and prediction applies :func:`torch.softmax`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-__all__ = ["LayerActivation", "LayerInfo", "MnistCNN", "ModelConfig", "layer_kind", "layer_summary"]
+from ..config import (BatchNormLayer, ConvLayer, DenseLayer, DropoutLayer, FlattenLayer, LayerShape, ModelConfig,
+                      PoolLayer)
 
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Hyper-parameters of the architecture; saved inside every checkpoint (as a plain dict).
-
-    Parameters
-    ----------
-    conv_channels
-        Output channels of each conv layer; a 2×2 max-pool follows every conv but the last.
-    kernel_size
-        Side of every (square, unpadded, stride-1) conv kernel.
-    pool_size
-        Side and stride of every max-pool window.
-    dense
-        Units of the hidden dense layer.
-    num_classes
-        Units of the output layer.
-    input_size
-        Side of the square input image.
-    in_channels
-        Channels of the input image.
-    """
-
-    conv_channels: tuple[int, ...] = (32, 64, 64)
-    kernel_size: int = 3
-    pool_size: int = 2
-    dense: int = 64
-    num_classes: int = 10
-    input_size: int = 28
-    in_channels: int = 1
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "conv_channels", tuple(int(c) for c in self.conv_channels))
-        if not self.conv_channels or min(self.conv_channels) < 1:
-            raise ValueError(f"conv_channels must be a non-empty tuple of positive ints; got {self.conv_channels}")
-        for f in fields(self):
-            if f.name != "conv_channels" and (not isinstance(getattr(self, f.name), int) or getattr(self, f.name) < 1):
-                raise ValueError(f"{f.name} must be a positive int; got {getattr(self, f.name)!r}")
-        if self.feature_size < 1:
-            raise ValueError(f"input_size {self.input_size} is too small for {len(self.conv_channels)} conv layers")
-
-    @property
-    def feature_size(self) -> int:
-        """Side of the last conv layer's output (3 for the lecture's network)."""
-        n = self.input_size
-        for i in range(len(self.conv_channels)):
-            n = n - self.kernel_size + 1
-            if i < len(self.conv_channels) - 1:
-                n //= self.pool_size  # floor, as both Keras and torch pool with 'valid' padding
-        return n
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain types only (lists, ints), so ``torch.load(weights_only=True)`` can read it back."""
-        d = asdict(self)
-        d["conv_channels"] = list(self.conv_channels)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are refused, missing ones take defaults."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown ModelConfig fields {sorted(unknown)}")
-        return cls(**dict(d))
+__all__ = ["LayerActivation", "LayerInfo", "MnistCNN", "ModelConfig", "describe_model", "layer_kind", "layer_summary"]
 
 
 @dataclass(frozen=True)
@@ -120,35 +57,26 @@ class LayerActivation:
 
 
 class MnistCNN(nn.Module):
-    """The lecture's CNN; ``forward`` returns logits (apply softmax for probabilities).
+    """A CNN built from a :class:`~cnnviz.config.ModelConfig` (default: the course's); ``forward`` returns
+    logits (apply softmax for probabilities).
 
-    The layers live in ``self.layers`` (an ``nn.ModuleDict``, in order: ``conv1, pool1, conv2, pool2,
-    conv3, flatten, dense1, dense2``), one module per Keras layer, so a forward hook on any of them sees
-    that layer's pre-activation output Z; :meth:`trace` returns Z and the activation A of every layer.
+    The layers live in ``self.layers`` (an ``nn.ModuleDict``, in order, named as the description names them:
+    ``conv1, pool1, conv2, pool2, conv3, flatten, dense1, dense2`` for the course's), one module per Keras
+    layer, so a forward hook on any of them sees that layer's pre-activation output Z; :meth:`trace` returns
+    Z and the activation A of every layer.
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__()
         self.config = config = config if config is not None else ModelConfig()
-        layers: dict[str, nn.Module] = {}
         self.activations: dict[str, str | None] = {}
-        c_in = config.in_channels
-        n_conv = len(config.conv_channels)
-        for i, c_out in enumerate(config.conv_channels, start=1):
-            layers[f"conv{i}"] = nn.Conv2d(c_in, c_out, config.kernel_size)  # Keras: padding="valid", stride 1
-            self.activations[f"conv{i}"] = "relu"
-            if i < n_conv:
-                layers[f"pool{i}"] = nn.MaxPool2d(config.pool_size)
-                self.activations[f"pool{i}"] = None
-            c_in = c_out
-        # Keras flattens channels-last (H, W, C): 3×3×64 → 576 in (h, w, c) order; we flatten (c, h, w).
-        # The order is only a fixed permutation of dense1's input rows, so nothing learnable differs.
-        layers["flatten"] = nn.Flatten()
-        self.activations["flatten"] = None
-        layers["dense1"] = nn.Linear(c_in * config.feature_size**2, config.dense)
-        self.activations["dense1"] = "relu"
-        layers["dense2"] = nn.Linear(config.dense, config.num_classes)
-        self.activations["dense2"] = "softmax"  # applied by the loss / by predict, not in forward
+        layers: dict[str, nn.Module] = {}
+        for row in config.shapes():
+            layers[row.name] = _module(row)
+            act = getattr(row.layer, "activation", "none")
+            self.activations[row.name] = None if act == "none" else act
+        last = config.shapes()[-1].name
+        self.activations[last] = "softmax"  # applied by the loss / by predict, not in forward
         self.layers = nn.ModuleDict(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -174,9 +102,42 @@ class MnistCNN(nn.Module):
         return out
 
 
+def describe_model(config: ModelConfig) -> str:
+    """A model in one line for messages: its name and layers with their output shapes."""
+    rows = ", ".join(f"{r.name} {'×'.join(map(str, r.output_shape))}" for r in config.shapes())
+    return f"{config.name!r} ({'×'.join(map(str, config.input))} → {rows})"
+
+
+def _module(row: LayerShape) -> nn.Module:
+    """The torch module of one described layer (its input shape gives the channels or features it takes)."""
+    layer, shape = row.layer, row.input_shape
+    if isinstance(layer, ConvLayer):
+        return nn.Conv2d(shape[0], layer.filters, layer.kernel, stride=layer.stride, padding=layer.padding,
+                         dilation=layer.dilation, groups=layer.groups)
+    if isinstance(layer, PoolLayer):
+        pool = nn.MaxPool2d if layer.mode == "max" else nn.AvgPool2d  # Keras: padding="valid", floor
+        return pool(layer.size, stride=layer.stride, padding=layer.padding)
+    if isinstance(layer, FlattenLayer):
+        # Keras flattens channels-last (H, W, C); we flatten (C, H, W). The order is only a fixed permutation
+        # of the next dense layer's input rows, so nothing learnable differs.
+        return nn.Flatten()
+    if isinstance(layer, DenseLayer):
+        return nn.Linear(shape[0], layer.units)
+    if isinstance(layer, DropoutLayer):
+        return nn.Dropout(layer.p)
+    if isinstance(layer, BatchNormLayer):
+        return nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
+    raise TypeError(f"no module for a {layer.kind} layer")  # pragma: no cover - every kind is above
+
+
+_KINDS = ((nn.Conv2d, "conv"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"), (nn.Flatten, "flatten"),
+          (nn.Linear, "dense"), (nn.Dropout, "dropout"), (nn.BatchNorm2d, "batchnorm"), (nn.BatchNorm1d, "batchnorm"))
+
+
 def layer_kind(layer: nn.Module) -> str:
-    """``"conv"``, ``"maxpool"``, ``"flatten"`` or ``"dense"``: the Keras layer a module stands for."""
-    for cls, kind in ((nn.Conv2d, "conv"), (nn.MaxPool2d, "maxpool"), (nn.Flatten, "flatten"), (nn.Linear, "dense")):
+    """``"conv"``, ``"maxpool"``, ``"avgpool"``, ``"flatten"``, ``"dense"``, ``"dropout"`` or ``"batchnorm"``:
+    the Keras layer a module stands for."""
+    for cls, kind in _KINDS:
         if isinstance(layer, cls):
             return kind
     raise TypeError(f"unexpected layer {type(layer).__name__}")
@@ -192,9 +153,10 @@ def layer_summary(model: MnistCNN) -> list[LayerInfo]:
         One per layer in order; ``sum(r.params for r in rows)`` is the model's parameter count
         (93,322 for the lecture's network).
     """
-    cfg = model.config
     p = next(model.parameters())
-    dummy = torch.zeros(1, cfg.in_channels, cfg.input_size, cfg.input_size, dtype=p.dtype, device=p.device)
+    dummy = torch.zeros(1, *model.config.input, dtype=p.dtype, device=p.device)
+    training = model.training
+    model.eval()  # batch norm of a single dummy image: running statistics, as at evaluation
     rows = []
     for act, (name, layer) in zip(model.trace(dummy), model.layers.items()):
         rows.append(LayerInfo(
@@ -204,4 +166,5 @@ def layer_summary(model: MnistCNN) -> list[LayerInfo]:
             params=sum(t.numel() for t in layer.parameters()),
             activation=act.activation,
         ))
+    model.train(training)
     return rows

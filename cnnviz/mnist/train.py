@@ -31,7 +31,8 @@ import torch.nn.functional as F
 
 from ..paths import OutDirError, atomic_write, check_out_dir, user_command
 from .data import cache_dir, load_mnist
-from .model import MnistCNN, ModelConfig
+from ..config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
+from .model import MnistCNN, ModelConfig, describe_model
 
 if TYPE_CHECKING:
     from ..console import TrainProgress
@@ -74,9 +75,8 @@ _EVAL_BATCH = 1000  # evaluation needs no gradients: big batches are just faster
 
 # Bounds of the training settings: past them a run cannot work (seeds torch refuses, thread counts that
 # exhaust the machine, batches whose activations need many GB) or is surely a typo (a thousand epochs).
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 4096
-MAX_SEED = 2**32 - 1  # numpy's and torch's common seed range; ``seed + epoch`` stays in torch's
+# MAX_EPOCHS, MAX_BATCH_SIZE and MAX_SEED (numpy's and torch's common range) are the lecture config's `train:`
+# bounds, imported from cnnviz.config.
 MAX_THREADS = 256
 MAX_CHECKPOINT_BYTES = 256 * 2**20  # the lecture's checkpoint is about 1.1 MB
 
@@ -160,6 +160,11 @@ class TrainSettings:
             v = getattr(self, name)
             if v is not None and (not _is_int(v) or v < 1):
                 raise ValueError(f"{name} must be a positive integer or None; got {_show(v)}")
+
+    @classmethod
+    def of(cls, recipe: TrainConfig) -> TrainSettings:
+        """The settings of a lecture's ``train:`` (the whole data set)."""
+        return cls(epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr, seed=recipe.seed)
 
     def same_run(self, other: TrainSettings) -> bool:
         """Whether ``other`` continues this run: everything equal except the number of epochs."""
@@ -438,11 +443,11 @@ def _validated(raw: Any, path: Path, config: ModelConfig | None,
     try:
         saved = ModelConfig.from_dict(cfg)
     except (TypeError, ValueError) as exc:
-        raise f.error("config", f"is damaged ({exc})", "the ModelConfig fields "
-                      + ", ".join(fl.name for fl in fields(ModelConfig)) + " with positive integers") from None
+        raise f.error("config", f"is damaged ({exc})", "a model description (name, input, classes, layers) "
+                      "as the lecture's `model:` writes it") from None
     if config is not None and saved != config:
-        raise f.error("config", f"is for architecture {saved}", f"the architecture {config}; retrain "
-                      f"({user_command('train')}) or delete it")
+        raise f.error("config", f"is for the model {describe_model(saved)}",
+                      f"the model {describe_model(config)}; retrain ({user_command('train')}) or delete it")
 
     st = f.dict_("settings", raw["settings"], "a dict with " + ", ".join(_SETTINGS_FIELDS))
     unknown = sorted(str(k) for k in st if k not in _SETTINGS_FIELDS)
@@ -504,7 +509,10 @@ def _check_weights(f: _Fields, weights: Any, expected: dict[str, tuple[int, ...]
         if isinstance(value, torch.Tensor) and tuple(value.shape) != shape:
             raise f.error(f"model.{k}", f"is {_show(value)}: the weights do not match the architecture",
                           f"a float tensor of shape {shape}")
-        f.tensor(f"model.{k}", value, shape)
+        if k.endswith(".num_batches_tracked"):  # batch norm's counter of the batches it has seen
+            f.tensor(f"model.{k}", value, shape, dtype=torch.int64, nonnegative=True)
+        else:
+            f.tensor(f"model.{k}", value, shape)
     return weights
 
 
@@ -810,26 +818,39 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
 
 
 def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None,
-                   progress: bool = True) -> Path:
-    """Path of a fully trained checkpoint in ``out_dir``, training (or finishing) one if needed.
+                   progress: bool = True, *, config: ModelConfig | None = None,
+                   settings: TrainSettings | None = None) -> Path:
+    """Path of a fully trained checkpoint of ``config`` (default: the course's model) trained with
+    ``settings`` in ``out_dir``, training (or finishing) one if needed. Without ``settings`` a complete
+    checkpoint of the model is taken whatever its recipe, and a fresh one is trained with the course's.
 
-    The lecture calls this so that it works from nothing: the first call trains with the default
-    settings (about a minute per epoch on a laptop CPU, seconds on a GPU); later calls return at once.
+    The lecture calls this so that it works from nothing: the first call trains (about a minute per epoch
+    of the course's model on a laptop CPU, seconds on a GPU); later calls return at once.
 
     Raises
     ------
     CheckpointError
-        A checkpoint exists but is unreadable or of another architecture (it is not overwritten).
+        A checkpoint exists but is unreadable, of another model or another recipe (it is not overwritten).
     """
+    config = config if config is not None else ModelConfig()
     out = Path(out_dir) if out_dir is not None else default_out_dir()
     path = out / CHECKPOINT_NAME
     if path.exists():
-        ckpt = load_checkpoint(path, config=ModelConfig())
+        ckpt = load_checkpoint(path, config=config)
+        if settings is not None and ckpt.settings != settings:
+            raise CheckpointError(f"{path}: checkpoint field 'settings' is {ckpt.settings}; allowed: {settings} "
+                                  "(the lecture's `train:`); delete the file to train afresh", path=path,
+                                  field="settings")
         if ckpt.complete:
             return path
         s = ckpt.settings  # an interrupted run: finish it as it was started
         return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
-                     test_limit=s.test_limit, data_dir=data_dir, out_dir=out, resume=True,
+                     test_limit=s.test_limit, data_dir=data_dir, out_dir=out, resume=True, config=config,
                      progress=progress).checkpoint
-    return train(data_dir=data_dir, out_dir=out, progress=progress).checkpoint
+    if settings is None and config == ModelConfig():  # the course's model and recipe: train's own defaults
+        return train(data_dir=data_dir, out_dir=out, progress=progress).checkpoint
+    s = settings if settings is not None else TrainSettings()
+    return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
+                 test_limit=s.test_limit, data_dir=data_dir, out_dir=out, config=config,
+                 progress=progress).checkpoint
 

@@ -53,10 +53,8 @@ class Architecture:
 
 def architecture(model: MnistCNN) -> Architecture:
     """Each layer's name, kind, output shape and parameter count, measured on the real ``model``."""
-    cfg = model.config
     rows = layer_summary(model)
-    return Architecture(input_shape=(cfg.in_channels, cfg.input_size, cfg.input_size), layers=rows,
-                        total_params=sum(r.params for r in rows))
+    return Architecture(input_shape=tuple(model.config.input), layers=rows, total_params=sum(r.params for r in rows))
 
 
 def training_history(path: str | os.PathLike[str]) -> list[EpochRecord]:
@@ -223,6 +221,37 @@ def _autograd(m: MnistCNN, x: torch.Tensor, label: int) -> tuple[float, np.ndarr
     return float(loss.item()), probs, torch_vals, zs
 
 
+def _conv_backward(layer: torch.nn.Conv2d, a_in: np.ndarray, delta: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conv layer's ∂L/∂W, ∂L/∂b and ∂L/∂A (:func:`cnnviz.conv2d_backward`); with groups, each group of
+    input channels and its own kernels on their own, side by side."""
+    from cnnviz import conv2d_backward
+
+    w, g = layer.weight.numpy(), layer.groups
+    c_in, c_out = a_in.shape[0] // g, w.shape[0] // g
+    gws, gbs, gas = [], [], []
+    for k in range(g):
+        part = conv2d_backward(a_in[k * c_in:(k + 1) * c_in], w[k * c_out:(k + 1) * c_out],
+                               delta[k * c_out:(k + 1) * c_out], stride=layer.stride, padding=layer.padding,
+                               dilation=layer.dilation)
+        gws.append(part.grad_kernel)
+        gbs.append(part.grad_bias)
+        gas.append(part.grad_input)
+    return np.concatenate(gws), np.concatenate(gbs), np.concatenate(gas)
+
+
+def _batchnorm_backward(layer: torch.nn.modules.batchnorm._BatchNorm, a_in: np.ndarray, delta: np.ndarray,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch norm at evaluation (running statistics): ∂L/∂γ = Σ δ·â, ∂L/∂β = Σ δ, ∂L/∂A = δ·γ/√(σ² + ε),
+    per channel (or unit), â the normalised input."""
+    scale = 1.0 / np.sqrt(layer.running_var.numpy() + layer.eps)
+    per = (slice(None),) + (None,) * (a_in.ndim - 1)  # a channel's numbers along H and W
+    normalised = (a_in - layer.running_mean.numpy()[per]) * scale[per]
+    axes = tuple(range(1, a_in.ndim))
+    return ((delta * normalised).sum(axis=axes), delta.sum(axis=axes),
+            delta * (layer.weight.numpy() * scale)[per])
+
+
 def digit_backprop(model: MnistCNN, image: np.ndarray, label: int) -> DigitBackprop:
     """δ = ∂L/∂Z of every layer and the weight/bias gradients for one digit, with cross-entropy loss.
 
@@ -241,12 +270,12 @@ def digit_backprop(model: MnistCNN, image: np.ndarray, label: int) -> DigitBackp
         The true class.
     """
     # imported here so that the forward values work even where the core lacks backprop
-    from cnnviz import activation_backward, conv2d_backward, max_pool2d_backward
+    from cnnviz import activation_backward, avg_pool2d_backward, max_pool2d_backward
 
     m = _float64(model)
     cfg = m.config
-    if not 0 <= int(label) < cfg.num_classes:
-        raise ValueError(f"label must be in 0..{cfg.num_classes - 1}; got {label!r}")
+    if not 0 <= int(label) < cfg.classes:
+        raise ValueError(f"label must be in 0..{cfg.classes - 1}; got {label!r}")
     label = int(label)
     x = _as_input(image)
     loss, probs, torch_vals, zs = _autograd(m, x, label)
@@ -261,7 +290,7 @@ def digit_backprop(model: MnistCNN, image: np.ndarray, label: int) -> DigitBackp
         prev = np.maximum(zs[name], 0.0) if act == "relu" else zs[name]
 
     ours: dict[str, LayerGradients] = {}
-    onehot = np.zeros(cfg.num_classes)
+    onehot = np.zeros(cfg.classes)
     onehot[label] = 1.0
     grad_a: np.ndarray | None = None  # ∂L/∂A of the layer being visited (its output after activation)
     for name in reversed(names):
@@ -282,12 +311,16 @@ def digit_backprop(model: MnistCNN, image: np.ndarray, label: int) -> DigitBackp
             gw, gb = np.outer(delta, a_in), delta.copy()
             grad_a = w.T @ delta
         elif kind == "conv":
-            g = conv2d_backward(a_in, layer.weight.numpy(), delta)
-            gw, gb, grad_a = g.grad_kernel, g.grad_bias, g.grad_input
-        elif kind == "maxpool":
-            grad_a = max_pool2d_backward(a_in, delta, layer.kernel_size, stride=layer.stride).grad_input
+            gw, gb, grad_a = _conv_backward(layer, a_in, delta)
+        elif kind in ("maxpool", "avgpool"):
+            backward = max_pool2d_backward if kind == "maxpool" else avg_pool2d_backward
+            grad_a = backward(a_in, delta, layer.kernel_size, stride=layer.stride, padding=layer.padding).grad_input
         elif kind == "flatten":
             grad_a = delta.reshape(a_in.shape)
+        elif kind == "dropout":  # off at evaluation: the identity, so δ passes unchanged
+            grad_a = delta
+        elif kind == "batchnorm":  # at evaluation an affine map per channel: z = γ·(a − μ)/√(σ² + ε) + β
+            gw, gb, grad_a = _batchnorm_backward(layer, a_in, delta)
         ours[name] = LayerGradients(name, kind, z, np.asarray(delta), gw, gb)
     assert grad_a is not None
     layers = [ours[n] for n in names]

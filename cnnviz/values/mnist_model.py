@@ -1,20 +1,24 @@
 """The trained MNIST network the MNIST scenes read: which checkpoint, and its model.
 
-Order of preference: the scene's ``checkpoint`` param; the checkpoint shipped in ``cnnviz/assets/mnist``
-(produced by ``render.py train --out cnnviz/assets/mnist``, so the default lecture needs no training);
-else the cache folder's, trained there first (with progress) when there is none. Never a
-random-weight network passed off as trained.
+Order of preference: the scene's ``checkpoint`` param (it must hold the lecture's model); for the course's
+model and recipe, the checkpoint shipped in ``cnnviz/assets/mnist`` (produced by ``render.py train --out
+cnnviz/assets/mnist``, so the default lecture needs no training); else the cache folder's for this model
+and recipe (``networks/<name>-<hash>/``: a changed model or recipe trains afresh, an unchanged one is
+reused), trained there first (with progress) when there is none. Never a random-weight network passed off
+as trained.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
-from ..config import MnistParams
-from ..paths import ASSETS, user_command
+from ..config import MnistParams, ModelConfig, TrainConfig
+from ..paths import ASSETS, cache_dir, user_command
 
-__all__ = ["SHIPPED_DIR", "checkpoint_path", "load_trained"]
+__all__ = ["SHIPPED_DIR", "checkpoint_path", "load_trained", "network_dir"]
 
 SHIPPED_DIR = ASSETS / "mnist"
 
@@ -46,20 +50,35 @@ def checkpoint_path(params: MnistParams, *, train_if_missing: bool = True) -> Pa
                                   f"`{user_command('train')} --out {path.parent if not path.is_dir() else path}` "
                                   "writes it, or leave `checkpoint` out to use the shipped one", path=path)
         return path
+    course = params.model == ModelConfig() and params.train == TrainConfig()
     shipped = SHIPPED_DIR / CHECKPOINT_NAME
-    if shipped.is_file():
+    if course and shipped.is_file():
         return shipped
+    from ..mnist.train import TrainSettings
+
+    out = network_dir(params.model, params.train) if not course else cache_dir()
+    if (out / CHECKPOINT_NAME).is_file() and not train_if_missing:
+        return out / CHECKPOINT_NAME
     if not train_if_missing:
-        raise FileNotFoundError(shipped)
-    return ensure_trained(progress=True)
+        raise FileNotFoundError(out / CHECKPOINT_NAME)
+    # the course's model in the cache folder: whatever recipe `train` gave it there (as before models were
+    # described); any other model: its own folder, keyed by model and recipe
+    return ensure_trained(out, progress=True, config=params.model,
+                          settings=None if course else TrainSettings.of(params.train))
+
+
+def network_dir(model: ModelConfig, recipe: TrainConfig) -> Path:
+    """The cache folder of one model trained with one recipe: ``<cache>/networks/<name>-<hash>``, the hash of
+    both descriptions (so a changed layer or learning rate trains afresh, and an unchanged one is reused)."""
+    text = json.dumps([model.to_dict(), recipe.model_dump()], sort_keys=True)
+    return cache_dir() / "networks" / f"{model.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, stamp: tuple[int, int]):
-    from ..mnist.model import ModelConfig
+def _load(path: str, stamp: tuple[int, int], model: ModelConfig):
     from ..mnist.train import load_checkpoint
 
-    return load_checkpoint(path, config=ModelConfig())
+    return load_checkpoint(path, config=model)
 
 
 def load_trained(params: MnistParams):
@@ -80,7 +99,7 @@ def load_trained(params: MnistParams):
     except OSError:
         st = None
     # keyed on the file's mtime and size too: a long-lived process sees a checkpoint written again
-    ckpt = _load(str(path), (st.st_mtime_ns, st.st_size) if st else (0, 0))
+    ckpt = _load(str(path), (st.st_mtime_ns, st.st_size) if st else (0, 0), params.model)
     if not ckpt.complete:
         raise unfinished_error(ckpt)
     return ckpt
