@@ -72,6 +72,8 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 TOP_KEYS = ("title", "language", "theme", "model", "train", "scenes")
 #: the keys a lecture sets once for all its MNIST scenes (one network is trained, shown and explained)
 NETWORK_KEYS = ("model", "train")
+#: the MNIST scenes that draw the course's layers in their order (any sizes); the others follow any model
+COURSE_SHAPED_SCENES = ("error_flow", "mnist_features")
 #: the validation context under which a model also reads the files it names (``image:``, ``checkpoint:``)
 READ_FILES = {"read_files": True}
 
@@ -652,6 +654,22 @@ class ModelConfig(BaseModel):
                              "network trains on a CPU)")
         return rows
 
+    @property
+    def course_shaped(self) -> bool:
+        """Whether the layers come in the course's order (conv, pool, conv, pool, conv, flatten, dense, dense;
+        any sizes): what ``error_flow`` and ``mnist_features`` draw so far."""
+        return [(r.kind, r.name) for r in self.shapes()] == [
+            ("conv", "conv1"), ("maxpool", "pool1"), ("conv", "conv2"), ("maxpool", "pool2"), ("conv", "conv3"),
+            ("flatten", "flatten"), ("dense", "dense1"), ("dense", "dense2")]
+
+    def refuse_unless_course_shaped(self, scene_id: str) -> None:
+        """ValueError, naming the scene and the model's layers, for a scene that draws the course's layer order."""
+        if not self.course_shaped:
+            kinds = ", ".join(r.name for r in self.shapes())
+            raise ValueError(f"scene {scene_id} draws the course's layers in their order (conv1, pool1, conv2, pool2, "
+                             f"conv3, flatten, dense1, dense2; any sizes) for now; the model {self.name!r} has {kinds}. "
+                             "mnist_architecture and mnist_training follow any model")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (lists, ints, strings), so ``torch.load(weights_only=True)`` reads it back."""
         return self.model_dump()
@@ -662,12 +680,12 @@ class ModelConfig(BaseModel):
         were described layer by layer (``conv_channels``, ``kernel_size``, ``dense``, …)."""
         if isinstance(d, dict) and "conv_channels" in d:
             return cls._legacy(d)
+        if not isinstance(d, dict):
+            raise ValueError(f"got {show(d)}; a model is a mapping with input and layers")
         try:
-            return cls.model_validate(d)
-        except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            raise ValueError(err["ctx"]["message"] if err["type"] == "cnnviz" else
-                             f"{'.'.join(str(x) for x in err['loc']) or 'model'}: {err['msg']}") from None
+            return _validated(cls, d, "model", scene="model")
+        except ConfigError as exc:  # the same words as in a lecture file
+            raise ValueError(str(exc).replace(" for scene 'model'", "")) from None
 
     @classmethod
     def _legacy(cls, d: dict[str, Any]) -> ModelConfig:
@@ -957,6 +975,12 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
             raw.update(model=lecture.model, train=lecture.train)
         params = _validated(cls, raw, f"{where} ({scene_id})", scene=scene_id)
         entries.append(SceneEntry(scene=scene_id, params=params))
+    for e in entries:  # before any work: a scene that cannot draw this network yet
+        if e.scene in COURSE_SHAPED_SCENES:
+            try:
+                lecture.model.refuse_unless_course_shaped(e.scene)
+            except ValueError as exc:
+                raise ConfigError(f"{source}: model: {exc}") from None
     return lecture.model_copy(update={"scenes": tuple(entries)})
 
 

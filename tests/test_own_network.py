@@ -120,13 +120,13 @@ def test_the_training_history_is_the_models(trained):
 def test_a_lecture_file_sets_the_network_for_every_mnist_scene(tmp_path):
     (tmp_path / "net.yaml").write_text(json.dumps({"model": {"name": "strided", "layers": ARCHITECTURES["strided"]},
                                                    "train": {"epochs": 2}}))
-    (tmp_path / "lecture.yaml").write_text("model: net.yaml\nscenes:\n  - scene: error_flow\n    index: 4\n")
+    (tmp_path / "lecture.yaml").write_text("model: net.yaml\nscenes:\n  - scene: mnist_architecture\n    index: 4\n")
     lecture = load_config(tmp_path / "lecture.yaml")
     assert lecture.model == model_of("strided") and lecture.train == TrainConfig(epochs=2)
     for scene in ("error_flow", "mnist_architecture", "mnist_training", "mnist_features"):
         params = lecture.entry(scene).params
         assert params.model == model_of("strided") and params.train.epochs == 2
-    assert lecture.entry("error_flow").params.index == 4
+    assert lecture.entry("mnist_architecture").params.index == 4
     assert "model" not in type(lecture.entry("conv2d").params).model_fields
 
 
@@ -145,12 +145,12 @@ def test_a_changed_model_or_recipe_trains_afresh_and_an_unchanged_one_is_reused(
 
 def test_a_checkpoint_of_another_network_is_refused_when_the_lecture_is_read(trained, tmp_path):
     model, params, result = trained
-    text = f"scenes:\n  - scene: error_flow\n    checkpoint: {result.checkpoint}\n"
+    text = f"scenes:\n  - scene: mnist_architecture\n    checkpoint: {result.checkpoint}\n"
     (tmp_path / "l.yaml").write_text(text)
     with pytest.raises(ConfigError, match="is for the model"):
         load_config(tmp_path / "l.yaml")  # the lecture's model is the course's
     (tmp_path / "l.yaml").write_text(f"model: {json.dumps(model.to_dict())}\n" + text)
-    assert load_config(tmp_path / "l.yaml").entry("error_flow").params.model == model
+    assert load_config(tmp_path / "l.yaml").entry("mnist_architecture").params.model == model
 
 
 BAD_MODELS = {  # one mistake each: the layer's index and kind, its input shape and why
@@ -191,3 +191,22 @@ def test_the_cli_refuses_a_bad_model_with_exit_2(tmp_path):
                           "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "layers[1] (dense, input 4×26×26)" in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_scenes_that_draw_the_courses_layer_order_refuse_another_order_clearly(tmp_path):
+    # error_flow and mnist_features draw conv1 … dense2 in the course's order (any sizes) so far: another
+    # order is refused when the lecture is read, naming the scene and the model's layers, not a KeyError later
+    path = tmp_path / "l.yaml"
+    path.write_text(json.dumps({"model": {"name": "strided", "layers": ARCHITECTURES["strided"]},
+                                "scenes": [{"scene": "mnist_architecture"}, {"scene": "error_flow"}]}))
+    with pytest.raises(ConfigError, match=r"scene error_flow draws the course's layers .* the model 'strided' has "
+                                          r"conv1, conv2, flatten, dense1"):
+        load_config(path)
+    wider = ModelConfig.from_dict({"layers": [{"conv": {"filters": 16, "kernel": 3, "activation": "relu"}},
+                                              {"pool": {}}, {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}},
+                                              {"pool": {}}, {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}},
+                                              {"flatten": {}}, {"dense": {"units": 20, "activation": "relu"}},
+                                              {"dense": {"units": 10}}]})
+    assert wider.course_shaped and not model_of("deep_normalised").course_shaped
+    path.write_text(json.dumps({"model": wider.to_dict(), "scenes": [{"scene": "error_flow"}]}))
+    assert load_config(path).entry("error_flow").params.model == wider

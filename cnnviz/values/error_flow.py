@@ -55,6 +55,7 @@ def strongest(a: np.ndarray) -> int:
 
 
 def compute(p: MnistParams) -> SceneValues:
+    p.model.refuse_unless_course_shaped("error_flow")
     from ..mnist.values import digit_backprop
 
     model, images, labels = load_digit(p)

@@ -20,6 +20,7 @@ STAGES = ("conv1", "pool1", "conv2", "pool2", "conv3")
 
 
 def compute(p: MnistParams) -> SceneValues:
+    p.model.refuse_unless_course_shaped("mnist_features")
     from ..mnist.values import digit_values
 
     model, images, labels = load_digit(p)
