@@ -7,9 +7,12 @@ Render alone with ``manim -ql scenes/group_conv.py SplitChannelsIntoGroups``.
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, AnimationGroup, DashedVMobject, FadeIn, FadeOut, SurroundingRectangle, VGroup
+from typing import Any
 
-from scenes.common import FONT, LectureScene, cached_text, formula, label, text_table
+from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, DashedVMobject, FadeIn, FadeOut, SurroundingRectangle, Text,
+                   VGroup)
+
+from scenes.common import FONT, MONO, LectureScene, cached_text, formula, label
 from scenes.kit import ChannelSum, PieceStep, TensorVolume, reveal
 
 __all__ = ["SplitChannelsIntoGroups"]
@@ -24,6 +27,15 @@ SMALL = 26
 OVERVIEW_BOTTOM = -2.6
 #: the detail view's lowest point (its working line): above a caption of one line, which its lines are
 DETAIL_BOTTOM = -3.05
+
+
+def legible_names(s: str, **kwargs: Any) -> Text:
+    """The lecture's text builder, the names in a kit piece (A₁, ⊙ W₁,₂, Z₁) at least :data:`SMALL` in size:
+    the channel sum writes them 36 × its cell, under 16 px at the cells the band leaves. Numbers keep the size
+    their cells give them."""
+    if any(ch.isalpha() for ch in s) and kwargs.get("font_size", SMALL) < SMALL:
+        kwargs["font_size"] = SMALL
+    return cached_text(s, **kwargs)
 
 
 class SplitChannelsIntoGroups(LectureScene):
@@ -138,11 +150,10 @@ class SplitChannelsIntoGroups(LectureScene):
         v = self.values
 
         def build(cell: float) -> ChannelSum:
-            return ChannelSum(v.trace, channel_sums=v.arrays["channel_sums"], theme=self.theme, text=cached_text,
+            return ChannelSum(v.trace, channel_sums=v.arrays["channel_sums"], theme=self.theme, text=legible_names,
                               cell=cell, fit=False, detailed=self.detailed_steps, run_time=3.0, fast_run_time=0.5)
 
         probe = build(1.0)
-        # the piece's own names are 36 x cell in size: from a cell of 0.72 they are legible (a digit 16 px tall)
         cell = min(0.72, WIDTH / probe.width, (BAND[1] - DETAIL_BOTTOM) / probe.height)
         piece = build(cell)
         return piece.shift(RIGHT * -piece.get_x() + UP * (BAND[1] - piece.get_top()[1]))
@@ -182,16 +193,28 @@ class SplitChannelsIntoGroups(LectureScene):
         t, txt = self.theme, self.values.text
         self.next_section("parameter count")
         self.clear_stage()
-        # the law in the captions' plain notation: LaTeX's subscripts (in, out) would be under 16 px at 480 lines
-        rows = [["", self.tr("parameters", "参数个数"), ""],
-                [self.tr("groups", "分组"), "C_out × C_in/g × c² + C_out", txt["count"]],
-                [self.tr("no groups", "不分组"), "C_out × C_in × c² + C_out", txt["ungrouped_count"]]]
-        table = text_table(rows, t, font_size=28, colors=[None, None, t.kernel]).move_to(UP * 0.9)
-        lines = [VGroup(*table.entries[i]) for i in range(3)]
-        self.play(FadeIn(lines[0]), FadeIn(lines[1]), FadeIn(table[-1]), run_time=0.8)
+        rows = [(self.tr("groups", "分组"), r"C_{out} \cdot C_{in}/g \cdot c \cdot c + C_{out} =", txt["count"]),
+                (self.tr("no groups", "不分组"), r"C_{out} \cdot C_{in} \cdot c \cdot c + C_{out} =", txt["ungrouped_count"])]
+        # three columns, each left-aligned: the name, the law (LaTeX, no fractions: their parts would be under
+        # 16 px at 480 lines), the count
+        cells = [[label(name, t, color=t.muted, font_size=28), formula(tex, t, font_size=42),
+                  cached_text(count, font=MONO, font_size=28, color=t.kernel)] for name, tex, count in rows]
+        widths = [max(r[c].width for r in cells) for c in range(3)]
+        lines = []
+        for n, row in enumerate(cells):
+            x = -sum(widths) / 2 - 0.4
+            for c, m in enumerate(row):
+                m.move_to([x + m.width / 2, 1.3 - 1.0 * n, 0])
+                x += widths[c] + 0.4
+            letter = row[1][0][0]  # the law's first C: the name centred on it, the count on its baseline
+            row[0].set_y(letter.get_y())
+            row[2].align_to(letter, DOWN)
+            lines.append(VGroup(*row))
+        table = VGroup(*lines)
+        self.play(FadeIn(lines[0]), run_time=0.8)
         self.say("params", params=txt["params"])
         self.next_section("against no groups")
-        self.play(FadeIn(lines[2]), run_time=0.8)
+        self.play(FadeIn(lines[1]), run_time=0.8)
         ratio = cached_text(self.tr(f"weights: {txt['weights']} against {txt['ungrouped_weights']}, "
                                     f"{txt['ungrouped_weights']} / {txt['weights']} = {txt['ratio']} = g",
                                     f"权重：{txt['weights']} 对 {txt['ungrouped_weights']}，"
