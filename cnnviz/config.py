@@ -760,12 +760,16 @@ class DepthwiseSeparableParams(SceneParams):
                              f"use the group_conv scene for other groups")
         _guard(("size", "kernel_size"), lambda: shapes.conv_output_size(self.size, self.kernel_size))
         out = self.size - self.kernel_size + 1
-        # drawn: the channels side by side with a kernel under each, their maps in a column beside them
-        if self.in_channels * self.size > 12 or self.size + self.kernel_size > 8 or self.in_channels * out > 8:
+        # drawn: the channels side by side with a kernel under each, the depthwise maps in a column beside them;
+        # then the 1x1 step's output maps two by two beside its kernels
+        if self.in_channels * self.size > 12 or self.size + self.kernel_size > 7 or self.in_channels * (out + 1) > 10:
             raise ValueError(f"in_channels ({self.in_channels}) channels of size {self.size} with a "
                              f"{self.kernel_size}x{self.kernel_size} kernel are too many cells to draw legibly: "
-                             f"at most 12 cells side by side (in_channels x size), size + kernel_size <= 8 and "
-                             f"in_channels x output size ({out}) <= 8")
+                             f"at most 12 cells side by side (in_channels x size), size + kernel_size <= 7 and "
+                             f"in_channels x (output size + 1) = {self.in_channels} x {out + 1} <= 10")
+        if out > 3 and self.out_channels > 1:
+            raise ValueError(f"out_channels ({self.out_channels}) output maps of {out}x{out} (size - kernel_size + 1) "
+                             f"do not fit beside the 1x1 kernels legibly: maps of at most 3x3, or out_channels 1")
 
     @property
     def group_count(self) -> int:

@@ -25,8 +25,12 @@ WIDTH = 12.4
 SMALL = 26
 #: the overview's lowest point: above a caption of two lines
 OVERVIEW_BOTTOM = -2.6
+#: the gap between the groups' rows, where the first row's shape labels go, and the room they take under a
+#: single row
+ROW_GAP = 0.75
+SHAPE_ROOM = 0.45
 #: the detail view's lowest point (its working line): above a caption of one line, which its lines are
-DETAIL_BOTTOM = -3.05
+DETAIL_BOTTOM = -2.9
 
 
 def legible_names(s: str, **kwargs: Any) -> Text:
@@ -60,7 +64,7 @@ class SplitChannelsIntoGroups(LectureScene):
             row = VGroup(vol_in, times, ks, equals, vol_out).arrange(RIGHT, buff=0.35)
             ins.append(vol_in), kers.append(ks), outs.append(vol_out)
             rows.add(row)
-        rows.arrange(DOWN, buff=0.55, aligned_edge=LEFT)
+        rows.arrange(DOWN, buff=ROW_GAP, aligned_edge=LEFT)
         return ins, kers, outs, rows
 
     def overview(self) -> tuple[list[TensorVolume], list[VGroup], list[TensorVolume], VGroup, TensorVolume, float]:
@@ -73,16 +77,17 @@ class SplitChannelsIntoGroups(LectureScene):
             final = TensorVolume(a["output"], theme=t, role="output", cell=cell, show_values="none")
             return ins, kers, outs, rows, final
 
-        probe = build(1.0)
-        rows_p, final_p = probe[3], probe[4]
-        label_h = 0.45  # a shape label under the first row, a group's name above its frame
-        wide = rows_p.width + final_p.width + 1.0
-        tall = rows_p.height + len(probe[0]) * label_h * 2
         top, bottom = BAND[1], OVERVIEW_BOTTOM
-        cell = min(0.45, (WIDTH - name_room - 1.3) / wide,
-                   (top - bottom - len(probe[0]) * label_h * 2) / (tall - len(probe[0]) * label_h * 2))
+        # the signs and the gaps keep their size, the volumes grow with the cell: two probes give both parts
+        sizes = []
+        for probe_cell in (0.5, 1.0):
+            _, _, _, rows_p, final_p = build(probe_cell)
+            sizes.append((rows_p.width + final_p.width + 1.1, rows_p.height + SHAPE_ROOM))
+        per_cell = [(b - a) / 0.5 for a, b in zip(*sizes)]
+        fixed = [a - 0.5 * d for a, d in zip(sizes[0], per_cell)]
+        cell = min(0.45, (WIDTH - name_room - fixed[0]) / per_cell[0], (top - bottom - fixed[1]) / per_cell[1])
         ins, kers, outs, rows, final = build(cell)
-        rows.move_to([-6.2 + name_room + rows.width / 2, (top + bottom) / 2, 0])
+        rows.move_to([-6.2 + name_room + rows.width / 2, (top + bottom + SHAPE_ROOM) / 2, 0])
         final.next_to(rows, RIGHT, buff=1.1)
         return ins, kers, outs, rows, final, cell
 
@@ -112,22 +117,23 @@ class SplitChannelsIntoGroups(LectureScene):
         names = VGroup()
         for n, (frame, channels) in enumerate(zip(frames, txt["group_channels"])):
             names.add(VGroup(label(self.tr(f"group {n + 1}", f"第 {n + 1} 组"), t, color=t.highlight, font_size=SMALL),
-                             label(channels, t, color=t.input, font_size=SMALL),
-                             label(txt["group_input_shape"], t, color=t.input, font_size=SMALL))
-                      .arrange(DOWN, buff=0.12).next_to(frame, LEFT, buff=0.2))
-        self.play(FadeIn(frames), FadeIn(names), run_time=0.8)
+                             label(channels, t, color=t.input, font_size=SMALL))
+                      .arrange(DOWN, buff=0.1).next_to(frame, LEFT, buff=0.2))
+        in_shape = label(txt["group_input_shape"], t, color=t.input, font_size=SMALL).next_to(frames[0], DOWN, buff=0.06)
+        self.play(FadeIn(frames), FadeIn(names), FadeIn(in_shape), run_time=0.8)
         self.finish_line()
 
         self.next_section("kernels")
         self.say("kernels", wait=False, per_out=txt["per_out"], per_in=txt["per_in"], kernel_shape=txt["kernel_shape"])
         signs = [VGroup(row[1], row[3]) for row in rows]
-        first_shapes = label(txt["kernel_shape"], t, color=t.kernel, font_size=SMALL).next_to(kers[0], DOWN, buff=0.15)
+        # the shapes under the first row, in the gap to the next (every group's are the same)
+        first_shapes = label(txt["kernel_shape"], t, color=t.kernel, font_size=SMALL).next_to(kers[0], DOWN, buff=0.1)
         self.play(*(FadeIn(VGroup(s[0], k)) for s, k in zip(signs, kers)), FadeIn(first_shapes), run_time=1.0)
         self.finish_line()
 
         self.next_section("outputs")
         self.say("outputs", wait=False, per_out=txt["per_out"])
-        out_shape = label(txt["group_output_shape"], t, color=t.output, font_size=SMALL).next_to(outs[0], DOWN, buff=0.15)
+        out_shape = label(txt["group_output_shape"], t, color=t.output, font_size=SMALL).next_to(outs[0], DOWN, buff=0.1)
         self.play(*(FadeIn(VGroup(s[1], o)) for s, o in zip(signs, outs)), FadeIn(out_shape), run_time=1.0)
         self.finish_line()
 
@@ -195,21 +201,19 @@ class SplitChannelsIntoGroups(LectureScene):
         self.clear_stage()
         rows = [(self.tr("groups", "分组"), r"C_{out} \cdot C_{in}/g \cdot c \cdot c + C_{out} =", txt["count"]),
                 (self.tr("no groups", "不分组"), r"C_{out} \cdot C_{in} \cdot c \cdot c + C_{out} =", txt["ungrouped_count"])]
-        # three columns, each left-aligned: the name, the law (LaTeX, no fractions: their parts would be under
-        # 16 px at 480 lines), the count
-        cells = [[label(name, t, color=t.muted, font_size=28), formula(tex, t, font_size=42),
-                  cached_text(count, font=MONO, font_size=28, color=t.kernel)] for name, tex, count in rows]
-        widths = [max(r[c].width for r in cells) for c in range(3)]
+        # the name beside the law (LaTeX, no fractions: their parts would be under 16 px at 480 lines; at 56 a
+        # lowercase c is 16 px tall), the count under the law, all left-aligned
+        cells = [[label(name, t, color=t.muted, font_size=28), formula(tex, t, font_size=56),
+                  cached_text(count, font=MONO, font_size=30, color=t.kernel)] for name, tex, count in rows]
+        name_w, law_w = max(r[0].width for r in cells), max(r[1].width for r in cells)
+        x0 = -(name_w + 0.4 + law_w) / 2
         lines = []
-        for n, row in enumerate(cells):
-            x = -sum(widths) / 2 - 0.4
-            for c, m in enumerate(row):
-                m.move_to([x + m.width / 2, 1.3 - 1.0 * n, 0])
-                x += widths[c] + 0.4
-            letter = row[1][0][0]  # the law's first C: the name centred on it, the count on its baseline
-            row[0].set_y(letter.get_y())
-            row[2].align_to(letter, DOWN)
-            lines.append(VGroup(*row))
+        for n, (name, law, count) in enumerate(cells):
+            law.move_to([x0 + name_w + 0.4 + law.width / 2, 1.9 - 1.55 * n, 0])
+            letter = law[0][0]  # the law's first C: the name centred on it
+            name.move_to([x0 + name.width / 2, letter.get_y(), 0])
+            count.next_to(law, DOWN, buff=0.2).align_to(law, LEFT)
+            lines.append(VGroup(name, law, count))
         table = VGroup(*lines)
         self.play(FadeIn(lines[0]), run_time=0.8)
         self.say("params", params=txt["params"])

@@ -41,6 +41,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
                                 ["kernel_size", "got 0", "from 1 to 4"]),
     "depthwise too wide": (scene("{scene: depthwise_separable, in_channels: 4, size: 4}"),
                            ["depthwise_separable", "in_channels (4)", "at most 12 cells side by side"]),
+    "depthwise maps too large beside the 1x1 kernels": (scene("{scene: depthwise_separable, in_channels: 2, "
+                                                             "out_channels: 3, kernel_size: 2, size: 5}"),
+                                                       ["out_channels (3)", "4x4", "at most 3x3"]),
+    "depthwise column too tall": (scene("{scene: depthwise_separable, in_channels: 4, kernel_size: 2, size: 3}"),
+                                  ["in_channels x (output size + 1) = 4 x 3 <= 10"]),
     "depthwise kernel larger than input": (scene("{scene: depthwise_separable, size: 2, kernel_size: 3}"),
                                            ["size, kernel_size do not fit together"]),
     "depthwise input not taken": (scene("{scene: depthwise_separable, input: [[1]]}"),

@@ -74,9 +74,10 @@ def test_group_conv_lecture_entry_equals_torch():
 
 
 # ---------------------------------------------------------------- depthwise_separable
-DEPTH_CASES = [{}, {"in_channels": 2, "out_channels": 3, "kernel_size": 2, "size": 5, "seed": 3},
-               {"in_channels": 4, "out_channels": 1, "kernel_size": 2, "size": 3, "groups": 4, "seed": 5},
-               {"in_channels": 1, "out_channels": 4, "kernel_size": 4, "size": 4}]
+DEPTH_CASES = [{}, {"in_channels": 2, "out_channels": 3, "kernel_size": 2, "size": 4, "seed": 3},
+               {"in_channels": 4, "out_channels": 1, "kernel_size": 3, "size": 3, "groups": 4, "seed": 5},
+               {"in_channels": 1, "out_channels": 1, "kernel_size": 1, "size": 5},
+               {"in_channels": 1, "out_channels": 4, "kernel_size": 3, "size": 4}]
 
 
 def macs(layer, x):
