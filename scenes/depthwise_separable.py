@@ -100,7 +100,7 @@ class DepthwiseThenPointwise(LectureScene):
         t, a, txt = self.theme, self.values.arrays, self.values.text
         c_out, c_in = a["pointwise_kernel"].shape
         i, j = a["cell"]
-        depth, depth_names, _, _, marks = self.depth
+        marks = self.depth[4]
         self.next_section("pointwise")
         self.play(FadeOut(self.leave), run_time=0.6)
         self.remove(*self.leave, *self.leave.get_family())
@@ -134,7 +134,7 @@ class DepthwiseThenPointwise(LectureScene):
         for o in range(c_out):
             new_line = cached_text(txt["mix_lines"][o], font=MONO, font_size=SMALL, color=t.output)
             new_line.move_to([0, max(y_line, BAND[0] + 0.2), 0])
-            new_row = cells_box(weights, [(o, c) for c in range(c_in)] + [], t.highlight)
+            new_row = cells_box(weights, [(o, c) for c in range(c_in)], t.highlight)
             first = outputs[o].number_for(i, j, a["output"][o, i, j])
             firsts.add(first)
             out_mark = cells_box(outputs[o], [(i, j)], t.highlight)

@@ -186,10 +186,13 @@ class SplitChannelsIntoGroups(LectureScene):
             if n == 0:
                 self.say("sums", per_in=txt["per_in"])
         self.play(piece.conclude(), run_time=0.5)
-        law = formula(r"Z_d = \sum_{c \in \mathrm{group}(d)} A_c \otimes W_{d,c} + b_d", self.theme, font_size=44)
-        law.next_to(piece.biases, DOWN, buff=0.5).align_to(piece.outputs, LEFT)
-        if law.get_right()[0] > 6.3:
-            law.shift(LEFT * (law.get_right()[0] - 6.3))
+        t = self.theme
+        # the law right of the inputs, under the outputs: G_d, the input channels of output channel d's group
+        law = VGroup(formula(r"Z_d = \sum_{c \in G_d} A_c \otimes W_{d,c} + b_d", t, font_size=40),
+                     label(self.tr("G_d: the channels of d's group", "G_d：d 所在组的输入通道"), t, color=t.muted,
+                           font_size=SMALL)).arrange(DOWN, buff=0.2)
+        law.next_to(piece.biases, DOWN, buff=0.45)
+        law.set_x(max(piece.inputs.get_right()[0] + 0.3 + law.width / 2, min(law.get_x(), 6.3 - law.width / 2)))
         self.play(FadeIn(law), run_time=0.6)
         self.say("others")
         return piece

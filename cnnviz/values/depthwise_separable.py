@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..config import DepthwiseSeparableParams
 from ..ops import conv2d
 from . import SceneValues, fmt, seeded_ints
