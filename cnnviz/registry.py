@@ -134,7 +134,7 @@ SCENES: tuple[SceneSpec, ...] = (
               "one kernel per input channel summed plus bias; C_out maps; 1x1 convolution",
               params="cnnviz.config:MultichannelParams", depends=("scenes/multichannel_parts.py",)),
     SceneSpec("group_conv", "SplitChannelsIntoGroups", "Group convolution", "分组卷积",
-              "channels split into g groups, each with its own kernels; C_out(C_in/g)k^2 + C_out parameters",
+              "channels split into g groups, each with its own kernels; C_out(C_in/g)c^2 + C_out parameters",
               params="cnnviz.config:GroupConvParams"),
     SceneSpec("depthwise_separable", "DepthwiseThenPointwise", "Depthwise separable convolution", "深度可分离卷积",
               "one kernel per channel, then a 1x1 convolution; parameters and multiply-adds vs a standard one",

@@ -191,6 +191,9 @@ class SplitChannelsIntoGroups(LectureScene):
         law = VGroup(formula(r"Z_d = \sum_{c \in G_d} A_c \otimes W_{d,c} + b_d", t, font_size=40),
                      label(self.tr("G_d: the channels of d's group", "G_d：d 所在组的输入通道"), t, color=t.muted,
                            font_size=SMALL)).arrange(DOWN, buff=0.2)
+        room = 6.3 - (piece.inputs.get_right()[0] + 0.3)
+        if law.width > room:  # wide inputs (5x5): a little smaller, still 16 px a capital (at most 10 % less)
+            law.scale(max(0.9, room / law.width))
         law.next_to(piece.biases, DOWN, buff=0.45)
         law.set_x(max(piece.inputs.get_right()[0] + 0.3 + law.width / 2, min(law.get_x(), 6.3 - law.width / 2)))
         self.play(FadeIn(law), run_time=0.6)
