@@ -1119,3 +1119,61 @@ def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
     overrides = {k: v for k, v in (("language", env.language), ("theme", env.theme)) if v}
     cfg = cfg.model_copy(update=overrides) if overrides else cfg  # SceneEnv checked both
     return cfg, cfg.entry(scene_id)
+
+
+# ---------------------------------------------------------------- grouped and depthwise separable convolution
+class GroupConvParams(SceneParams):
+    """A group convolution: ``in_channels`` split into ``groups``, each with its own kernels (``group_conv``)."""
+
+    in_channels: int = Field(4, ge=1, le=8)
+    out_channels: int = Field(4, ge=1, le=8)
+    groups: int = Field(2, ge=1, le=4)
+    kernel_size: int = Field(3, ge=1, le=5)
+    size: int = Field(4, ge=1, le=5)  # the seeded input is in_channels x size x size
+
+    def check(self) -> None:
+        for key, channels in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if channels % self.groups:
+                raise ValueError(f"groups ({self.groups}) must divide {key} ({channels}): each group takes "
+                                 f"{key} / groups channels")
+        _guard(("size", "kernel_size"), lambda: shapes.conv_output_size(self.size, self.kernel_size))
+        per_in, per_out = self.in_channels // self.groups, self.out_channels // self.groups
+        # the scene works one group's output cells with that group's channels side by side (as multichannel)
+        if per_in > 4 or per_out > 3 or per_in * self.size > 16:
+            raise ValueError(f"one group has in_channels / groups = {per_in} input and out_channels / groups = "
+                             f"{per_out} output channels of {self.size}x{self.size}; at most 4 inputs "
+                             f"(x size <= 16 cells side by side) and 3 outputs per group can be drawn legibly")
+
+
+class DepthwiseSeparableParams(SceneParams):
+    """A depthwise convolution (one kernel per channel, ``groups = in_channels``) and a 1x1 pointwise one to
+    ``out_channels`` (``depthwise_separable``)."""
+
+    in_channels: int = Field(3, ge=1, le=4)
+    out_channels: int = Field(4, ge=1, le=4)
+    groups: int | None = Field(None, ge=1, le=4)  # None: in_channels, the only value a depthwise step takes
+    kernel_size: int = Field(3, ge=1, le=4)
+    size: int = Field(4, ge=1, le=5)  # the seeded input is in_channels x size x size
+
+    def check(self) -> None:
+        if self.groups is not None and self.groups != self.in_channels:
+            raise ValueError(f"groups ({self.groups}) must equal in_channels ({self.in_channels}): a depthwise "
+                             f"convolution has one group per channel (g = C_in = C_out); leave groups out, or "
+                             f"use the group_conv scene for other groups")
+        _guard(("size", "kernel_size"), lambda: shapes.conv_output_size(self.size, self.kernel_size))
+        out = self.size - self.kernel_size + 1
+        # drawn: the channels side by side with a kernel under each, the depthwise maps in a column beside them;
+        # then the 1x1 step's output maps two by two beside its kernels
+        if self.in_channels * self.size > 12 or self.size + self.kernel_size > 7 or self.in_channels * (out + 1) > 10:
+            raise ValueError(f"in_channels ({self.in_channels}) channels of size {self.size} with a "
+                             f"{self.kernel_size}x{self.kernel_size} kernel are too many cells to draw legibly: "
+                             f"at most 12 cells side by side (in_channels x size), size + kernel_size <= 7 and "
+                             f"in_channels x (output size + 1) = {self.in_channels} x {out + 1} <= 10")
+        if out > 3 and self.out_channels > 1:
+            raise ValueError(f"out_channels ({self.out_channels}) output maps of {out}x{out} (size - kernel_size + 1) "
+                             f"do not fit beside the 1x1 kernels legibly: maps of at most 3x3, or out_channels 1")
+
+    @property
+    def group_count(self) -> int:
+        """The depthwise step's groups: one per input channel."""
+        return self.in_channels
