@@ -717,3 +717,13 @@ def scene_entry(scene_id: str) -> tuple[LectureConfig, SceneEntry]:
     overrides = {k: v for k, v in (("language", env.language), ("theme", env.theme)) if v}
     cfg = cfg.model_copy(update=overrides) if overrides else cfg  # SceneEnv checked both
     return cfg, cfg.entry(scene_id)
+
+
+# ---------------------------------------------------------------- the classic networks (cnnviz/classic.py)
+class AlexNetParams(SceneParams):
+    """AlexNet's walk: conv1's zero padding (the reading notes' 2; the slide's 3 gives the same 55×55), and the
+    dropout shown on fc6's real activations (``seed`` draws the network's weights and its input)."""
+
+    padding: int = Field(2, ge=0, le=5)  # conv1's p: at most half its 11×11 kernel, beyond it only zeros are read
+    dropout_p: float = Field(0.5, ge=0.1, le=0.9)  # the share of units dropped; the course's 0.5
+    dropout_seed: int = Field(0, ge=0, le=MAX_SEED)  # torch.manual_seed before the mask is drawn
