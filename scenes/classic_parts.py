@@ -15,10 +15,12 @@ from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Rectangle, VGroup, con
 from scenes.common import MONO, LectureScene, cached_text, formula, label
 from scenes.kit import TensorVolume
 
-__all__ = ["FONT_SIZE", "SAFE", "TEX", "NetworkWalk"]
+__all__ = ["FONT_SIZE", "SAFE", "TEX", "Y_PANEL", "Y_PANEL_LOW", "NetworkWalk"]
 
 Y_BLOCKS, Y_NAME, Y_PARAMS, Y_PANEL = 0.95, 2.3, -1.0, -1.9
 Y_SHAPES = (-0.22, -0.6)  # the shapes alternate between two rows where the columns are narrow
+Y_PARAMS_BOTH = (-0.98, -1.36)  # and the counts too, where even those are wider than the columns
+Y_PANEL_LOW = -2.08  # the panel under four rows
 FONT_SIZE = 26  # every label and number: a digit 16 px tall at 480p
 TEX = 40  # the formulas: a lower-case letter 16 px tall
 SAFE = config.frame_width / 2 * 0.9 - 0.05  # the columns keep 5 % of the frame free on each side
@@ -27,6 +29,8 @@ STACK_STEP = 0.07  # a channel square's offset from the one in front of it
 
 class NetworkWalk(LectureScene):
     """Base of the classic-network scenes: columns, their layout, a key and the panel of a layer's formulas."""
+
+    panel_y = Y_PANEL  # where the panel of a layer's formulas is centred (lower under four rows of texts)
 
     def block(self, i: int, color: str) -> VGroup:
         """Layer ``i``'s shape drawn: a stack of squares (C×H×W, the side growing with H) or a bar (N)."""
@@ -54,13 +58,18 @@ class NetworkWalk(LectureScene):
         par.move_to([x, Y_PARAMS, 0])
         return VGroup(nm, block, shape, par)
 
-    def lay_out(self, cols: Sequence[VGroup], *, alternate: bool) -> None:
-        """The columns side by side, spread over the safe width, centred. With ``alternate`` every other shape
-        goes to the second row, and a column is as wide as its name, block and count (the shapes share)."""
-        if alternate:
-            for n, col in enumerate(cols):
+    def lay_out(self, cols: Sequence[VGroup], *, alternate: str = "") -> None:
+        """The columns side by side, spread over the safe width, centred. ``alternate="shapes"`` puts every
+        other shape in the second row, ``"both"`` every other shape and count (four rows): the alternated texts
+        share their width with the neighbours', and a column is as wide as what stays in it."""
+        alternated = {"": (), "shapes": (2,), "both": (2, 3)}[alternate]
+        for n, col in enumerate(cols):
+            if 2 in alternated:
                 col[2].set_y(Y_SHAPES[n % 2])
-        cores = [VGroup(c[0], c[1], c[3]) if alternate and 0 < n < len(cols) - 1 else c for n, c in enumerate(cols)]
+            if 3 in alternated and col[3].submobjects:  # the input's count is blank: nothing to move
+                col[3].set_y(Y_PARAMS_BOTH[n % 2])
+        cores = [VGroup(*(m for j, m in enumerate(c) if j not in alternated)) if 0 < n < len(cols) - 1 else c
+                 for n, c in enumerate(cols)]
         width = [m.width for m in cores]
         room = 2 * SAFE - sum(width)
         gap = min(1.0, room / max(1, len(cols) - 1))
@@ -96,7 +105,7 @@ class NetworkWalk(LectureScene):
         body = VGroup(*lines).arrange(DOWN, buff=0.12)
         name = self.tr("output", "输出") if a["layer_names"][i] == "output" else a["layer_names"][i]
         tag = label(f"{name}:", t, font_size=FONT_SIZE).next_to(body, LEFT, buff=0.3)
-        whole = VGroup(tag, body).move_to([0, Y_PANEL, 0])
+        whole = VGroup(tag, body).move_to([0, self.panel_y, 0])
         if whole.width > 2 * SAFE:
             whole.scale_to_fit_width(2 * SAFE)
         return whole

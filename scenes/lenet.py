@@ -71,7 +71,7 @@ class LeNetWalk(NetworkWalk):
         names, shapes, params = a["layer_names"], a["layer_shapes"], a["layer_params_text"]
         k = a["kernel_size"]
         cols = [self.column(i) for i in range(len(names))]
-        self.lay_out(cols, alternate=True)
+        self.lay_out(cols, alternate="shapes")
         heads = self.key()
 
         self.next_section("intro")

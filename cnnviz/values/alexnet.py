@@ -21,7 +21,7 @@ from torch import nn
 from ..classic import ALEXNET_INPUT, alexnet_layers, build, check_walk, dropout_mask, walk
 from ..config import AlexNetParams
 from ..shapes import conv_output_size
-from . import SceneValues
+from . import SceneValues, fmt
 from .lenet import blocks, count, tex_count, walk_arrays
 
 __all__ = ["COURSE_PADDINGS", "UNITS_SHOWN", "compute"]
@@ -108,5 +108,14 @@ def compute(p: AlexNetParams) -> SceneValues:
                          f" = {tex_count(sum(s.params for s in steps))}",
     })
     arrays["conv_params_text"], arrays["dense_params_text"] = count(arrays["conv_params"]), count(arrays["dense_params"])
+    arrays["total_split_formula"] = (f"{tex_count(arrays['conv_params'])} + {tex_count(arrays['dense_params'])} = "
+                                     f"{tex_count(arrays['total_params'])}")
+    half, per = half_shapes[0], per_gpu[0]
+    if 2 * arrays["conv1_params_per_gpu"] != conv1.params:
+        raise AssertionError("conv1's two halves do not add up to its parameters")
+    arrays["gpu_params_formula"] = (rf"{len(halves)}\cdot({c}\cdot {c}\cdot {half[1]}\cdot {per} + {per}) = "
+                                    rf"{tex_count(conv1.params)}")
+    arrays["gpu_split_formula"] = rf"{conv1.out_shape[0]} = {len(halves)}\cdot {per}"
+    arrays["dropout_scale_text"] = fmt(scale)
     shapes = [tuple(s) for s in arrays["layer_shapes"]]
     return SceneValues(arrays, {"blocks": blocks(shapes)})
