@@ -726,7 +726,9 @@ DROPOUT_RANGE = (0.1, 0.9)  # the share of units dropped: beyond it the drawn ma
 def _dropout_rate(value: Any) -> float:
     why = _number_error(value)
     lo, hi = DROPOUT_RANGE
-    if why is None and not lo <= value <= hi:
+    finite = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and
+                                                                           math.isfinite(value))
+    if finite and not lo <= value <= hi:  # also a huge one: its own range, not that of drawn numbers
         why = f"must be a number from {lo} to {hi} (the share of units dropout drops)"
     if why:
         raise _refused(f"got {show(value)}; {why}")

@@ -217,3 +217,10 @@ def test_impossible_networks_are_refused_with_the_layer_named():
         classic.walk((classic.NetLayer("big", "conv", 1, kernel=9),), (1, 4, 4))
     with pytest.raises(ValueError, match="dropout p"):
         classic.dropout_mask((3,), 1.0, 0)
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(classic, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
