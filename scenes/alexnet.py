@@ -121,10 +121,10 @@ class AlexNetWalk(NetworkWalk):
 
         self.next_section("two GPUs")
         gpus = VGroup()
-        for n in range(len(a["gpu_halves"])):
+        for gpu in a["gpu_names"]:
             stack = TensorVolume((6, 1, 1), theme=t, role="kernel", cell=0.8, offset=(0.08, 0.08),
                                  show_values="none", fill_opacity=0.3)
-            name = label(f"GPU {n + 1}", t, font_size=FONT_SIZE)
+            name = label(gpu, t, font_size=FONT_SIZE)
             kernels = cached_text(a["gpu_half_text"], font=MONO, font_size=FONT_SIZE, color=t.kernel)
             gpus.add(VGroup(name, stack, kernels).arrange(DOWN, buff=0.15))
         split = formula(a["gpu_split_formula"], t, font_size=TEX, color=t.kernel)

@@ -91,7 +91,7 @@ def compute(p: AlexNetParams) -> SceneValues:
     arrays.update({
         "input_size": n, "conv1_kernel": c, "conv1_stride": s, "conv1_padding": p.padding,
         "paddings": paddings,
-        "gpu_halves": half_shapes, "gpu_kernels_per_half": per_gpu,
+        "gpu_halves": half_shapes, "gpu_names": [f"GPU {n + 1}" for n in range(len(halves))], "gpu_kernels_per_half": per_gpu,
         "gpu_half_text": "×".join(str(v) for v in (c, c, half_shapes[0][1], per_gpu[0])),  # the course's c×c×C_in×C_out
         "conv1_params_per_gpu": sum(v.numel() for v in halves) // 2 + per_gpu[0],
         "grouped_layers": grouped,
