@@ -37,7 +37,8 @@ class AlexNetWalk(NetworkWalk):
         heads = self.key()
 
         self.next_section("intro")
-        self.say("intro")
+        counts = a["layer_counts"]
+        self.say("intro", convs=counts["conv"], dense=counts["dense"], classes=a["layer_shapes"][-1][0])
         self.next_section("input")
         self.say("input", wait=False, shape=a["layer_shape_text"][0])
         self.play(FadeIn(features[0]), FadeIn(heads), run_time=0.8)
@@ -87,7 +88,8 @@ class AlexNetWalk(NetworkWalk):
             self.say("conv1", wait=False, maps=shape[0], k=a["conv1_kernel"], s=a["conv1_stride"],
                      p=a["conv1_padding"], n=before[1], m=shape[1])
         elif kind == "pool":
-            self.say("pool", wait=False, name=name, n=before[1], m=shape[1])
+            self.say("pool", wait=False, name=name, c=a["layer_kernel_sizes"][i], s=a["layer_strides"][i],
+                     n=before[1], m=shape[1])
         else:
             self.say("grouped" if name in a["grouped_layers"] else "crossed", wait=False, name=name, maps=shape[0],
                      k=a["layer_kernel_sizes"][i], reads=a["layer_reads"][i], params=layer_params)

@@ -85,9 +85,11 @@ class LeNetWalk(NetworkWalk):
             self.next_section(name)
             new = self.panel(i)
             if name == "C1":
-                self.say("c1", wait=False, maps=shape[0], k=k, n=before[1], m=shape[1])
+                self.say("c1", wait=False, maps=shape[0], k=k, p=a["layer_paddings"][i], s=a["layer_strides"][i],
+                         n=before[1], m=shape[1])
             elif name in ("S2", "S4"):
-                self.say(name.lower(), wait=False, n=before[1], m=shape[1])
+                fields = {"c": a["layer_kernel_sizes"][i], "s": a["layer_strides"][i]} if name == "S2" else {}
+                self.say(name.lower(), wait=False, n=before[1], m=shape[1], **fields)
             elif name == "C3":
                 self.say("c3", wait=False, maps=shape[0], k=k, n=before[1], m=shape[1], inputs=before[0])
             elif name == "C5":

@@ -95,6 +95,9 @@ def walk_arrays(steps: list[LayerStep], input_shape: tuple[int, ...], input_name
         "layer_params": [0] + [s.params for s in steps],
         "layer_params_text": [""] + [count(s.params) for s in steps],
         "layer_kernels": [0] + [s.kernels for s in steps],
+        "layer_strides": [0] + [s.layer.stride if s.layer.kind != "dense" else 0 for s in steps],
+        "layer_paddings": [0] + [s.layer.padding if s.layer.kind != "dense" else 0 for s in steps],
+        "layer_counts": {kind: sum(s.layer.kind == kind for s in steps) for kind in ("conv", "pool", "dense")},
         "layer_kernel_sizes": [0] + [s.layer.kernel if s.layer.kind != "dense" else 0 for s in steps],
         # the input maps each kernel of a convolution reads (C_in/g); 0 for other layers and for a table's
         "layer_reads": [0] + [s.in_shape[0] // s.layer.groups if s.layer.kind == "conv" and s.layer.table is None
