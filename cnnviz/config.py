@@ -1177,3 +1177,30 @@ class DepthwiseSeparableParams(SceneParams):
     def group_count(self) -> int:
         """The depthwise step's groups: one per input channel."""
         return self.in_channels
+
+# ---------------------------------------------------------------- the classic networks (cnnviz/classic.py)
+DROPOUT_RANGE = (0.1, 0.9)  # the share of units dropped: beyond it the drawn mask keeps all or nothing
+
+
+def _dropout_rate(value: Any) -> float:
+    why = _number_error(value)
+    lo, hi = DROPOUT_RANGE
+    finite = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and
+                                                                           math.isfinite(value))
+    if finite and not lo <= value <= hi:  # also a huge one: its own range, not that of drawn numbers
+        why = f"must be a number from {lo} to {hi} (the share of units dropout drops)"
+    if why:
+        raise _refused(f"got {show(value)}; {why}")
+    return float(value)
+
+
+DropoutRate = Annotated[float, PlainValidator(_dropout_rate)]
+
+
+class AlexNetParams(SceneParams):
+    """AlexNet's walk: conv1's zero padding (the reading notes' 2; the slide's 3 gives the same 55×55), and the
+    dropout shown on fc6's real activations (``seed`` draws the network's weights and its input)."""
+
+    padding: int = Field(2, ge=0, le=5)  # conv1's p: at most half its 11×11 kernel, beyond it only zeros are read
+    dropout_p: DropoutRate = 0.5  # the share of units dropped; the course's 0.5
+    dropout_seed: int = Field(0, ge=0, le=MAX_SEED)  # torch.manual_seed before the mask is drawn

@@ -171,6 +171,12 @@ SCENES: tuple[SceneSpec, ...] = (
               "a real digit, learned kernels, feature maps, softmax",
               params=_MNIST, needs_network=True, reads_mnist=True, depends=("scenes/mnist_maps.py",),
               assets=_SHIPPED_NETWORK),
+    SceneSpec("lenet", "LeNetWalk", "LeNet-5", "LeNet-5",
+              "LeNet-5 layer by layer: shapes and parameters from the built network; C3's 60 kernels, C5's 1920",
+              depends=("scenes/classic_parts.py",)),
+    SceneSpec("alexnet", "AlexNetWalk", "AlexNet", "AlexNet",
+              "AlexNet layer by layer: 11x11 stride 4 to 55x55 (p = 2 or 3), two GPUs, ReLU and dropout",
+              params="cnnviz.config:AlexNetParams", depends=("scenes/classic_parts.py",)),
 )
 
 
