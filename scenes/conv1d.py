@@ -55,8 +55,9 @@ class SlideKernelAlongRow(LectureScene):
                 cell = window.view.steps[n]
                 ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], self.theme.highlight)
                 self.play(FadeIn(ahead), run_time=0.4)
-                self.ask("ask", window.output.cell(*cell.out_pos))
-                self.say("second", wait=False, value=fmt(a["output"][n]))
+                name = "a" + str(n + 1).translate(SUBSCRIPTS)  # the output's name, as under its cell
+                self.ask("ask", window.output.cell(*cell.out_pos), cell=name)
+                self.say("second", wait=False, cell=name, value=fmt(a["output"][n]))
                 self.play(step, FadeOut(ahead, run_time=0.4))
                 continue
             name = window.section_name(n)
