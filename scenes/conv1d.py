@@ -57,17 +57,18 @@ class SlideKernelAlongRow(LectureScene):
                 self.play(FadeIn(ahead), run_time=0.4)
                 name = "a" + str(n + 1).translate(SUBSCRIPTS)  # the output's name, as under its cell
                 self.ask("ask", window.output.cell(*cell.out_pos), cell=name)
-                self.say("second", wait=False, cell=name, value=fmt(a["output"][n]))
                 self.play(step, FadeOut(ahead, run_time=0.4))
+                # the answer is said once it is on screen
+                self.say("second", wait=False, cell=name, value=fmt(a["output"][n]))
                 continue
             name = window.section_name(n)
             if name is not None:
                 self.next_section(name)
-            if n == 0:
-                self.say("first", wait=False, c=len(a["kernel"]), value=fmt(a["output"][0]))
-            elif n == asked + 1:
+            if n == asked + 1:
                 self.say("rest", wait=False, m=window.n_steps)
             self.play(step)
+            if n == 0:  # the sum is said once it is on screen
+                self.say("first", c=len(a["kernel"]), value=fmt(a["output"][0]))
         self.next_section("weight sharing")
         self.say("sharing", wait=False)
         self.play(window.conclude(), run_time=0.5)

@@ -10,7 +10,7 @@ from manim import DOWN, FadeIn, FadeOut, VGroup
 from cnnviz.values import fmt
 
 from scenes.common import LectureScene, cached_text, cells_box, formula, step_times
-from scenes.kit import SlidingWindow
+from scenes.kit import SlidingWindow, conceal
 from scenes.kit.style import safe_size
 
 __all__ = ["SlideKernelOverImage"]
@@ -44,10 +44,12 @@ class SlideKernelOverImage(LectureScene):
             if k == asked and k > 0:
                 cell = window.view.steps[k]
                 ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], self.theme.highlight)
-                self.play(FadeIn(ahead), run_time=0.4)
+                # the last step's working goes: the question stands on the next window alone
+                self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
                 self.ask("ask", window.output.cell(*cell.out_pos))
-                self.say("second", wait=False, value=fmt(trace.steps[k].value))
                 self.play(step, FadeOut(ahead, run_time=0.4))
+                # the answer is said once it is on screen
+                self.say("second", wait=False, value=fmt(trace.steps[k].value))
                 continue
             name = window.section_name(k, last_own_section=True)
             if name is not None:

@@ -13,7 +13,7 @@ from cnnviz.values import fmt
 
 from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label, step_times,
                            text_table)
-from scenes.kit import SlidingWindow
+from scenes.kit import SlidingWindow, conceal
 from scenes.kit.style import safe_size
 
 __all__ = ["DilatedKernel"]
@@ -86,10 +86,12 @@ class DilatedKernel(LectureScene):
                 # the taps the kernel lands on next, one outline each (the window has holes)
                 ahead = VGroup(*(Square(side_length=window.input.cell(*p).width * 0.92, color=t.highlight,
                                         stroke_width=4).move_to(window.input.cell(*p)) for p in cell.cells))
-                self.play(FadeIn(ahead), run_time=0.4)
+                # the last step's working goes: the question stands on the next window alone
+                self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
                 self.ask("ask", window.output.cell(*cell.out_pos))
-                self.say("second", wait=False, value=fmt(trace.steps[k].value), d=a["dilation"])
                 self.play(step, FadeOut(ahead, run_time=0.4))
+                # the answer is said once it is on screen
+                self.say("second", wait=False, value=fmt(trace.steps[k].value), d=a["dilation"])
                 continue
             name = window.section_name(k)
             if name is not None:
