@@ -1,91 +1,139 @@
 """1D convolution: a kernel w₁w₂w₃ slides along a row x₁…xₙ; each output is a sum of products.
 
-Closes with signal convolution, which flips the kernel, and what deep learning libraries compute instead.
+Closes with the course's signal convolution ``y[n] = Σ_k g[k]·x[n−k]``: with ``g`` the kernel flipped
+(``g[−2] = w₃, g[−1] = w₂, g[0] = w₁``) it gives the CNN's output, which is cross-correlation with ``w``.
 Render alone with ``manim -ql scenes/conv1d.py SlideKernelAlongRow``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, VGroup
+from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, FadeOut, VGroup
 
-from scenes.common import LectureScene, NumberGrid, arrow, cached_text, formula, label, step_times
+from cnnviz.values import fmt
+
+from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, step_times
 from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
 __all__ = ["SlideKernelAlongRow"]
 
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def product(g: float, x: float) -> str:
+    """``g×x`` as written in the worked sum (negative factors in brackets)."""
+    return "×".join(f"({fmt(v)})" if v < 0 else fmt(v) for v in (g, x))
+
 
 class SlideKernelAlongRow(LectureScene):
-    """x ⊗ w → a, one window at a time, every step with its products and sum."""
+    """x ⊗ w → a, one window at a time (the second asked before it is shown), then the signal-convolution
+    mapping of the course's slide on the same numbers."""
 
     scene_id = "conv1d"
+    asked_step = 1  # the step whose output the class predicts (the second: the pattern is seen once)
 
     def play_scene(self) -> None:
-        trace = self.values.trace
+        trace, a = self.values.trace, self.values.arrays
         half = safe_size()[0] / 2
         window = SlidingWindow(
             trace, theme=self.theme, text=cached_text, language=self.language, symbols=("x", "w", "a"),
-            indices=True, layout="stacked", working="sum", cell=1.0, text_size=28,
+            indices=True, layout="stacked", working="sum", cell=1.0, text_size=34,
             region=(-half, -3.0, half, self.heading.get_bottom()[1] - 0.3), hold=0.6,
             run_times=step_times(len(trace.steps), slow=2.7, fast=1.5, slow_steps=2))
         self.next_section("setup")
-        show_input, show_output = window.reveal("input"), window.reveal("output", "note")
-        show_kernel = window.reveal("kernel")
+        show_input, show_kernel = window.reveal("input"), window.reveal("kernel")
+        show_output = window.reveal("output", "note")
         self.add(window)
+        self.say("setup", wait=False, n=len(a["input"]), c=len(a["kernel"]))
         self.play(show_input, run_time=0.8)
-        self.play(show_output, run_time=0.6)
         self.play(show_kernel, run_time=0.6)
-        for n, step in enumerate(window.steps(section=self.next_section)):
+        self.play(show_output, run_time=0.6)
+        asked = min(self.asked_step, window.n_steps - 1)
+        for n, step in enumerate(window.steps()):
+            if n == asked and n > 0:
+                cell = window.view.steps[n]
+                ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], self.theme.highlight)
+                self.play(FadeIn(ahead), run_time=0.4)
+                name = "a" + str(n + 1).translate(SUBSCRIPTS)  # the output's name, as under its cell
+                self.ask("ask", window.output.cell(*cell.out_pos), cell=name)
+                self.play(step, FadeOut(ahead, run_time=0.4))
+                # the answer is said once it is on screen
+                self.say("second", wait=False, cell=name, value=fmt(a["output"][n]))
+                continue
+            name = window.section_name(n)
+            if name is not None:
+                self.next_section(name)
+            if n == asked + 1:
+                self.say("rest", wait=False, m=window.n_steps)
             self.play(step)
-            if n == 0:
-                self.caption("Each output is the sum of the products of the window and the kernel.",
-                             "每个输出是窗口与卷积核对应元素乘积之和。")
-            elif n == 1:
-                self.caption("A 1D convolution: the kernel w slides along the row x.", "一维卷积：卷积核 w 沿着序列 x 滑动。")
+            if n == 0:  # the sum is said once it is on screen
+                self.say("first", c=len(a["kernel"]), value=fmt(a["output"][0]))
         self.next_section("weight sharing")
+        self.say("sharing", wait=False)
         self.play(window.conclude(), run_time=0.5)
-        self.caption("The same weights w at every position: weight sharing.", "每个位置都使用同一组权重 w：权重共享。")
-        self.flip_section(window)
+        self.signal_section(window)
 
-    def flip_section(self, window: SlidingWindow) -> None:
-        """Signal convolution flips the kernel; libraries compute cross-correlation."""
+    def signal_section(self, window: SlidingWindow) -> None:
+        """The course's y[n] = Σ g[k]·x[n−k]; g is w flipped onto the indices 1−c … 0; y[1] worked; y = a."""
         t, a = self.theme, self.values.arrays
         self.next_section("signal convolution")
-        old = window.conceal("kernel", "output", "note")
-        law = formula(r"(f \otimes g)[n] = \sum_m f[m]\, g[n-m]", t, font_size=38).move_to(UP * 0.6)
-        ker = NumberGrid(a["kernel"], t, t.kernel, cell=0.6, font_size=26)
-        flipped = NumberGrid(a["flipped_kernel"], t, t.kernel, cell=0.6, font_size=26)
-        VGroup(ker, flipped).arrange(RIGHT, buff=1.6).move_to(DOWN * 0.65)
-        flip = arrow(ker.get_right(), flipped.get_left(), t.kernel)
-        names = VGroup(label(self.tr("kernel w", "卷积核 w"), t, color=t.kernel, font_size=24).next_to(ker, LEFT),
-                       label(self.tr("flipped", "翻转"), t, color=t.kernel, font_size=24).next_to(flipped, RIGHT))
-        self.play(old, run_time=0.5)
+        self.play(window.conceal("kernel", "output", "note"), run_time=0.5)
+        law = formula(r"y[n] = \sum_k g[k]\, x[n-k]", t, font_size=44).move_to(UP * 0.72)
+        self.say("signal", wait=False)
         self.play(FadeIn(law), run_time=0.8)
-        self.play(FadeIn(ker), FadeIn(names[0]), run_time=0.5)
-        # the weights change places (the same numbers: nothing morphs; the first half arcs over, the second
-        # under, so none crosses another), the flipped grid's cells fade in
+
+        self.next_section("flip")
+        # names under the cells at sizes whose every glyph (subscripts too) is at least 16 px tall at 480p
+        ker = NumberGrid(a["kernel"], t, t.kernel, cell=1.0, font_size=34)
+        g = NumberGrid(a["signal_kernel"], t, t.kernel, cell=1.25, font_size=34)
+        VGroup(ker, g).arrange(RIGHT, buff=2.2).move_to(DOWN * 0.42)
+        flip = arrow(ker.get_right(), g.get_left(), t.kernel)
         k = ker.shape[1]
+        w_names = VGroup(*(formula(f"w_{{{j + 1}}}", t, font_size=56, color=t.kernel).next_to(ker.cell(0, j), DOWN,
+                                                                                          buff=0.1)
+                           for j in range(k)))
+        g_names = VGroup(*(formula(f"g[{i}]", t, font_size=40, color=t.kernel).next_to(g.cell(0, j), DOWN, buff=0.12)
+                           for j, i in enumerate(a["signal_index"])))
+        mapping = self.tr(", ", "，").join(f"g[{i}] = w{str(u).translate(SUBSCRIPTS)}".replace("-", "−")
+                            for i, u in zip(a["signal_index"], a["signal_from"]))
+        self.play(FadeIn(ker), FadeIn(w_names), run_time=0.5)
+        self.say("mapping", wait=False, first=str(a["signal_index"][0]).replace("-", "−"), mapping=mapping)
+        # the weights change places (the same numbers: nothing morphs; the first half arcs over, the second
+        # under, so none crosses another), g's cells and index names fade in
         movers = [ker.number(0, j).copy() for j in range(k)]
         arcs = [np.sign((k - 1) / 2 - j) * PI / 3 for j in range(k)]
-        self.play(FadeIn(flipped.cells), *(m.animate(path_arc=arc).move_to(flipped.number(0, k - 1 - j))
-                                           for j, (m, arc) in enumerate(zip(movers, arcs))), run_time=1.2)
-        self.remove(flipped.cells, *movers)
-        self.add(flipped)
-        self.play(FadeIn(flip), FadeIn(names[1]), run_time=0.5)
-        self.caption("Signal convolution flips the kernel: g[n − m] runs backwards.",
-                     "信号处理中的卷积要先翻转卷积核：g[n − m] 倒序取值。")
+        self.play(FadeIn(flip), FadeIn(g.cells),
+                  *(m.animate(path_arc=arc).move_to(g.number(0, k - 1 - j)) for j, (m, arc) in enumerate(zip(movers, arcs))),
+                  run_time=1.2)
+        self.remove(g.cells, *movers)
+        self.add(g)
+        self.play(FadeIn(g_names), run_time=0.6)
 
-        self.next_section("cross-correlation")
+        self.next_section("worked")
+        terms = a["signal_worked"]
+        symbolic = formula("y[1] = " + " + ".join(f"g[{s['k']}]\\,x[{s['x_index']}]" for s in terms), t,
+                           font_size=40)
+        value = fmt(a["signal_output"][0])
+        numbers = " + ".join(product(s["g"], s["x"]) for s in terms)
+        numeric = VGroup(cached_text(f"= {numbers} = {value}", font=MONO, font_size=30, color=t.text),
+                         formula("= a_1", t, font_size=56, color=t.output)).arrange(RIGHT, buff=0.2)
+        worked = VGroup(symbolic, numeric).arrange(DOWN, buff=0.15).move_to(DOWN * 2.3)
+        self.say("worked", wait=False, terms=numbers, value=value)
+        self.play(FadeIn(symbolic), run_time=0.8)
+        self.play(FadeIn(numeric), run_time=0.8)
+
+        self.next_section("same result")
         results = VGroup()
-        for key, en, zh in (("output", "libraries: cross-correlation", "深度学习库：互相关"),
-                            ("convolution", "convolution (flipped kernel)", "卷积（翻转卷积核）")):
-            grid = NumberGrid(a[key], t, t.output, cell=0.6, font_size=26)
-            results.add(VGroup(label(self.tr(en, zh), t, font_size=24), grid).arrange(DOWN, buff=0.15))
-        results.arrange(RIGHT, buff=1.2).move_to(DOWN * 2.1)
+        for key, role, en, zh in (("signal_output", t.output, "y:  Σ g[k]·x[n − k]", "y：Σ g[k]·x[n − k]"),
+                                  ("output", t.output, "a = x ⊗ w  (CNN)", "a = x ⊗ w（卷积网络）")):
+            grid = NumberGrid(a[key], t, role, cell=0.85, font_size=32)
+            results.add(VGroup(label(self.tr(en, zh), t, font_size=28), grid).arrange(DOWN, buff=0.15))
+        results.arrange(RIGHT, buff=1.4).move_to(DOWN * 0.75)
+        # the kernels and the worked sum make room: the two outputs side by side, clear of the caption band
+        self.play(*(FadeOut(m) for m in (worked, ker, g, w_names, g_names, flip)), run_time=0.5)
+        self.say("same", wait=False)
         self.play(FadeIn(results[0]), run_time=0.6)
         self.play(FadeIn(results[1]), run_time=0.6)
-        self.caption("Deep learning libraries compute cross-correlation: no flip.",
-                     "深度学习库计算的其实是互相关：不翻转卷积核。")
-        self.caption("The kernel is learned: it simply learns the flipped weights.",
-                     "卷积核是学出来的：它直接学到翻转后的权重。")
+        self.say("correlation")
+        self.say("learned")
