@@ -26,7 +26,10 @@ def manim_tiny(scene_file: Path, cls: str, tmp_path: Path, **env: str) -> subpro
 
 #: scenes whose every frame keeps the layout rules (no glyph under 16 px at 480 lines, nothing within 5 % of
 #: an edge); measured on the default lecture, 2026-12-01
-LAYOUT_CLEAN = {"conv2d", "dilated", "image_filters", "receptive_field"}
+LAYOUT_CLEAN = {"conv1d", "conv2d", "dilated", "stride_padding", "image_filters", "receptive_field", "group_conv",
+                "depthwise_separable", "lenet", "alexnet"}
+#: the forward-operation scenes ask before they show (LectureScene.ask): the deck holds on the question
+ASKS = {"conv1d", "conv2d", "dilated", "stride_padding"}
 
 
 def render_tiny(info, tmp_path: Path, **env: str) -> tuple[Path, dict]:
@@ -76,6 +79,11 @@ def test_scene_renders_in_frame_with_json(info, tmp_path):
         assert problems == [], problems
     if info.id != "transposed":
         assert not [p for p in problems if p["kind"] == "outside safe area"], problems
+    if info.id in ASKS:  # at least one prediction step, its question spoken before the answer is shown
+        assert doc["predictions"], "no prediction step"
+        spoken = {n["key"]: n["start"] for n in doc["narration"] if n.get("key")}
+        for ask in doc["predictions"]:
+            assert ask["key"] in spoken and ask["text"]
     starts = [(n["start"], n["end"]) for n in doc["narration"]]
     assert all(e1 <= s2 + 1e-6 for (_, e1), (s2, _) in zip(starts, starts[1:])), "spoken lines overlap"
     assert doc["out_of_frame"] == [], "\n".join(doc["out_of_frame"])
