@@ -642,23 +642,24 @@ def test_stacked_1d_window_names_each_cell_and_writes_the_sum_out():
 def test_a_dilated_kernel_with_its_holes():
     trace = conv2d_trace(np.arange(49.0).reshape(7, 7), np.arange(9.0).reshape(3, 3) - 4, dilation=2)
     with tempconfig(DRY):
-        window = kit.SlidingWindow(trace, holes=True)
+        window = kit.SlidingWindow(trace, holes=True, legible=False)  # (7×7 and 5×5 in a row: not legible at 480p)
         assert window.kernel.shape == (5, 5)
         assert sorted(window.kernel._number_at) == [(i, j) for i in (0, 2, 4) for j in (0, 2, 4)]
         assert [window.kernel.number(i, j).text for i in (0, 2, 4) for j in (0, 2, 4)] == [
             fmt(v) for v in trace.kernel.flat]
         assert window.kernel.cell(0, 1).get_fill_opacity() == 0
-        assert kit.SlidingWindow(trace).kernel.shape == (3, 3)
+        assert kit.SlidingWindow(trace, legible=False).kernel.shape == (3, 3)
 
 
 def test_number_height_makes_a_large_inputs_digits_taller_and_the_panels_in_proportion():
     trace = conv2d_trace(np.arange(36.0).reshape(6, 6) % 5, np.ones((3, 3)), padding=1)
     with tempconfig(DRY):
-        plain = kit.SlidingWindow(trace, fit=False, cell=0.6)
-        tall = kit.SlidingWindow(trace, fit=False, cell=0.6, number_height=0.5)
+        plain = kit.SlidingWindow(trace, fit=False, cell=0.9)  # (cells legible as they are: none widened)
+        tall = kit.SlidingWindow(trace, fit=False, cell=0.9, number_height=0.5)
+        assert plain.input.cell_size == tall.input.cell_size == 0.9
         digit = lambda size: Text("0", font=kit.MONO, font_size=size).height  # noqa: E731
-        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.6, rel=0.02)
-        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.6, rel=0.02)
+        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.9, rel=0.02)
+        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.9, rel=0.02)
         assert tall.panel_font_size / plain.panel_font_size == pytest.approx(0.5 / NUMBER_HEIGHT, rel=0.02)
 
 
@@ -670,7 +671,7 @@ from cnnviz import conv2d_trace
 from scenes.kit import SlidingWindow
 from scenes.speedups.drawing import cached_text, typeset_built
 x = np.array([[3.0, -12, 7, 0.5], [1, 2, -3, 44], [5, -6, 8, 9], [0, 1, 2, 3]])
-SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2)
+SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2, fit=False)
 print([t for k, t, o in typeset_built()])
 """
 
@@ -690,10 +691,10 @@ def test_a_window_builds_its_texts_in_the_same_order_whatever_the_hash_seed(tmp_
 
 def test_an_aside_panel_sits_right_of_a_tall_input_and_auto_picks_the_larger_window():
     trace = conv2d_trace(np.arange(64.0).reshape(8, 8) % 7, np.ones((3, 3)))
-    with tempconfig(DRY):
-        aside = kit.SlidingWindow(trace, panel="aside", region=LECTURE_REGION)
-        below = kit.SlidingWindow(trace, panel="below", region=LECTURE_REGION)
-        auto = kit.SlidingWindow(trace, panel="auto", region=LECTURE_REGION)
+    with tempconfig(DRY):  # (sized from the cell alone: below the grids, 8×8 is not legible in the region)
+        aside = kit.SlidingWindow(trace, panel="aside", region=LECTURE_REGION, legible=False)
+        below = kit.SlidingWindow(trace, panel="below", region=LECTURE_REGION, legible=False)
+        auto = kit.SlidingWindow(trace, panel="auto", region=LECTURE_REGION, legible=False)
         assert aside.panel_area.get_left()[0] > aside.input.get_right()[0]
         top = aside.input.get_top()[1]
         assert aside.kernel.get_top()[1] == pytest.approx(top) and aside.output.get_top()[1] == pytest.approx(top)
