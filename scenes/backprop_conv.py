@@ -1,6 +1,7 @@
 """Backprop through a conv layer: ∂ℒ/∂b = Σδ, ∂ℒ/∂𝐖 = 𝐀 ⊗ δ, ∂ℒ/∂𝐀 = rot(𝐖) ⊗̃ δ, with values; why rot(𝐖)
 appears is shown on one input cell first (it collects the δ's of the outputs it fed, each times the weight
-that connected them: the kernel read back to front).
+that connected them: the kernel read back to front). Both gradients slide as the kit's sliding window, recast
+to the gradient's roles (:mod:`scenes.backprop_parts`).
 
 Render alone with ``manim -ql scenes/backprop_conv.py BackpropThroughConv``.
 """
@@ -12,13 +13,16 @@ from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, FadeOut, SurroundingRectang
 
 from cnnviz.values import fmt
 
-from scenes.backprop_parts import ProductsPanel, slide_grids
+from scenes.backprop_parts import gradient_window, slide_window
 from scenes.common import MONO, FONT, LectureScene, NumberGrid, cached_text, cells_box, formula, label
+from scenes.kit import PieceStep, SlidingWindow, legible_cell, reveal
 
 __all__ = ["BackpropThroughConv"]
 
 ROW_Y = UP * 0.55
 PANEL_Y = DOWN * 2.2
+# the summary stays up while the recap is said: above a caption of two lines
+SUMMARY_Y = DOWN * 1.85
 # the course's notation (glossary): bold A, W, Z; δ; ℒ; rot(W); wide convolution ⊗̃
 A_, W_, Z_, D_, L_ = r"\mathbf{A}", r"\mathbf{W}", r"\mathbf{Z}", r"\boldsymbol{\delta}", r"\mathcal{L}"
 ROT_W = r"\mathrm{rot}(\mathbf{W})"
@@ -28,27 +32,31 @@ def grad(of: str) -> str:
     return rf"\frac{{\partial {L_}}}{{\partial {of}}}"
 
 
-class LegiblePanel(ProductsPanel):
-    """The shared products panel with its numbers at font size 26 or more (legible at 480p)."""
-
-    def build(self, products, total: float) -> VGroup:
-        t = self.scene.theme
-        rows = np.atleast_2d(np.asarray(products)).shape[0]
-        cell = max(0.6, min(0.62, 1.8 / rows))
-        prods = NumberGrid(products, t, t.highlight, cell=cell, font_size=max(26.0, 42 * cell), fill_opacity=0.08)
-        total_t = cached_text(f"Σ = {fmt(total)}", font=MONO, font_size=30, color=t.gradient)
-        return VGroup(self.head.copy(), prods, total_t).arrange(RIGHT, buff=0.3).move_to(self.center)
-
-
 class BackpropThroughConv(LectureScene):
     """Given δ = ∂ℒ/∂𝐙: the bias, kernel and input gradients, each a convolution shown step by step."""
 
     scene_id = "backprop_conv"
 
-    def grid(self, values, color, *, mask=None, empty=False, rows=None) -> NumberGrid:
-        cell = min(0.62, 3.6 / (rows or np.shape(values)[0]))
-        return NumberGrid(values, self.theme, color, cell=cell, font_size=max(26.0, 42 * cell), padding_mask=mask,
+    def cell_side(self, rows: int) -> float:
+        """One cell side for every grid of the scene, its own and the windows': 3.6 units over the most rows,
+        at most 0.62, at least what the widest number needs to be legible (the kit's rule), so a grid of the
+        scene and a window's grid of the same numbers are alike."""
+        v, tr = self.values, self.values.trace
+        shown = [v.arrays[k] for k in ("input", "kernel", "output", "grad_kernel", "grad_input")]
+        shown += [v.delta, tr.grad_kernel.padded_input, tr.grad_input.direct_input]
+        shown += [s.products for s in (*tr.grad_kernel.steps, *tr.grad_input.direct.steps)]
+        strings = [fmt(x) for a in shown for x in np.ravel(a) if np.isfinite(x)]
+        return max(min(0.62, 3.6 / rows), legible_cell(strings, text=cached_text))
+
+    def grid(self, values, color, *, mask=None, empty=False) -> NumberGrid:
+        """A grid at the scene's cell, its numbers sized to its widest one as the kit's windows size theirs."""
+        return NumberGrid(values, self.theme, color, cell=self.cell, font_size=None, padding_mask=mask,
                           show_values=not empty)
+
+    def window(self, trace, **kw) -> SlidingWindow:
+        """A gradient's sliding window at the scene's cell, its grids' middle at ROW_Y."""
+        window = gradient_window(self, trace, cell=self.cell, **kw)
+        return window.shift(ROW_Y - window.body.get_center())
 
     def named(self, grid, tex: str, color: str):
         return formula(tex, self.theme, font_size=40, color=color).next_to(grid, UP, buff=0.15)
@@ -73,10 +81,11 @@ class BackpropThroughConv(LectureScene):
     def play_scene(self) -> None:
         t, v = self.theme, self.values
         tr, rows = v.trace, max(v.trace.grad_kernel.padded_input.shape[0], v.trace.grad_input.direct_input.shape[0])
+        self.cell = self.cell_side(rows)
         # ---- forward and the given error term
         self.next_section("forward and δ")
-        a, w = self.grid(v.arrays["input"], t.input, rows=rows), self.grid(v.arrays["kernel"], t.kernel, rows=rows)
-        z, d = self.grid(v.arrays["output"], t.output, rows=rows), self.grid(v.delta, t.gradient, rows=rows)
+        a, w = self.grid(v.arrays["input"], t.input), self.grid(v.arrays["kernel"], t.kernel)
+        z, d = self.grid(v.arrays["output"], t.output), self.grid(v.delta, t.gradient)
         plus_b = cached_text(f"+ {fmt(v.arrays['bias'])}", font=MONO, font_size=34, color=t.text)
         sym = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
         top = self.row(a, sym[0], w, plus_b, sym[1], z, d)
@@ -102,33 +111,40 @@ class BackpropThroughConv(LectureScene):
         # ---- ∂ℒ/∂W = A ⊗ δ
         self.next_section("kernel gradient")
         gk = tr.grad_kernel
-        a2 = self.grid(gk.padded_input, t.input, mask=gk.padding_mask, rows=rows)
-        d2, gw = self.grid(v.delta, t.gradient, rows=rows), self.grid(v.arrays["grad_kernel"], t.gradient, empty=True,
-                                                                      rows=rows)
-        ops = [formula(s, t, font_size=44) for s in (r"\otimes", "=")]
-        self.row(a2, ops[0], d2, ops[1], gw)
+        # δ slides over A as the window's kernel; W's gradient is its output
+        win = self.window(gk, roles=dict(kernel="gradient", output="gradient"), names=("A", "δ"))
+        a2, d2, gw = win.input, win.kernel, win.output
         names2 = VGroup(self.named(a2, A_, t.input), self.named(d2, D_, t.gradient),
                         self.named(gw, rf"\partial {L_} / \partial {W_}", t.gradient))
+        # A and δ move whole onto the window's A and δ (alike: same numbers, cell and font), then the window
+        # stands in for them; its ⊗ comes in for the forward one, its = and W's gradient after
+        ghosts = [g.copy() for g in (a2, d2)]
+        rest = reveal(VGroup(win.ops, gw))
         self.say("kernel", wait=False)
-        self.carry([(a, a2), (d, d2), (names[0], names2[0]), (sym[0], ops[0])],
-                   FadeOut(VGroup(w, plus_b, z, names[1:], sym[1])))
-        self.play(FadeIn(names2[1]), FadeIn(ops[1]), FadeIn(gw), FadeIn(names2[2]), run_time=0.6)
+        self.carry([(a, ghosts[0]), (d, ghosts[1]), (names[0], names2[0])],
+                   FadeOut(VGroup(w, plus_b, z, names[1:], *sym)))
+        self.remove(*ghosts)
+        self.add(win)
+        self.play(PieceStep(win, rest), FadeIn(names2[1]), FadeIn(names2[2]), run_time=0.6)
         law = formula(grad(W_) + rf" = {A_} \otimes {D_}", t, font_size=40).move_to(PANEL_Y)
         self.say("kernel_law", wait=False)
         self.play(FadeIn(law), run_time=0.6)
         self.finish_line()
         self.play(FadeOut(law), run_time=0.4)
         self.say("kernel_slide", wait=False, s=self.params.stride)
-        filled = slide_grids(self, a2, d2, gw, gk.steps,
-                              LegiblePanel(self, A_ + r"_{\text{patch}} \odot " + D_ + " =", PANEL_Y))
+        slide_window(self, win)
         self.play(FadeIn(law), run_time=0.6)
         self.say("kernel_done")
-        self.play(FadeOut(VGroup(ops, d2, gw, filled, names2[1:], law)), run_time=0.6)
-        self.why_rot(a2, names2[0], rows)
-        self.grad_input_part(rows)
+        # A stays for the derivation: it leaves the window, the rest of the window goes
+        done = VGroup(win.ops, d2, gw)
+        self.remove(win)
+        self.add(a2, done)
+        self.play(FadeOut(VGroup(done, names2[1:], law)), run_time=0.6)
+        self.why_rot(a2, names2[0])
+        self.grad_input_part()
 
     # ------------------------------------------------------------------ why rot(W)
-    def why_rot(self, a2: NumberGrid, a_name, rows: int) -> None:
+    def why_rot(self, a2: NumberGrid, a_name) -> None:
         """One input cell a: the outputs it fed, the δ of each times the weight that connected them, added up;
         those weights, placed where their δ's are, read W back to front.
 
@@ -150,9 +166,9 @@ class BackpropThroughConv(LectureScene):
         p = self.params.padding
         value = v.arrays["grad_input"][cell[0] - p][cell[1] - p]
 
-        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows)
-        d = self.grid(v.delta, t.gradient, rows=rows)
-        met = self.grid(np.full(np.shape(v.delta), np.nan), t.kernel, empty=True, rows=rows)
+        w = self.grid(v.arrays["kernel"], t.kernel)
+        d = self.grid(v.delta, t.gradient)
+        met = self.grid(np.full(np.shape(v.delta), np.nan), t.kernel, empty=True)
         place = a2.copy()
         VGroup(place, w, d, met).arrange(RIGHT, buff=0.75).move_to(ROW_Y)
         names = VGroup(self.named(w, W_, t.kernel), self.named(d, D_, t.gradient),
@@ -212,18 +228,21 @@ class BackpropThroughConv(LectureScene):
         self.a_cell = cell
 
     # ------------------------------------------------------------------ ∂ℒ/∂A = rot(W) ⊗̃ δ
-    def grad_input_part(self, rows: int) -> None:
+    def grad_input_part(self) -> None:
         t, v = self.theme, self.values
         gi = v.trace.grad_input
         self.next_section("input gradient: rot(W)")
-        w = self.grid(v.arrays["kernel"], t.kernel, rows=rows)
-        wr = self.grid(gi.flipped_kernel, t.kernel, rows=rows)
-        d = self.grid(v.delta, t.gradient, rows=rows)
-        dp = self.grid(gi.direct_input, t.gradient, mask=gi.padding_mask | gi.inserted_mask, rows=rows)
-        ga = self.grid(v.arrays["grad_input"], t.gradient, empty=True, rows=rows)
-        ops = [formula(s, t, font_size=44) for s in (r"\tilde{\otimes}", "=")]
-        self.row(dp, ops[0], wr, ops[1], ga)
-        w.move_to(wr), d.move_to(dp)
+        # rot(W) slides over the padded δ as the window's kernel; A's gradient is its output
+        win = self.window(gi.direct, roles=dict(input="gradient", output="gradient"), names=("δ", "rot(W)"),
+                          zeros=gi.padding_mask | gi.inserted_mask)
+        dp, wr, ga = win.input, win.kernel, win.output
+        # the wide convolution's sign in place of the window's ⊗, as wide as it
+        wide = formula(r"\tilde{\otimes}", t, font_size=44).scale_to_fit_width(win.ops[0].width).move_to(win.ops[0])
+        win.ops[0].set_opacity(0.0)
+        shows = {"kernel": reveal(wr), "input": reveal(dp), "rest": reveal(VGroup(win.ops[1], ga))}
+        self.add(win)
+        w = self.grid(v.arrays["kernel"], t.kernel).move_to(wr)
+        d = self.grid(v.delta, t.gradient).move_to(dp)
         nw = self.named(wr, W_, t.kernel)
         self.say("rotate", wait=False)
         self.play(FadeIn(w), FadeIn(nw), run_time=0.6)
@@ -233,7 +252,8 @@ class BackpropThroughConv(LectureScene):
         self.play(*(num.animate(path_arc=PI).move_to(2 * centre - num.get_center()) for num in w.numbers),
                   run_time=1.5)
         self.remove(w)
-        self.add(wr)
+        shows["kernel"].begin()  # the window's rot(W), alike, in its place at once
+        shows["kernel"].finish()
         nwr = self.named(wr, ROT_W, t.kernel)
         self.play(FadeOut(nw), run_time=0.3)
         self.play(FadeIn(nwr), run_time=0.5)
@@ -242,20 +262,19 @@ class BackpropThroughConv(LectureScene):
         self.say("pad", wait=False)
         self.play(FadeIn(d), FadeIn(nd), run_time=0.6)
         if self.params.stride == 1:  # δ sits on the padded grid's inner cells: the zeros fade in around it
-            self.play(FadeOut(d), FadeIn(dp), run_time=1.0)
+            self.play(FadeOut(d), PieceStep(win, shows["input"]), run_time=1.0)
         else:  # zeros go between δ's values too: one grid out, the other in
             self.play(FadeOut(d), run_time=0.5)
-            self.play(FadeIn(dp), run_time=0.8)
+            self.play(PieceStep(win, shows["input"]), run_time=0.8)
         self.say("pad_stride", s=self.params.stride)
         name_ga = self.named(ga, rf"\partial {L_} / \partial {A_}", t.gradient)
-        self.play(FadeIn(ops[0]), FadeIn(ops[1]), FadeIn(ga), FadeIn(name_ga), run_time=0.6)
+        self.play(PieceStep(win, shows["rest"]), FadeIn(wide), FadeIn(name_ga), run_time=0.6)
         law = formula(grad(A_) + rf" = {ROT_W} \,\tilde{{\otimes}}\, {D_}", t, font_size=40).move_to(PANEL_Y)
         self.say("slide", wait=False)
         self.play(FadeIn(law), run_time=0.6)
         self.finish_line()
         self.play(FadeOut(law), run_time=0.4)
-        slide_grids(self, dp, wr, ga, gi.direct.steps,
-                     LegiblePanel(self, D_ + r"_{\text{patch}} \odot " + ROT_W + " =", PANEL_Y))
+        slide_window(self, win)
         p = self.params.padding
         cell = (self.a_cell[0] - p, self.a_cell[1] - p)
         check = cells_box(ga, [cell], t.highlight, stroke_width=6)
@@ -263,10 +282,10 @@ class BackpropThroughConv(LectureScene):
         self.say("check", value=fmt(v.arrays["grad_input"][cell[0]][cell[1]]))
         self.play(FadeOut(check), run_time=0.4)
         self.next_section("summary")
-        summary = VGroup(*(formula(tex, t, font_size=38) for tex in (
+        summary = VGroup(*(formula(tex, t, font_size=41) for tex in (  # a fraction's parts 16 px at 480p
             grad("b") + r" = \sum_{i,j} \delta_{ij}",
             grad(W_) + rf" = {A_} \otimes {D_}",
             grad(A_) + rf" = {ROT_W} \,\tilde{{\otimes}}\, {D_}"))
-        ).arrange(RIGHT, buff=0.8).move_to(PANEL_Y)
+        ).arrange(RIGHT, buff=0.8).move_to(SUMMARY_Y)
         self.play(FadeIn(summary), run_time=0.8)
         self.say("summary")

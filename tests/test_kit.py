@@ -19,7 +19,7 @@ import scenes.kit as kit
 from cnnviz import avg_pool2d_trace, conv1d_trace, conv2d_trace, max_pool2d_trace
 from cnnviz.theme import THEMES, Theme, diverging_rgb, hex_rgb, ramp_rgb
 from cnnviz.values import fmt
-from scenes.kit.style import NUMBER_HEIGHT, NUMBER_WIDTH, safe_size
+from scenes.kit.style import NUMBER_HEIGHT, NUMBER_WIDTH, min_glyph_height, safe_size
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHER = ROOT / "examples" / "teacher_conv.py"
@@ -145,21 +145,29 @@ def test_themes_keep_the_lectures_colours():
 @pytest.mark.parametrize("cell", [0.3, 0.45, 0.62, 0.9])
 @pytest.mark.parametrize("values", [[[0, 1], [2, 3]], [[-12, 7], [15, -3]], [[0.25, -1.75], [12.5, 3]],
                                     [[-123.45, 0], [1, 2]]])
-def test_derived_font_size_fits_every_number_in_its_cell(cell, values):
-    g = kit.NumberGrid(values, cell=cell)
+@pytest.mark.parametrize("legible", [True, False])
+def test_derived_font_size_fits_every_number_in_its_cell(cell, values, legible):
+    g = kit.NumberGrid(values, cell=cell, legible=legible)
+    side = g.cell_size
+    assert side == cell if not legible else side >= cell
     digit = Text("0", font=kit.MONO, font_size=g.font_size)  # (Pango rounds small sizes: 2 % leeway)
-    assert digit.height <= NUMBER_HEIGHT * cell * 1.02
+    assert digit.height <= NUMBER_HEIGHT * side * 1.02
     for n in g.numbers:
-        assert n.width <= NUMBER_WIDTH * cell * 1.02
-        assert n.height <= 0.5 * cell
+        assert n.width <= NUMBER_WIDTH * side * 1.02  # room on each side of the widest number
+        assert n.height <= 0.5 * side
+        if legible:  # every number's tallest glyph 16 px tall at 480 lines, at the least
+            assert max(ch.height for ch in n.submobjects) >= min_glyph_height() * 0.99
     if all(len(fmt(v)) <= 2 for v in np.ravel(values)):  # short numbers take the full height
-        assert digit.height == pytest.approx(NUMBER_HEIGHT * cell, rel=0.02)
-    assert g.number_for(0, 0, values[0][0]).width <= NUMBER_WIDTH * cell * 1.02
+        assert digit.height == pytest.approx(NUMBER_HEIGHT * side, rel=0.02)
+    if legible and side > cell * 1.001:  # widened only as far as legibility needs
+        assert side == pytest.approx(kit.legible_cell([fmt(v) for v in np.ravel(values)]), rel=1e-6)
+    assert g.number_for(0, 0, values[0][0]).width <= NUMBER_WIDTH * side * 1.02
 
 
 def test_number_grid_defaults_and_empty_cells():
     g = kit.NumberGrid([[1.0, np.nan], [3.0, 4.0]])
-    assert g.color.to_hex() == Theme.dark().input and g.cell_size == 0.6 and len(g.numbers) == 3
+    assert g.color.to_hex() == Theme.dark().input and g.cell_size == pytest.approx(0.6, abs=0.05)
+    assert len(g.numbers) == 3 and kit.NumberGrid([[1.0]], legible=False).cell_size == 0.6
     with pytest.raises(KeyError):
         g.number(0, 1)
     assert kit.NumberGrid([[1.0]], color="#123456").color.to_hex() == "#123456"
@@ -245,17 +253,24 @@ def traces() -> dict[str, tuple]:
     return {
         "conv2d, stride 2, padding 1": (conv2d_trace(np.arange(16.0).reshape(4, 4), np.ones((3, 3)), stride=2,
                                                      padding=1), {}),
-        "conv2d 6x6, padding 1, bias (8x8 padded)": (conv2d_trace(ints(6, 6), ints(3, 3), padding=1, bias=-1.5), {}),
-        "conv2d 8x8, padding 0": (conv2d_trace(ints(8, 8), ints(3, 3)), {}),
-        "conv2d, dilation 2": (conv2d_trace(ints(7, 7), ints(3, 3), dilation=2), {}),
-        "conv2d, decimals": (conv2d_trace(ints(4, 5) / 4, np.array([[0.5, -0.25], [1.0, 0.125]])), {}),
+        # (legible=False: too many cells, or too wide numbers, to fit the frame legibly at 480 lines; see
+        # test_a_sliding_window_is_legible_or_refuses_to_build)
+        "conv2d 6x6, padding 1, bias (8x8 padded)": (conv2d_trace(ints(6, 6), ints(3, 3), padding=1, bias=-1.5),
+                                                     {"legible": False}),
+        "conv2d 8x8, padding 0": (conv2d_trace(ints(8, 8), ints(3, 3)), {"legible": False}),
+        "conv2d, dilation 2": (conv2d_trace(ints(7, 7), ints(3, 3), dilation=2), {"panel": "auto"}),
+        "conv2d, decimals": (conv2d_trace(ints(4, 5) / 4, np.array([[0.5, -0.25], [1.0, 0.125]])),
+                             {"legible": False}),
         "depthwise conv2d, channel 1": (conv2d_trace(ints(2, 4, 4), ints(2, 1, 2, 2), groups=2), {"channel": 1}),
         "conv1d, padding 1": (conv1d_trace(ints(10), ints(3), padding=1), {}),
         "conv1d, dilation 2, bias": (conv1d_trace(ints(7), np.array([0.5, -1.0]), dilation=2, bias=0.25), {}),
         "conv1d short, row": (conv1d_trace(ints(5), ints(2)), {}),
         "max pool": (max_pool2d_trace(np.arange(16.0).reshape(4, 4), 2), {}),
-        "max pool, padding, stride 1": (max_pool2d_trace(ints(5, 5), 3, stride=1, padding=1), {"detailed": 3}),
-        "avg pool, padding": (avg_pool2d_trace(ints(5, 5) / 4, 3, stride=2, padding=1), {}),
+        "max pool, padding, stride 1": (max_pool2d_trace(ints(5, 5), 3, stride=1, padding=1),
+                                        {"detailed": 3, "panel": "auto"}),
+        "avg pool, padding": (avg_pool2d_trace(ints(5, 5) / 4, 3, stride=2, padding=1), {"legible": False}),
+        "avg pool 4x4": (avg_pool2d_trace(np.array([[1.0, 3, 2, 0], [4, 6, 5, 1], [7, 2, 9, 8], [0, 3, 4, 6]]), 2),
+                         {}),
         "max pool, 2 channels, channel 1": (max_pool2d_trace(ints(2, 4, 4), 2), {"channel": 1}),
     }
 
@@ -276,6 +291,66 @@ def is_visible(mobject) -> bool:
 
 def texts_of(mobject) -> list[str]:
     return [m.text for m in mobject.get_family() if isinstance(m, Text)]
+
+
+def tallest_glyph_px(text: Text) -> float:
+    """The height of a text's tallest glyph in pixels at 480 lines (as LectureScene.layout_check reads it)."""
+    return max(g.height for g in text.submobjects) * 480 / config.frame_height
+
+
+@pytest.mark.parametrize("name", list(TRACES))
+def test_a_sliding_window_is_legible_or_refuses_to_build(name):
+    """By default every text a window writes (grids, names, notes, the panels of its detailed steps) is at least
+    16 px tall at 480 lines (a fitted window: 16 px less what its last fitting took, at most 3 %); a window
+    that cannot be refuses to build, and then it is, built without the rule, under 16 px somewhere."""
+    trace, options = TRACES[name]
+    options = {k: v for k, v in options.items() if k != "legible"}
+
+    def smallest(window) -> float:
+        sizes = []
+        with tempconfig(DRY):
+            scene = dry_scene()
+            scene.play(FadeIn(window))
+            for n, anim in enumerate(window.steps()):
+                if n == 2:
+                    break
+                scene.play(anim)
+                sizes += [tallest_glyph_px(m) for m in window.get_family() if isinstance(m, Text)
+                          and m.submobjects and any(ch.isalnum() for ch in m.text) and is_visible(m)]
+        return min(sizes)
+
+    try:
+        window = kit.SlidingWindow(trace, theme=Theme.solarized(), **options)
+    except ValueError as exc:
+        assert "legible" in str(exc) and "scene units" in str(exc)
+        assert smallest(kit.SlidingWindow(trace, theme=Theme.solarized(), legible=False, **options)) < 15.4
+        return
+    assert smallest(window) >= 16 * kit.window.FIT_SLACK * 0.99, name
+
+
+def test_a_window_in_a_small_region_refuses_and_a_legible_grid_widens_for_a_mean():
+    trace = avg_pool2d_trace(np.arange(16.0).reshape(4, 4), 2)  # means 2.5 … 12.5: wider than the input's 0 … 15
+    with pytest.raises(ValueError, match=r"region \(-1.0, -1.0, 1.0, 1.0\) with its numbers and texts legible"):
+        kit.SlidingWindow(trace, region=(-1.0, -1.0, 1.0, 1.0))
+    small = kit.SlidingWindow(trace, region=(-1.0, -1.0, 1.0, 1.0), legible=False)
+    assert small.width <= 2.0
+    window = kit.SlidingWindow(trace, cell=0.5, fit=False)
+    assert window.output.cell_size > window.input.cell_size > 0.5
+    for n in window.input.numbers:
+        assert tallest_glyph_px(n) >= 16 * 0.99  # (Pango rounds font sizes a little)
+    filled = window.output.number_for(0, 0, float(trace.output[0, 0]))
+    assert filled.width <= 0.8 * window.output.cell_size * 1.02 and tallest_glyph_px(filled) >= 16 * 0.99
+
+
+@pytest.mark.parametrize("module", ["style", "grid", "window", "adapt"])
+def test_the_kits_docstring_examples_hold(module):
+    import doctest
+    import importlib
+
+    with tempconfig(DRY):
+        result = doctest.testmod(importlib.import_module(f"scenes.kit.{module}"), extraglobs={"np": np},
+                                 optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
 
 
 @pytest.mark.parametrize("name", list(TRACES))
@@ -462,10 +537,10 @@ def test_a_lecture_window_plays_in_its_region_without_overlaps_or_morphing_texts
 
 def test_the_lectures_names_symbols_and_notes_in_english_and_chinese():
     trace = conv2d_trace(np.arange(36.0).reshape(6, 6), np.ones((3, 3)), stride=2, padding=1, dilation=1)
-    with tempconfig(DRY):
-        en = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=5)
-        zh = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=(5, 5), language="zh")
-        plain = kit.SlidingWindow(trace, language="zh")
+    with tempconfig(DRY):  # (the panel aside: below the grids an 8×8 padded input is not legible in the frame)
+        en = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=5, panel="auto")
+        zh = kit.SlidingWindow(trace, symbols=("A", "W", "Z"), field=(5, 5), language="zh", panel="auto")
+        plain = kit.SlidingWindow(trace, language="zh", panel="auto")
         assert [t.text for t in en.name_labels] == ["inputA", "kernelW", "outputZ"]  # (Text.text drops spaces)
         assert [t.text for t in zh.name_labels] == ["输入A", "卷积核W", "输出Z"]
         assert [t.text for t in plain.name_labels] == ["输入", "卷积核", "输出"]
@@ -567,23 +642,24 @@ def test_stacked_1d_window_names_each_cell_and_writes_the_sum_out():
 def test_a_dilated_kernel_with_its_holes():
     trace = conv2d_trace(np.arange(49.0).reshape(7, 7), np.arange(9.0).reshape(3, 3) - 4, dilation=2)
     with tempconfig(DRY):
-        window = kit.SlidingWindow(trace, holes=True)
+        window = kit.SlidingWindow(trace, holes=True, legible=False)  # (7×7 and 5×5 in a row: not legible at 480p)
         assert window.kernel.shape == (5, 5)
         assert sorted(window.kernel._number_at) == [(i, j) for i in (0, 2, 4) for j in (0, 2, 4)]
         assert [window.kernel.number(i, j).text for i in (0, 2, 4) for j in (0, 2, 4)] == [
             fmt(v) for v in trace.kernel.flat]
         assert window.kernel.cell(0, 1).get_fill_opacity() == 0
-        assert kit.SlidingWindow(trace).kernel.shape == (3, 3)
+        assert kit.SlidingWindow(trace, legible=False).kernel.shape == (3, 3)
 
 
 def test_number_height_makes_a_large_inputs_digits_taller_and_the_panels_in_proportion():
     trace = conv2d_trace(np.arange(36.0).reshape(6, 6) % 5, np.ones((3, 3)), padding=1)
     with tempconfig(DRY):
-        plain = kit.SlidingWindow(trace, fit=False, cell=0.6)
-        tall = kit.SlidingWindow(trace, fit=False, cell=0.6, number_height=0.5)
+        plain = kit.SlidingWindow(trace, fit=False, cell=0.9)  # (cells legible as they are: none widened)
+        tall = kit.SlidingWindow(trace, fit=False, cell=0.9, number_height=0.5)
+        assert plain.input.cell_size == tall.input.cell_size == 0.9
         digit = lambda size: Text("0", font=kit.MONO, font_size=size).height  # noqa: E731
-        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.6, rel=0.02)
-        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.6, rel=0.02)
+        assert digit(plain.input.font_size) == pytest.approx(NUMBER_HEIGHT * 0.9, rel=0.02)
+        assert digit(tall.input.font_size) == pytest.approx(0.5 * 0.9, rel=0.02)
         assert tall.panel_font_size / plain.panel_font_size == pytest.approx(0.5 / NUMBER_HEIGHT, rel=0.02)
 
 
@@ -595,7 +671,7 @@ from cnnviz import conv2d_trace
 from scenes.kit import SlidingWindow
 from scenes.speedups.drawing import cached_text, typeset_built
 x = np.array([[3.0, -12, 7, 0.5], [1, 2, -3, 44], [5, -6, 8, 9], [0, 1, 2, 3]])
-SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2)
+SlidingWindow(conv2d_trace(x, np.array([[1.0, -1], [0.25, 2]]), padding=1), text=cached_text, detailed=2, fit=False)
 print([t for k, t, o in typeset_built()])
 """
 
@@ -615,10 +691,10 @@ def test_a_window_builds_its_texts_in_the_same_order_whatever_the_hash_seed(tmp_
 
 def test_an_aside_panel_sits_right_of_a_tall_input_and_auto_picks_the_larger_window():
     trace = conv2d_trace(np.arange(64.0).reshape(8, 8) % 7, np.ones((3, 3)))
-    with tempconfig(DRY):
-        aside = kit.SlidingWindow(trace, panel="aside", region=LECTURE_REGION)
-        below = kit.SlidingWindow(trace, panel="below", region=LECTURE_REGION)
-        auto = kit.SlidingWindow(trace, panel="auto", region=LECTURE_REGION)
+    with tempconfig(DRY):  # (sized from the cell alone: below the grids, 8×8 is not legible in the region)
+        aside = kit.SlidingWindow(trace, panel="aside", region=LECTURE_REGION, legible=False)
+        below = kit.SlidingWindow(trace, panel="below", region=LECTURE_REGION, legible=False)
+        auto = kit.SlidingWindow(trace, panel="auto", region=LECTURE_REGION, legible=False)
         assert aside.panel_area.get_left()[0] > aside.input.get_right()[0]
         top = aside.input.get_top()[1]
         assert aside.kernel.get_top()[1] == pytest.approx(top) and aside.output.get_top()[1] == pytest.approx(top)

@@ -19,6 +19,9 @@ Built the same way, for what is not a sliding window: :class:`ScatterWindow` (a 
 scatter-add), :class:`RoutingWindow` (δ routed back through pooling, ``up(δ)``) and :class:`ChannelSum` (a
 convolution over several input channels); :func:`recast`, :func:`as_padding` and :func:`worded` fit a piece to
 a lecture (grids in other roles, zeros drawn as padding, words in another language).
+
+Legible by construction: a grid's numbers and a sliding window's texts are never under 16 px tall at 480 lines
+(:data:`MIN_GLYPH_PX`); a grid widens its cells for numbers that would be (:func:`legible_cell`).
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from .grid import NumberGrid, cells_box, taps_box
 from .piece import PieceStep, StepPiece
 from .routing import RoutingWindow
 from .scatter import ScatterWindow
-from .style import FONT, MONO, SAFE_MARGIN, TextBuilder, fit_in_frame, number_font_size
+from .style import (FONT, MIN_GLYPH_PX, MONO, SAFE_MARGIN, TextBuilder, fit_in_frame, legible_cell, legible_font_size,
+                    min_glyph_height, number_font_size)
 from .volume import TensorVolume
 from .window import SlidingWindow, WindowStep
 
 __all__ = [
     "FONT",
+    "MIN_GLYPH_PX",
     "MONO",
     "SAFE_MARGIN",
     "ChannelSum",
@@ -58,6 +63,9 @@ __all__ = [
     "cells_box",
     "conceal",
     "fit_in_frame",
+    "legible_cell",
+    "legible_font_size",
+    "min_glyph_height",
     "number_font_size",
     "recast",
     "reveal",

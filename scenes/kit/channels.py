@@ -126,7 +126,8 @@ class ChannelSum(StepPiece):
         tr, t, d = self.trace, self.theme, self.digits
         a, w, z, b = self.symbols
         self.cell_size, self.text_size, self.line_size = c, 36 * c, 42 * c
-        kw = dict(theme=t, cell=c, digits=d, text=self.text_builder)
+        # (legible=False: the piece sizes all its grids from one cell, as before; not yet widened for legibility)
+        kw = dict(theme=t, cell=c, digits=d, text=self.text_builder, legible=False)
         self.inputs = VGroup(*(NumberGrid(tr.padded_input[ch], role="input", padding_mask=tr.padding_mask, **kw)
                                for ch in range(self.c_in))).arrange(RIGHT, buff=0.8 * c)
         self.input_names = VGroup()

@@ -11,7 +11,7 @@ from manim import Rectangle, Square, SurroundingRectangle, Text, VGroup
 from cnnviz.theme import Theme
 from cnnviz.values import fmt
 
-from .style import MONO, TextBuilder, number_font_size
+from .style import MONO, TextBuilder, legible_cell, number_font_size
 
 __all__ = ["NumberGrid", "cells_box", "taps_box"]
 
@@ -31,11 +31,17 @@ class NumberGrid(VGroup):
     color
         A colour for cell borders and fill instead of the role's.
     cell
-        The side of a cell in scene units.
+        The side of a cell in scene units; with ``font_size=None`` and ``legible``, the smallest side: the
+        cells grow where the widest number would not be legible in them (:attr:`cell_size` is the side
+        drawn).
     font_size
-        The numbers' font size; ``None`` derives it from ``cell`` and the widest number
+        The numbers' font size; ``None`` derives it from the cell and the widest number
         (:func:`scenes.kit.style.number_font_size`: a digit 0.43 of the cell tall, no number wider than
         0.8 of it).
+    legible
+        With ``font_size=None``: cells large enough for every number at a legible size (a digit at least
+        16 px tall at 480 lines, the widest number 0.8 of the cell: :func:`scenes.kit.style.legible_cell`);
+        ``False`` keeps ``cell`` and lets the numbers shrink to fit it.
     padding_mask
         True where a cell is padding: drawn grey and thinner, with a muted number.
     show_values
@@ -54,20 +60,24 @@ class NumberGrid(VGroup):
     >>> g.shape, len(g.cells), len(g.numbers), g.number(1, 2).text
     ((2, 3), 6, 6, '5')
     >>> late = g.number_for(0, 0, 9.5)  # placed in cell (0, 0), not added to the grid
+    >>> NumberGrid([[3.25]], cell=0.5).cell_size > 0.5  # widened: "3.25" legible, with room on each side
+    True
     """
 
     def __init__(self, values: Any, *, theme: Theme | None = None, role: str = "input", color: str | None = None,
                  cell: float = 0.6, font_size: float | None = None, padding_mask: Any = None,
                  show_values: bool = True, fill_opacity: float = 0.14, digits: int = 2,
-                 text: TextBuilder | None = None) -> None:
+                 text: TextBuilder | None = None, legible: bool = True) -> None:
         super().__init__()
         theme = theme or Theme.dark()
         color = color or theme.role(role)
         arr = np.atleast_2d(np.asarray(values, dtype=float))
         self.text_builder: TextBuilder = text or Text
         if font_size is None:
-            font_size = number_font_size(cell, (fmt(v, digits) for v in arr.flat if np.isfinite(v)),
-                                         text=self.text_builder)
+            strings = [fmt(v, digits) for v in arr.flat if np.isfinite(v)]
+            if legible:
+                cell = max(cell, legible_cell(strings, text=self.text_builder))
+            font_size = number_font_size(cell, strings, text=self.text_builder)
         self.values, self.theme, self.color, self.cell_size = arr, theme, color, cell
         self.font_size, self.digits = font_size, digits
         mask = np.zeros(arr.shape, bool) if padding_mask is None else np.atleast_2d(np.asarray(padding_mask, bool))

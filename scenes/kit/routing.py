@@ -109,7 +109,8 @@ class RoutingWindow(StepPiece):
     def _build(self, c: float) -> None:
         t, tx, d = self.theme, self.text_builder, self.digits
         self.cell_size, self.text_size, self.line_size = c, 36 * c, 42 * c
-        kw = dict(theme=t, cell=c, digits=d, text=tx)
+        # (legible=False: the piece sizes all its grids from one cell, as before; not yet widened for legibility)
+        kw = dict(theme=t, cell=c, digits=d, text=tx, legible=False)
         self.input = NumberGrid(self.trace.input, role="input", **kw)
         self.output = NumberGrid(self.trace.output, role="output", **kw)
         self.delta = NumberGrid(self.back.delta, role="gradient", **kw)
@@ -154,7 +155,7 @@ class RoutingWindow(StepPiece):
         t, c = self.theme, self.cell_size
         shares = np.asarray(st.shares, float)
         grid = NumberGrid(shares, theme=t, role="gradient", cell=self.panel_cell, show_values=False,
-                          fill_opacity=0.08, digits=self.digits, text=self.text_builder)
+                          fill_opacity=0.08, digits=self.digits, text=self.text_builder, legible=False)
         for (i, j), share in np.ndenumerate(shares):
             if share != 0:
                 grid.add(Square(side_length=self.panel_cell, stroke_width=0, fill_color=t.gradient,

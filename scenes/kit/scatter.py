@@ -103,7 +103,8 @@ class ScatterWindow(StepPiece):
         tr, t, tx, d = self.trace, self.theme, self.text_builder, self.digits
         self.cell_size, self.text_size = c, 36 * c
         self.line_size = 42 * c  # texts with numbers: a digit as tall as in the grids
-        kw = dict(theme=t, cell=c, digits=d, text=tx)
+        # (legible=False: the piece sizes all its grids from one cell, as before; not yet widened for legibility)
+        kw = dict(theme=t, cell=c, digits=d, text=tx, legible=False)
         self.input = NumberGrid(tr.input, role="input", **kw)
         self.kernel = NumberGrid(tr.kernel, role="kernel", **kw)
         running = (fmt(x, d) for s in tr.scatter for x in s.canvas.flat)

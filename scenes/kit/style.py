@@ -1,7 +1,9 @@
-"""Fonts, the text builder, number sizes derived from a cell, and fitting into the frame.
+"""Fonts, the text builder, number sizes derived from a cell, legible sizes, and fitting into the frame.
 
 The one place where a number's font size is derived from its cell (:func:`number_font_size`), so a grid,
-a volume and a sliding window size their numbers alike.
+a volume and a sliding window size their numbers alike; and where the smallest legible size is: no glyph
+under :data:`MIN_GLYPH_PX` tall in a frame of :data:`LEGIBLE_LINES` lines (:func:`legible_font_size`,
+:func:`legible_cell`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from manim import Mobject, Text, config
 
 __all__ = [
     "FONT",
+    "LEGIBLE_LINES",
+    "MIN_GLYPH_PX",
     "MONO",
     "NUMBER_HEIGHT",
     "NUMBER_WIDTH",
     "SAFE_MARGIN",
     "TextBuilder",
     "fit_in_frame",
+    "legible_cell",
+    "legible_font_size",
+    "min_glyph_height",
     "number_font_size",
     "safe_size",
 ]
@@ -32,6 +39,10 @@ NUMBER_HEIGHT = 0.43
 NUMBER_WIDTH = 0.8
 #: fraction of the frame's width and height kept free on each side
 SAFE_MARGIN = 0.05
+#: the smallest legible text: a text's tallest glyph at least this many pixels tall in a frame of
+#: :data:`LEGIBLE_LINES` lines (the lecture's 480p drafts; a larger render is larger in proportion)
+MIN_GLYPH_PX = 16.0
+LEGIBLE_LINES = 480
 
 #: builds a manim ``Text`` from ``(text, font=..., font_size=..., color=...)``; ``manim.Text`` itself, or a
 #: caching builder returning copies equal to a fresh ``Text``
@@ -47,6 +58,49 @@ def _size_at_100(text: TextBuilder, s: str, font: str) -> tuple[float, float]:
         t = text(s, font=font, font_size=100)
         _widths[key] = (float(t.width), float(t.height))
     return _widths[key]
+
+
+def _tallest_at_100(text: TextBuilder, s: str, font: str) -> float:
+    """Height of the tallest glyph of ``s`` at font size 100 (0 where it draws none); measured once."""
+    key = (text, font, "tallest:" + s)
+    if key not in _widths:
+        t = text(s, font=font, font_size=100)
+        _widths[key] = (0.0, max((float(g.height) for g in t.submobjects), default=0.0))
+    return _widths[key][1]
+
+
+def min_glyph_height(px: float = MIN_GLYPH_PX) -> float:
+    """The height (scene units) of ``px`` pixels in a frame of :data:`LEGIBLE_LINES` lines.
+
+    Examples
+    --------
+    >>> round(min_glyph_height(), 4)  # the default frame is 8 units tall
+    0.2667
+    """
+    return config.frame_height * px / LEGIBLE_LINES
+
+
+def legible_font_size(strings: Iterable[str], *, text: TextBuilder | None = None, font: str = FONT,
+                      px: float = MIN_GLYPH_PX) -> float:
+    """The smallest font size at which each of ``strings`` has its tallest glyph ``px`` pixels tall at
+    :data:`LEGIBLE_LINES` lines (the test a layout check makes of a text); 0 where none has a letter or digit
+    (signs alone, such as ⊗ or =, are read at any size).
+
+    Examples
+    --------
+    >>> legible_font_size(["max = 7"]) > legible_font_size(["输入"])  # a 7 is shorter than a Chinese glyph
+    True
+    >>> legible_font_size(["⊗", ""])
+    0.0
+    """
+    text = text or Text
+    size = 0.0
+    for s in sorted(set(strings)):
+        if any(ch.isalnum() for ch in s):
+            tallest = _tallest_at_100(text, s, font)
+            if tallest > 0:
+                size = max(size, 100 * min_glyph_height(px) / tallest)
+    return size
 
 
 def number_font_size(cell: float, strings: Iterable[str], *, text: TextBuilder | None = None, font: str = MONO,
@@ -82,6 +136,27 @@ def number_font_size(cell: float, strings: Iterable[str], *, text: TextBuilder |
         if widest > 0:
             size = min(size, 100 * width * cell / widest)
     return size
+
+
+def legible_cell(strings: Iterable[str], *, text: TextBuilder | None = None, font: str = MONO,
+                 height: float = NUMBER_HEIGHT, width: float = NUMBER_WIDTH) -> float:
+    """The smallest cell side at which :func:`number_font_size` writes ``strings`` legibly
+    (:func:`legible_font_size`): a digit ``height`` × cell tall and the widest number at most ``width`` × cell
+    wide, at a legible size. 0 for no strings.
+
+    Examples
+    --------
+    >>> small = legible_cell(["1", "7"])
+    >>> round(number_font_size(small, ["1", "7"]) / legible_font_size(["1", "7"], font=MONO), 6)
+    1.0
+    >>> legible_cell(["3.25"]) > small  # a wider number needs a wider cell
+    True
+    """
+    strings = sorted(set(strings))
+    need = legible_font_size(strings, text=text, font=font)
+    if need == 0:
+        return 0.0
+    return need / number_font_size(1.0, strings, text=text, font=font, height=height, width=width)
 
 
 def safe_size(margin: float = SAFE_MARGIN) -> tuple[float, float]:

@@ -16,7 +16,8 @@ from cnnviz.values import fmt
 
 from .fades import conceal, reveal
 from .grid import NumberGrid, cells_box, taps_box
-from .style import FONT, MONO, NUMBER_HEIGHT, TextBuilder, _size_at_100, number_font_size, safe_size
+from .style import (FONT, MONO, NUMBER_HEIGHT, TextBuilder, _size_at_100, legible_cell, legible_font_size,
+                    number_font_size, safe_size)
 
 __all__ = ["WORDS", "SlidingWindow", "WindowStep"]
 
@@ -33,6 +34,9 @@ PANEL_NUMBER_HEIGHT = 0.5
 SUBSCRIPT = 0.8
 #: a subscripted name's letter size as a fraction of the text size (its subscript digits as tall as a number's)
 INDEXED = 1.2
+#: fitting may shrink the built window by this much at most: its smallest texts stay legible (16 px at 480
+#: lines, less 0.5 px); a window that would need more does not fit its room legibly and is refused
+FIT_SLACK = 0.97
 
 #: the window's own words by language: the grids' names, the panel's head, the notes below the grids
 WORDS: dict[str, dict[str, str]] = {
@@ -280,6 +284,16 @@ class SlidingWindow(VGroup):
     number_height
         A digit's height as a fraction of a grid's cell (``None``: :data:`~scenes.kit.style.NUMBER_HEIGHT`,
         0.43; a panel's digits in proportion), for a large input whose cells are small.
+    legible
+        Keep every number and text at least 16 px tall at 480 lines (below); ``False``: sizes from the cell
+        alone.
+
+    Legibility: nothing the window writes is under 16 px tall at 480 lines. A grid whose widest number would
+    be smaller in ``cell`` gets wider cells (a mean pooling's ``3.25``), the panel's grid likewise; names,
+    notes and the panel's lines are at least that large (``text_size`` is a smallest size for them, as is
+    the size derived from the cell). With ``fit``, a window that cannot fit its room legibly raises
+    ``ValueError`` rather than shrink its texts. ``legible=False`` sizes everything from the cell alone, as
+    small as fitting makes it (e.g. for a still at a higher resolution).
 
     Examples
     --------
@@ -318,7 +332,8 @@ class SlidingWindow(VGroup):
                  region: Region | None = None, panel: str = "below", working: str = "grid",
                  field: int | Sequence[int] | None = None, holes: bool = False,
                  run_times: Sequence[float] | None = None, hold: float = 0.0,
-                 text_size: float | None = None, note: bool = True, number_height: float | None = None) -> None:
+                 text_size: float | None = None, note: bool = True, number_height: float | None = None,
+                 legible: bool = True) -> None:
         super().__init__()
         if isinstance(trace, ConvTrace):
             view = _conv_view(trace, channel, digits)
@@ -355,7 +370,7 @@ class SlidingWindow(VGroup):
         self.detailed, self.run_time, self.fast_run_time, self.digits = detailed, run_time, fast_run_time, digits
         self.labels, self.language, self.indices, self.working = labels, language, indices, working
         self.region, self.field, self.hold, self.fixed_text_size = region, field, hold, text_size
-        self.show_note, self.number_height = note, number_height
+        self.show_note, self.number_height, self.legible = note, number_height, legible
         self.run_times = None if run_times is None else [float(r) for r in run_times]
         self.holes = (holes or layout == "stacked") and view.dilated and view.kind == "conv"
         words = WORDS[language]
@@ -393,13 +408,23 @@ class SlidingWindow(VGroup):
                 scales[place] = self._fit_scale()
             self.panel_place = max(scales, key=lambda p: (scales[p], p == "below"))
         scale = 1.0
-        if fit:
-            for _ in range(1 if text_size is None else 2):  # fixed text sizes do not scale with the cells
+        if fit:  # texts and cells held at a legible size do not scale with the cells: a few rounds
+            for _ in range(5):
                 self._build(start * scale, numbers=False)
-                scale *= self._fit_scale()
+                shrink = self._fit_scale()
+                scale *= shrink
+                if shrink > 0.999:
+                    break
         self._build(start * scale, numbers=True)
         if fit:  # texts do not scale exactly with their font size: the last few thousandths
             rest = self._fit_scale()
+            if legible and rest < FIT_SLACK:
+                sw, sh = _room(region)
+                raise ValueError(
+                    f"this window does not fit {'the frame' if region is None else f'region {region}'} with its "
+                    f"numbers and texts legible (16 px at 480 lines): at the smallest legible size it is "
+                    f"{self.width:.2f} × {self.height:.2f} scene units, the room {sw:.2f} × {sh:.2f}; give it "
+                    f"more room, fewer digits, a smaller trace, or detailed=0 (no panel)")
             if rest < 1:
                 self.scale(rest)
         self.move_to(ORIGIN if region is None else [(region[0] + region[2]) / 2, (region[1] + region[3]) / 2, 0])
@@ -411,6 +436,9 @@ class SlidingWindow(VGroup):
 
     # ----------------------------------------------------------------- building
     def _t(self, s: str, size: float, color: str, *, font: str = FONT, **kwargs: Any) -> Text:
+        """A text at font size ``size``, or larger where its tallest glyph would be under 16 px at 480 lines."""
+        if self.legible:
+            size = max(size, legible_font_size([s], text=self.text_builder, font=font))
         return self.text_builder(s, font=font, font_size=size, color=color, **kwargs)
 
     def _symbol(self, base: str, index: int, size: float, color: str) -> VGroup:
@@ -422,12 +450,13 @@ class SlidingWindow(VGroup):
 
     def _kernel_grid(self, c: float, numbers: bool) -> NumberGrid:
         v, t, tx = self.view, self.theme, self.text_builder
+        cell, font = self._sized(v.kernel, c)
         if not self.holes:
-            return NumberGrid(v.kernel, theme=t, role="kernel", cell=c, digits=self.digits, text=tx,
-                              show_values=numbers, font_size=self._grid_font(v.kernel, c))
+            return NumberGrid(v.kernel, theme=t, role="kernel", cell=cell, digits=self.digits, text=tx,
+                              show_values=numbers, font_size=font)
         assert v.dilated_kernel is not None and v.footprint is not None
-        grid = NumberGrid(v.dilated_kernel, theme=t, role="kernel", cell=c, digits=self.digits, text=tx,
-                          show_values=False, font_size=self._grid_font(v.kernel, c, always=True))
+        grid = NumberGrid(v.dilated_kernel, theme=t, role="kernel", cell=cell, digits=self.digits, text=tx,
+                          show_values=False, font_size=font)
         for i, j in np.ndindex(*grid.shape):
             if v.footprint[i, j]:
                 if numbers:
@@ -438,33 +467,39 @@ class SlidingWindow(VGroup):
                 grid.cell(i, j).set_stroke(t.muted, width=1).set_fill(opacity=0)
         return grid
 
-    def _grid_font(self, values: np.ndarray, c: float, *, always: bool = False) -> float | None:
-        """The font size of a grid's numbers (``None``: the grid derives it, as by default)."""
-        if self.number_height is None and not always:
-            return None
-        strings = (fmt(x, self.digits) for x in np.ravel(values) if np.isfinite(x))
-        return number_font_size(c, strings, text=self.text_builder, **(
-            {} if self.number_height is None else {"height": self.number_height}))
+    def _sized(self, values: np.ndarray | None, c: float) -> tuple[float, float]:
+        """A grid's cell side and font size at the window's cell ``c``: ``c``, or wider where the grid's widest
+        number would not be legible in ``c`` (each grid sizes its numbers to its own widest one)."""
+        strings = [] if values is None else [fmt(x, self.digits) for x in np.ravel(values) if np.isfinite(x)]
+        height = NUMBER_HEIGHT if self.number_height is None else self.number_height
+        cell = max(c, legible_cell(strings, text=self.text_builder, height=height)) if self.legible else c
+        return cell, number_font_size(cell, strings, text=self.text_builder, height=height)
 
     def _build(self, c: float, *, numbers: bool) -> None:
         """Everything but the steps' panels, at cell side ``c`` (``numbers=False``: empty cells, to measure)."""
         self.submobjects = []
         v, t, tx = self.view, self.theme, self.text_builder
         self.cell_size = c
-        self.panel_cell = 0.8 * c
         panel_height = PANEL_NUMBER_HEIGHT * (1.0 if self.number_height is None else
                                               self.number_height / NUMBER_HEIGHT)
-        self.panel_font_size = number_font_size(self.panel_cell, (fmt(x, self.digits) for s in v.steps
-                                                                  for x in s.grid.flat), text=tx,
-                                                height=panel_height)
+        panel_numbers = [fmt(x, self.digits) for s in v.steps for x in s.grid.flat if np.isfinite(x)]
+        self.panel_cell = 0.8 * c
+        if self.legible:
+            self.panel_cell = max(self.panel_cell, legible_cell(panel_numbers, text=tx, height=panel_height))
+        self.panel_font_size = number_font_size(self.panel_cell, panel_numbers, text=tx, height=panel_height)
         self.text_size = 36 * c if self.fixed_text_size is None else float(self.fixed_text_size)
-        # each grid sizes its numbers to its own widest one (font_size=None: derived from the cell)
-        kw = dict(theme=t, cell=c, digits=self.digits, text=tx)
-        self.input = NumberGrid(v.input, role="input", padding_mask=v.padding_mask, show_values=numbers,
-                                font_size=self._grid_font(v.input, c), **kw)
-        self.kernel = self._kernel_grid(c, numbers) if v.kernel is not None else None
-        self.output = NumberGrid(v.output, role="output", show_values=False, font_size=self._grid_font(v.output, c),
-                                 **kw)
+        # each grid sizes its numbers to its own widest one, its cells widened where that would not be legible;
+        # the stacked layout's grids share one cell (each output under the middle of its window)
+        grid_c = c
+        if self.layout == "stacked":
+            grid_c = max(self._sized(a, c)[0] for a in (v.input, v.kernel, v.output))
+        kw = dict(theme=t, digits=self.digits, text=tx)
+        cell, font = self._sized(v.input, grid_c)
+        self.input = NumberGrid(v.input, role="input", padding_mask=v.padding_mask, show_values=numbers, cell=cell,
+                                font_size=font, **kw)
+        self.kernel = self._kernel_grid(grid_c, numbers) if v.kernel is not None else None
+        cell, font = self._sized(v.output, grid_c)
+        self.output = NumberGrid(v.output, role="output", show_values=False, cell=cell, font_size=font, **kw)
         self.cell_names = VGroup()
         name_colors = (t.input, t.kernel, t.output)
         grids = (self.input, self.kernel, self.output)
