@@ -84,9 +84,9 @@ class SumOverInputChannels(LectureScene):
         self.next_section("formula")
         self.play(piece.conclude(), run_time=0.5)
         # the formulas go right of the kernels, under the output maps: the room under the kernels is the caption's
-        left = piece.kernels.get_right()[0] + 0.4
+        left = piece.kernels.get_right()[0] + 0.3  # (below the inputs: they may reach further right)
         room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - left
-        top = piece.biases.get_bottom()[1] - 0.4
+        top = min(piece.biases.get_bottom()[1], piece.inputs.get_bottom()[1]) - 0.3
 
         def place(mob):
             if mob.width > room:
@@ -99,8 +99,9 @@ class SumOverInputChannels(LectureScene):
         self.say("maps", c_out=c_out)
 
         self.next_section("parameter count")
-        count = place(VGroup(formula(r"c^2 \cdot C_{in} \cdot C_{out}", t, font_size=self.param_font),
-                             formula(r"+\; C_{out}", t, font_size=self.param_font),
+        # in three short lines: the room there is narrow, and the letters must stay 16 px tall
+        count = place(VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
+                             formula(r"\cdot\, C_{out} + C_{out}", t, font_size=self.param_font),
                              cached_text("= " + v.count_text, font=MONO, font_size=28, color=t.kernel)
                              ).arrange(DOWN, buff=0.2, aligned_edge=LEFT))
         self.play(FadeOut(law), run_time=0.4)  # out, then in: the two do not show through each other

@@ -75,7 +75,7 @@ def pointwise(scene: SumOverInputChannels, inputs: VGroup, leave: Sequence[Anima
     room = outputs.get_left()[0] - 0.3 - (ker.get_right()[0] + 0.3)
     if count.width > room:
         count.scale_to_fit_width(room)
-    count.next_to(ker, RIGHT, buff=0.3).align_to(ker_name, UP)
+    count.next_to(ker, RIGHT, buff=0.3).align_to(ker, UP)
     scene.play(FadeOut(lines), run_time=0.4)
     scene.play(FadeIn(count), run_time=0.8)
     scene.say("pw_count", c_out=c_out, count=a["pointwise_param_count"])

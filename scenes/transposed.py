@@ -13,7 +13,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Group, Transform, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, cached_text, formula
+from scenes.common import MONO, LectureScene, cached_text, formula, label
 from scenes.kit import PieceStep, ScatterWindow, reveal
 from scenes.transposed_parts import MATRIX_TOP, direct_view, matrix_grid, odd_case
 
@@ -36,10 +36,14 @@ class TransposedConvolution(LectureScene):
     def scatter_window(self) -> ScatterWindow:
         t, v = self.theme, self.values
         cell = min(0.62, 3.1 / max(v.arrays["canvas"].shape))
-        piece = ScatterWindow(v.trace, theme=t, text=cached_text, cell=cell, fit=False, detailed=2,
-                              names=(self.tr("input z", "输入 z"), self.tr("kernel W", "卷积核 W"),
-                                     self.tr("output a", "输出 a")), run_time=2.4, fast_run_time=0.9)
-        return piece.shift(RIGHT * -piece.body.get_x() + UP * (ROW_Y - piece.body.get_y()))
+        piece = ScatterWindow(v.trace, theme=t, text=cached_text, cell=cell, fit=False, detailed=2, labels=False,
+                              run_time=2.4, fast_run_time=0.9)
+        piece.shift(RIGHT * -piece.body.get_x() + UP * (ROW_Y - piece.body.get_y()))
+        # the grids' names, the scene's own: 16 px tall at 480p (the kit's follow its cells, smaller here)
+        self.names = VGroup(*(label(name, t, color=color).next_to(grid, UP, buff=0.12) for name, color, grid in (
+            (self.tr("input z", "输入 z"), t.input, piece.input), (self.tr("kernel W", "卷积核 W"), t.kernel, piece.kernel),
+            (self.tr("output a", "输出 a"), t.output, piece.canvas))))
+        return piece
 
     def play_scene(self) -> None:
         t, v = self.theme, self.values
@@ -51,10 +55,10 @@ class TransposedConvolution(LectureScene):
                       cached_text(v.size_text, font=MONO, font_size=26, color=t.output)).arrange(DOWN, buff=0.2)
         size.move_to(UP * 1.9)
         self.next_section("setup")
-        canvas = reveal(VGroup(sw.canvas, sw.name_labels[2:]))  # hidden until the output's size is shown
+        canvas = reveal(sw.canvas)  # hidden until the output's size is shown
         self.add(sw)
-        self.play(PieceStep(sw, reveal(VGroup(sw.input, sw.kernel, sw.name_labels[:2]))), run_time=0.8)
-        self.play(FadeIn(size), PieceStep(sw, canvas), run_time=0.8)
+        self.play(PieceStep(sw, reveal(VGroup(sw.input, sw.kernel))), FadeIn(self.names[:2]), run_time=0.8)
+        self.play(FadeIn(size), PieceStep(sw, canvas), FadeIn(self.names[2]), run_time=0.8)
         self.say("intro", shape=v.shape_text, s=a["stride"])
 
         self.next_section("convolution as a matrix")
@@ -69,10 +73,13 @@ class TransposedConvolution(LectureScene):
         self.play(FadeOut(size), run_time=0.4)  # (C takes the size formula's place: out, then in)
         self.play(FadeIn(mat), FadeIn(mat_name), FadeIn(forward), run_time=0.6)
         rows, cols = a["matrix_shape"]
-        self.say("matrix", s=a["stride"], rows=rows, cols=cols)
+        # (one-line captions while the formulas under the grids are up: two lines would reach them)
+        self.say("matrix", s=a["stride"])
+        self.say("matrix_c", rows=rows, cols=cols)
         self.play(FadeOut(forward), run_time=0.4)  # out, then in
         self.play(FadeIn(law), run_time=0.8)
         self.say("transpose")
+        self.say("transpose_rows")
         self.scatter(sw, mat)
         self.clear()
         direct_view(self)

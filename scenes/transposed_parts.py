@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Square, Transform, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Square, Transform, VGroup, config
 
 from cnnviz.values import fmt
 
 from scenes.common import MONO, NumberGrid, cached_text, cells_box, formula, label
-from scenes.kit import PieceStep, SlidingWindow, as_padding, conceal, reveal, worded
+from scenes.kit import SAFE_MARGIN, PieceStep, SlidingWindow, as_padding, conceal, reveal, worded
 
 if TYPE_CHECKING:
     from scenes.transposed import TransposedConvolution
@@ -75,7 +75,7 @@ def direct_view(scene: TransposedConvolution) -> None:
     as_padding(win.input, a["padding_mask"])
     inserted = VGroup(*(Square(side_length=cell * 0.72, color=t.highlight, stroke_width=2.5).move_to(
         win.input.cell(i, j)) for i, j in zip(*np.nonzero(a["inserted_mask"]))))
-    words = VGroup(VGroup(label(scene.tr("zeros between inputs:", "输入之间插零："), t),
+    words = VGroup(VGroup(label(scene.tr("zeros between:", "输入之间插零："), t),
                           cached_text(v.direct_text[0], font=MONO, font_size=28, color=t.highlight)).arrange(RIGHT, buff=0.12),
                    VGroup(label(scene.tr("padding:", "补零："), t),
                           cached_text(v.direct_text[1], font=MONO, font_size=28, color=t.text)).arrange(RIGHT, buff=0.12),
@@ -88,7 +88,8 @@ def direct_view(scene: TransposedConvolution) -> None:
     scene.add(win)
     scene.play(PieceStep(win, reveal(VGroup(win.input, win.ops[0], win.kernel, win.name_labels[:2]))),
                FadeIn(inserted), FadeIn(words), run_time=0.8)
-    scene.say("direct", zeros=a["inserted_zeros"], pad=a["direct_pad"][0])
+    scene.say("direct")
+    scene.say("direct_terms", zeros=a["inserted_zeros"], pad=a["direct_pad"][0])
     scene.play(PieceStep(win, later), run_time=0.6)
     steps = tr.direct.steps
     for n, step in enumerate(win.steps()):
@@ -126,10 +127,9 @@ def direct_view(scene: TransposedConvolution) -> None:
     scene.say("same")
     # the zero-insertion view has a name: with s − 1 zeros between the inputs, one step of the kernel moves
     # 1/s of an input, a convolution of fractional stride
-    view_name = VGroup(label(scene.tr("fractionally-strided convolution", "微步卷积"), t, color=t.highlight,
-                             font_size=30),
-                       label(scene.tr(f"stride 1/{a['stride']} on the input z", f"在输入 z 上的步长为 1/{a['stride']}"), t))
-    view_name.arrange(DOWN, buff=0.2).next_to(VGroup(target, result), DOWN, buff=0.4).set_x(0)
+    view_name = label(scene.tr(f"fractionally-strided convolution: stride 1/{a['stride']} on z",
+                               f"微步卷积：在 z 上的步长为 1/{a['stride']}"), t, color=t.highlight, font_size=28)
+    view_name.next_to(VGroup(target, result), DOWN, buff=0.35).set_x(0)
     scene.play(FadeIn(view_name), run_time=0.6)
     scene.say("fractional", s=a["stride"])
 
@@ -144,11 +144,16 @@ def odd_case(scene: TransposedConvolution) -> None:
     scene.say("odd", p=v.arrays["odd_padding"])
     grids = []
     for n, (key, shape, text) in enumerate(zip(("without", "with"), odd["shapes"], odd["size_texts"])):
-        cell = min(0.55, 2.6 / max(odd[key].shape))
-        g = NumberGrid(odd[key], t, t.output, cell=cell, font_size=26 * cell / 0.6)
-        g.move_to(RIGHT * (3.4 if n else -3.4) + UP * 0.1)
+        cell = min(0.62, 2.6 / max(odd[key].shape))
+        g = NumberGrid(odd[key], t, t.output, cell=cell, font_size=26)  # 16 px digits
+        g.move_to(RIGHT * (3.3 if n else -3.3) + UP * 0.3)
         name = label(f"output_padding = {n}:  {shape}", t, color=t.output).next_to(g, UP, buff=0.2)
-        size = cached_text(text, font=MONO, font_size=26, color=t.text).next_to(g, DOWN, buff=0.25)
+        # the size worked out, its result on a line of its own: one line would not fit half the frame
+        terms, result = text.rsplit(" = ", 1)
+        size = VGroup(*(cached_text(s, font=MONO, font_size=26, color=t.text) for s in (terms, f"= {result}")))
+        size.arrange(DOWN, buff=0.12).next_to(g, DOWN, buff=0.25)
+        edge = config.frame_width * (0.5 - SAFE_MARGIN) - 0.05
+        size.shift(RIGHT * (max(0.0, -edge - size.get_left()[0]) - max(0.0, size.get_right()[0] - edge)))
         grids.append(VGroup(g, name, size))
     scene.next_section("both outputs")
     scene.play(FadeIn(grids[0]), run_time=0.8)

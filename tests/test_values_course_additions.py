@@ -110,19 +110,21 @@ def test_backprop_pool_first_window_said_equals_torch():
         got = x.grad.numpy()
         if mv.mode == "max":
             assert got[first.chosen] == pytest.approx(first.delta)
-            assert a["input"][first.chosen] == pytest.approx(float(pooled[first.out_pos]))
+            assert a["input"][first.chosen] == pytest.approx(float(pooled.detach()[first.out_pos]))
         else:
             assert got[first.cells[0]] == pytest.approx(first.shares.flat[0])
 
 
 # ---------------------------------------------------------------- the scripts
 def spoken(scene_id):
-    """(key, fields) of every say()/ask() in the scene's files; an f-string key stands for each of its lines."""
+    """(key, templated) of every say()/ask() in the scene's files; an f-string key stands for each of its lines."""
     found = []
     for path in SCENES[scene_id]:
         source = (ROOT / path).read_text(encoding="utf-8")
-        for m in re.finditer(r"\.(?:say|ask)\((f?)\"([^\"]+)\"", source):
+        for m in re.finditer(r"\.(?:say|ask)\((f?)\"([^\"]+)\"(?:\s+if\s[^,]*?else\s+\"([^\"]+)\")?", source):
             found.append((m.group(2), bool(m.group(1))))
+            if m.group(3):  # say("a" if ... else "b", ...)
+                found.append((m.group(3), False))
     return found
 
 
