@@ -172,8 +172,8 @@ class PoolWindows(LectureScene):
         pxs.shift(RIGHT * 0.3)
         xs.move_to(x)
         names = VGroup(*(label(s, t, color=c).next_to(g, UP, buff=0.15) for s, c, g in (
-            (self.tr("input", "输入"), t.input, x), (self.tr("max pooled, before", "最大池化（平移前）"), t.output, px),
-            (self.tr("max pooled, after", "最大池化（平移后）"), t.output, pxs))))
+            (self.tr("input", "输入"), t.input, x), (self.tr("max, before", "最大池化（平移前）"), t.output, px),
+            (self.tr("max, after", "最大池化（平移后）"), t.output, pxs))))
         shifted_name = label(self.tr("shifted 1 cell →", "右移一格"), t, color=t.input).move_to(names[0])
         self.play(FadeIn(VGroup(x, link, px, names[0], names[1])), run_time=0.8)
         self.say("shift", wait=False)
@@ -196,7 +196,7 @@ class PoolWindows(LectureScene):
         qmarks = self.same_marks(qxs, a["avg_unchanged"])
         qnote = cached_text(self.tr(f"mean pooled: {q_same} of {q_all} unchanged", f"平均池化：{q_all} 格中 {q_same} 格不变"),
                             font=MONO, font_size=26, color=t.highlight).next_to(note, DOWN, buff=0.2)
-        qnames = VGroup(*(label(self.tr(f"mean pooled, {when}", f"平均池化（{zh}）"), t, color=t.output).move_to(names[k])
+        qnames = VGroup(*(label(self.tr(f"mean, {when}", f"平均池化（{zh}）"), t, color=t.output).move_to(names[k])
                           for k, when, zh in ((1, "before", "平移前"), (2, "after", "平移后"))))
         # the numbers swap by fading, out then in: a morph (or a cross-fade) of one number into another garbles
         # its digits midway
