@@ -30,7 +30,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, SerializeAsA
 from pydantic_core import PydanticCustomError
 
 from . import shapes
-from .paths import ASSETS
+from .paths import ASSETS, user_command
 
 __all__ = [  # and the scenes' parameter classes, named in cnnviz/registry.py
     "DEFAULT_CONFIG", "SCENE_PARAMS", "ConfigError", "LectureConfig", "SceneEntry", "SceneParams", "int_limits",
@@ -423,7 +423,7 @@ class MnistParams(SceneParams):
             return
         if not path.exists():
             raise ValueError(f"checkpoint {self.checkpoint!r}: no such file (looked at {path}); give the "
-                             f"mnist_cnn.pt that `render.py train` wrote, or leave checkpoint out")
+                             f"mnist_cnn.pt that `{user_command('train')}` wrote, or leave checkpoint out")
         from .mnist.checkpoint_check import check_checkpoint_file
 
         try:

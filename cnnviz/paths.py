@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ASSETS", "OutDirError", "atomic_write", "cache_dir", "check_out_dir"]
+__all__ = ["ASSETS", "OutDirError", "atomic_write", "cache_dir", "check_out_dir", "user_command"]
 
 #: The files cnnviz ships (package data): the default lecture, the photo, the trained MNIST network,
 #: reveal.js, Manim's settings, the render-time and typeset-ahead references. Found through importlib's
@@ -91,3 +92,13 @@ def check_out_dir(out: str | os.PathLike[str]) -> Path:
         raise OutDirError(f"{out}: cannot write there ({reason}); name a folder you can write to "
                           "(it is created if missing)") from None
     return out
+
+
+def user_command(subcommand: str = "") -> str:
+    """How the user at hand runs ``subcommand``, for messages that tell them what to type.
+
+    ``cnnviz train`` for the installed command, ``python render.py train`` from a checkout (where the
+    program was started as ``render.py``).
+    """
+    program = "python render.py" if Path(sys.argv[0]).name == "render.py" else "cnnviz"
+    return f"{program} {subcommand}".rstrip()

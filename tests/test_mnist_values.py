@@ -59,7 +59,7 @@ def test_training_history(trained, tmp_path):
     (tmp_path / "h.json").write_text(json.dumps({"runs": []}))
     with pytest.raises(ValueError, match="not a cnnviz training history"):
         training_history(tmp_path / "h.json")
-    with pytest.raises(FileNotFoundError, match="render.py train"):
+    with pytest.raises(FileNotFoundError, match="train with `cnnviz train`"):  # as pytest runs it: not render.py
         training_history(tmp_path / "none.json")
 
 

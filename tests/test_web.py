@@ -1129,7 +1129,7 @@ def test_gallery_of_nothing_is_a_clear_error(tmp_path, make):
         out.mkdir()
     res = run("gallery", "--out", str(out))
     assert res.exit_code == 2 and "Traceback" not in res.output
-    assert str(out) in res.output and "python render.py render" in res.output
+    assert str(out) in res.output and "cnnviz render conv2d" in res.output
 
 
 def test_preview_interactive_without_display_is_a_clear_error(monkeypatch):

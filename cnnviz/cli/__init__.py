@@ -11,6 +11,8 @@ import sys
 
 import click
 
+from ..paths import user_command
+
 __all__ = ["main", "UserError"]
 
 # command name -> module under cnnviz.cli that defines `command`
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     Click's own handling, except that Ctrl-C exits 130 (the shell's convention for SIGINT) with one line,
     where click would print "Aborted!" and exit 1."""
     try:
-        code = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="render.py",
+        code = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name=user_command(),
                         standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click turns it into Abort inside a command)
         click.echo("interrupted; nothing half-written was left under a finished name", err=True)

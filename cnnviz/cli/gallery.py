@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..paths import user_command
 from . import UserError
 
 
@@ -21,7 +22,7 @@ def write_gallery(out_dir: Path, *, live: bool = False) -> Path:
     try:
         return build_gallery(out_dir, live=live)
     except FileNotFoundError as exc:
-        raise UserError(f"{exc}; render some first, e.g. python render.py render conv2d --out {out_dir}") from None
+        raise UserError(f"{exc}; render some first, e.g. {user_command('render')} conv2d --out {out_dir}") from None
     except OSError as exc:
         raise UserError(f"--out {out_dir}: cannot write the gallery there ({exc.strerror or exc})") from None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ..paths import user_command
 from . import UserError
 from .gallery import out_option, write_gallery
 from .options import config_option
@@ -37,7 +38,7 @@ def run_interactive(scene_id: str, config_path: Path | None, language: str | Non
 
     if not has_display():
         raise UserError("--interactive opens a window, and there is no display here (neither DISPLAY nor "
-                        "WAYLAND_DISPLAY is set); run it on a desktop, or use `python render.py preview "
+                        f"WAYLAND_DISPLAY is set); run it on a desktop, or use `{user_command('preview')} "
                         f"{scene_id} --watch` and open the page in a browser")
     info = scene_spec(scene_id)
     from ..scene_env import SceneEnv
@@ -291,7 +292,7 @@ def command(scene_ids: tuple[str, ...], watch: bool, port: int, open_browser: bo
     if interactive:
         if len(scene_ids) != 1:
             raise UserError("--interactive plays one scene: name exactly one id, e.g. "
-                            "python render.py preview conv2d --interactive")
+                            + user_command("preview conv2d --interactive"))
         load_lecture(config_path)  # config mistakes as a clear message before Manim starts
         raise SystemExit(run_interactive(scene_ids[0], config_path, language, theme))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..paths import user_command
 from . import UserError
 from .options import render_options
 
@@ -52,7 +53,7 @@ def ensure_network(scene_ids: list[str], lecture) -> None:
     try:
         checkpoint_path(lecture.entry(needs[0]).params, train_if_missing=False)
     except FileNotFoundError:
-        click.echo(f"{', '.join(needs)} need(s) the trained MNIST network; training it once (render.py train)",
+        click.echo(f"{', '.join(needs)} need(s) the trained MNIST network; training it once ({user_command('train')})",
                    err=True)
         try:
             checkpoint_path(lecture.entry(needs[0]).params)
@@ -67,7 +68,7 @@ def check_scene_ids(scene_ids) -> None:
     known = known_ids()
     unknown = [i for i in scene_ids if i not in known]
     if unknown:
-        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `render.py list` for: {', '.join(known)}")
+        raise UserError(f"unknown scene id(s): {', '.join(unknown)}; see `{user_command('list')}` for: {', '.join(known)}")
 
 
 def shell_scene_env():

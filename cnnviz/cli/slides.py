@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..paths import user_command
 from . import UserError
 from .options import render_options
 from .render import load_lecture, run_render
@@ -93,5 +94,5 @@ def write_deck(ids: list[str], lecture, opts: dict):
     steps = sum(len(s.steps) for s in scenes)
     click.echo(f"\n{deck.index}: {len(scenes)} scene(s), {steps} steps; open it in a browser (works offline).\n"
                f"Embed snippets per scene: {deck.index.parent}/embed-<id>.html "
-               f"(or: python render.py slides --embed ID)")
+               f"(or: {user_command('slides')} --embed ID)")
     return deck

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..paths import OutDirError, atomic_write, check_out_dir
+from ..paths import OutDirError, atomic_write, check_out_dir, user_command
 from .data import cache_dir, load_mnist
 from .model import MnistCNN, ModelConfig
 
@@ -424,12 +424,12 @@ def _validated(raw: Any, path: Path, config: ModelConfig | None,
     f = _Fields(path)
     if not isinstance(raw, dict):
         raise f.error(None, f"not a cnnviz MNIST checkpoint (it holds {_show(raw)})",
-                      f"a dict with the fields {', '.join(_REQUIRED)}, as `python render.py train` writes")
+                      f"a dict with the fields {', '.join(_REQUIRED)}, as `{user_command('train')}` writes")
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise f.error(None, f"not a cnnviz MNIST checkpoint: field{'s' * (len(missing) > 1)} "
                       f"{', '.join(repr(k) for k in missing)} missing (it has {_show(raw)})",
-                      f"a dict with the fields {', '.join(_REQUIRED)}, as `python render.py train` writes",
+                      f"a dict with the fields {', '.join(_REQUIRED)}, as `{user_command('train')}` writes",
                       about=missing[0] if len(missing) == 1 else None)
     if not _is_int(raw["format"]) or raw["format"] != _FORMAT:
         raise f.bad("format", raw["format"], f"{_FORMAT} (the layout this cnnviz reads)")
@@ -442,7 +442,7 @@ def _validated(raw: Any, path: Path, config: ModelConfig | None,
                       + ", ".join(fl.name for fl in fields(ModelConfig)) + " with positive integers") from None
     if config is not None and saved != config:
         raise f.error("config", f"is for architecture {saved}", f"the architecture {config}; retrain "
-                      "(python render.py train) or delete it")
+                      f"({user_command('train')}) or delete it")
 
     st = f.dict_("settings", raw["settings"], "a dict with " + ", ".join(_SETTINGS_FIELDS))
     unknown = sorted(str(k) for k in st if k not in _SETTINGS_FIELDS)
@@ -592,13 +592,13 @@ def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None 
     """
     path = Path(path)
     f = _Fields(path)
-    how = "a file written by `python render.py train` (mnist_cnn.pt)"
+    how = f"a file written by `{user_command('train')}` (mnist_cnn.pt)"
     try:
         st = path.stat()
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         problem = "no such checkpoint" if isinstance(exc, FileNotFoundError) else \
             f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
-        raise f.error(None, problem, how + "; train one with `python render.py train --out DIR`") from None
+        raise f.error(None, problem, how + f"; train one with `{user_command('train')} --out DIR`") from None
     if stat.S_ISDIR(st.st_mode):
         hint = f" (that folder's {CHECKPOINT_NAME})" if (path / CHECKPOINT_NAME).is_file() else ""
         raise f.error(None, "is a folder, not a checkpoint file", f"{how}{hint}")
@@ -657,7 +657,7 @@ def unfinished_error(ckpt: Checkpoint) -> CheckpointError:
     return _Fields(ckpt.path).error(
         "epoch", f"is {ckpt.epoch}: the run stopped before its last epoch",
         f"{ckpt.settings.epochs} (settings.epochs, a finished run); finish it with "
-        f"`python render.py train --resume --out {ckpt.path.parent}`")
+        f"`{user_command('train')} --resume --out {ckpt.path.parent}`")
 
 
 def _display(epochs: int, steps: int, done: int, say: IO[str]) -> TrainProgress:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .model import LayerInfo, MnistCNN, layer_kind, layer_summary
 from .train import HISTORY_NAME, EpochRecord
+from ..paths import user_command
 
 __all__ = [
     "Architecture",
@@ -67,7 +68,7 @@ def training_history(path: str | os.PathLike[str]) -> list[EpochRecord]:
         data = json.loads(p.read_text())
         return [EpochRecord(**r) for r in data["epochs"]]
     except FileNotFoundError:
-        raise FileNotFoundError(f"{p}: no training history; train with `python render.py train`") from None
+        raise FileNotFoundError(f"{p}: no training history; train with `{user_command('train')}`") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{p}: not a cnnviz training history ({type(exc).__name__}: {exc})") from None
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..config import MnistParams
-from ..paths import ASSETS
+from ..paths import ASSETS, user_command
 
 __all__ = ["SHIPPED_DIR", "checkpoint_path", "load_trained"]
 
@@ -43,7 +43,7 @@ def checkpoint_path(params: MnistParams, *, train_if_missing: bool = True) -> Pa
         if not path.is_file():
             what = "is a folder" if path.is_dir() else "does not exist"
             raise CheckpointError(f"checkpoint: {path} {what}; allowed: a checkpoint file (mnist_cnn.pt) as "
-                                  f"`python render.py train --out {path.parent if not path.is_dir() else path}` "
+                                  f"`{user_command('train')} --out {path.parent if not path.is_dir() else path}` "
                                   "writes it, or leave `checkpoint` out to use the shipped one", path=path)
         return path
     shipped = SHIPPED_DIR / CHECKPOINT_NAME
