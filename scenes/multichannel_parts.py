@@ -111,7 +111,7 @@ def purposes(scene: SumOverInputChannels, inputs: VGroup, outputs: VGroup, out_n
                   (scene.tr(f"{k}×{k}: {c_in} → {c_out} channels, {a['param_count']} parameters",
                             f"{k}×{k}：{c_in} → {c_out} 个通道，{a['param_count']} 个参数"), t.muted)])
     scene.play(FadeIn(cost), run_time=0.8)
-    scene.say("pw_reduce" if a["pointwise_reduces"] else "pw_channels", c_in=c_in, c_out=c_out, c=k,
+    scene.say("pw_reduce", c_in=c_in, c_out=c_out, c=k,
               count=a["pointwise_param_count"], full=a["param_count"])
 
     scene.next_section("1x1 purpose: nonlinearity")

@@ -102,12 +102,12 @@ class PoolWindows(LectureScene):
         self.shift_invariance()
 
     def pool_walk(self, mode: str, win: SlidingWindow) -> None:
-        """The window's steps, one play each; the first steps in detail, each with a section of its own. In the
-        first mode the second output cell is asked before it is filled (its window outlined): a prediction."""
+        """The window's steps, one play each; the first steps in detail, each with a section of its own. In each
+        mode the second output cell is asked before it is filled (its window outlined): a prediction."""
         t, v = self.theme, self.values
         steps = v.traces[mode].steps
         for n, step in enumerate(win.steps()):
-            asks = n == 1 and mode == v.order[0]
+            asks = n == 1
             if asks:
                 window = cells_box(win.input, list(steps[n].cells), t.highlight)
                 self.play(FadeIn(window), run_time=0.5)

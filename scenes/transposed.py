@@ -104,8 +104,7 @@ class TransposedConvolution(LectureScene):
                 self.say("scatter_first", value=fmt(self.values.trace.scatter[0].value))
         self.next_section("scatter done")
         self.play(sw.conclude(), FadeOut(row), run_time=0.5)
-        if a["padding"]:
-            self.play(FadeIn(sw.crop_box()), run_time=0.6)
-            self.say("crop", p=a["padding"])
-        else:
-            self.say("scatter_sum")
+        self.say("scatter_sum")
+        # the crop by p, framed whatever p is (p = 0 frames the whole sum)
+        self.play(FadeIn(sw.crop_box()), run_time=0.6)
+        self.say("crop", p=a["padding"])
