@@ -5,14 +5,20 @@ Render alone with ``manim -ql scenes/backprop_pool.py BackpropThroughPooling``.
 
 from __future__ import annotations
 
-from manim import UP, FadeIn, FadeOut, VGroup
+from manim import RIGHT, UP, FadeIn, FadeOut, VGroup
+
+from cnnviz.values import fmt
 
 from scenes.common import LectureScene, cached_text, formula, label
 from scenes.kit import PieceStep, RoutingWindow, conceal, reveal
 
 __all__ = ["BackpropThroughPooling"]
 
-ROW_Y = UP * 0.25
+#: the grids' top (scene units): the formulas naming them fit between it and the title
+TOP_Y = 2.42
+#: the largest cell: the panel of a step's working stays above a one-line caption, and a four-character
+#: share ("0.25") in the kit's cells still 16 px tall at 480p
+CELL = 0.875
 NAMES = {"max": ("max pooling", "最大池化"), "avg": ("mean pooling", "平均池化")}
 # R_k: the k-th pooling window
 LAWS = {"max": r"\mathrm{up}(\delta)_{ij} = \sum_{k:\ (i,j) = \arg\max_{R_k} A} \delta_k",
@@ -29,10 +35,10 @@ class BackpropThroughPooling(LectureScene):
     def routing(self, mv) -> RoutingWindow:
         """The mode's routing window, its grids named by formulas (the scene's) rather than texts."""
         x = self.values.arrays["input"]
-        cell = min(0.875, 3.5 / max(x.shape))
+        cell = min(CELL, 3.5 / max(x.shape))
         piece = RoutingWindow(mv, theme=self.theme, text=cached_text, cell=cell, labels=False, fit=False,
                               detailed=self.detailed_steps, run_time=2.2, fast_run_time=0.6)
-        return piece.shift(ROW_Y - piece.body.get_center())
+        return piece.shift(RIGHT * -piece.body.get_x() + UP * (TOP_Y - piece.body.get_top()[1]))
 
     def play_scene(self) -> None:
         t, v = self.theme, self.values
@@ -57,20 +63,17 @@ class BackpropThroughPooling(LectureScene):
         name = NAMES[mv.mode][0]
         self.next_section(name)
         head = label(self.tr(*NAMES[mv.mode]), t, font_size=26).next_to(piece.output, UP, buff=0.12)
-        gname = formula(r"\partial L / \partial A = \mathrm{up}(\delta)", t, font_size=38,
+        # 42 and 38: the formulas' subscripts 16 px tall at 480p
+        gname = formula(r"\partial L / \partial A = \mathrm{up}(\delta)", t, font_size=42,
                         color=t.gradient).next_to(piece.grad, UP, buff=0.15)
         self.play(PieceStep(piece, shows["output"]), FadeIn(head), run_time=0.8)
-        self.caption(*(("Forward: max pooling keeps each window's largest value.", "前向：最大池化保留每个窗口的最大值。")
-                       if mv.mode == "max" else
-                       ("Forward: mean pooling keeps each window's average.", "前向：平均池化保留每个窗口的平均值。")))
+        self.say(f"forward_{mv.mode}")
         if first:
             self.play(PieceStep(piece, shows["delta"]), FadeIn(self.names[1]), run_time=0.6)
-            self.caption("Backward: δ of the pooled layer is given; it goes back to the layer below.",
-                         "反向：已知池化层的误差项 δ，要把它传回下一层（上采样）。")
+            self.say("delta")
         self.play(PieceStep(piece, shows["grad"]), FadeIn(gname), run_time=0.6)
         if not first:  # without it the forward caption would stay up over the backward steps
-            self.caption("Backward: the same δ goes back to the layer below.",
-                         "反向：同样的误差项 δ 传回下一层（上采样）。")
+            self.say("delta_again")
         self.next_section(f"{name}: windows")
         for n, step in enumerate(piece.steps()):
             if 0 < n <= self.detailed_steps:
@@ -78,14 +81,18 @@ class BackpropThroughPooling(LectureScene):
             self.play(step)
             if n < self.detailed_steps:
                 self.wait(0.5)
+            if n == 0:  # what the first window did, in its own numbers
+                first = mv.steps[0]
+                if mv.mode == "max":
+                    self.say("window_max", delta=fmt(first.delta), value=fmt(self.values.arrays["input"][first.chosen]))
+                else:
+                    self.say("window_avg", delta=fmt(first.delta), cells=first.divisor,
+                             share=fmt(first.shares.flat[0]))
         self.play(piece.conclude(), run_time=0.6)  # (cells no window covered get their 0)
         self.next_section(f"{name}: rule")
-        law = formula(LAWS[mv.mode], t, font_size=34).move_to(piece.panel_area)
+        law = formula(LAWS[mv.mode], t, font_size=38).move_to(piece.panel_area)
         self.play(FadeIn(law), run_time=0.6)
-        self.caption(*(("Max pooling: each δ goes to its window's maximum; every other cell gets 0.",
-                        "最大池化：δ 只传给窗口中最大值所在位置，其余位置为 0。") if mv.mode == "max" else
-                       ("Mean pooling: each δ is spread evenly over its window.",
-                        "平均池化：δ 平均分给窗口中的每个位置。")))
+        self.say(f"rule_{mv.mode}")
         if mv is not self.values.modes[-1]:
             self.play(PieceStep(piece, conceal(piece.output), conceal(piece.grad)), FadeOut(VGroup(head, gname, law)),
                       run_time=0.6)

@@ -1,15 +1,16 @@
 """Multi-channel convolution: one kernel per input channel, their sums plus a bias; C_out kernels give C_out
-feature maps; the parameter count; a 1x1 convolution as channel mixing.
+feature maps; the parameter count; a 1x1 convolution as channel mixing, and its two purposes (fewer channels for
+few parameters, a nonlinearity with a ReLU after it).
 
 Render alone with ``manim -ql scenes/multichannel.py SumOverInputChannels``.
 """
 
 from __future__ import annotations
 
-from manim import RIGHT, UP, FadeIn, FadeOut, VGroup
+from manim import DOWN, LEFT, RIGHT, UL, UP, FadeIn, FadeOut, VGroup, config
 
 from scenes.common import MONO, LectureScene, cached_text, formula, label
-from scenes.kit import ChannelSum, PieceStep, conceal, reveal
+from scenes.kit import SAFE_MARGIN, ChannelSum, PieceStep, conceal, reveal
 from scenes.multichannel_parts import pointwise
 
 __all__ = ["SumOverInputChannels"]
@@ -20,6 +21,8 @@ BAND = (-3.1, 2.9)
 FORMULA_ROOM = 1.05
 #: the widest the channels and the output maps may be together
 ROW_WIDTH = 12.6
+#: the parameter counts' formulas: their smallest letters (the i of C_{in}, the 2 of c²) 16 px tall at 480p
+PARAM_FONT = 58
 
 
 class SumOverInputChannels(LectureScene):
@@ -28,9 +31,10 @@ class SumOverInputChannels(LectureScene):
 
     scene_id = "multichannel"
     detailed_steps = 2
+    param_font = PARAM_FONT
 
     def named(self, group: VGroup, names: list[str], color: str, direction=UP) -> VGroup:
-        return VGroup(*(label(n, self.theme, color=color, font_size=24).next_to(g, direction, buff=0.12)
+        return VGroup(*(label(n, self.theme, color=color, font_size=26).next_to(g, direction, buff=0.12)
                         for n, g in zip(names, group)))
 
     def channels(self) -> ChannelSum:
@@ -58,13 +62,11 @@ class SumOverInputChannels(LectureScene):
         self.add(piece)
         self.next_section("input channels")
         self.play(PieceStep(piece, shows["inputs"]), run_time=0.8)
-        self.caption(f"The input has C_in = {c_in} channels, one grid each.",
-                     f"输入有 C_in = {c_in} 个通道，每个通道一张网格。")
+        self.say("inputs", c_in=c_in)
         self.next_section("kernels of output channel 1")
         self.play(PieceStep(piece, shows["kernels"]), run_time=0.8)
         self.play(PieceStep(piece, shows["outputs"]), run_time=0.8)
-        self.caption(f"Output channel 1 has one kernel per input channel: {c_in} kernels, and one bias.",
-                     f"输出通道 1 对每个输入通道各有一个卷积核：共 {c_in} 个，外加一个偏置。")
+        self.say("kernels", c_in=c_in)
 
         per_map = piece.n_steps // c_out
         for n, step in enumerate(piece.steps()):
@@ -78,23 +80,32 @@ class SumOverInputChannels(LectureScene):
             if n < self.detailed_steps:
                 self.wait(0.3)
             if n == 0:
-                self.caption("Each channel gives a sum of products; the channel sums and the bias add up.",
-                             "每个通道得到一个乘积之和；各通道之和再加上偏置。")
+                self.say("sums")
         self.next_section("formula")
         self.play(piece.conclude(), run_time=0.5)
-        below = piece.kernels.get_bottom()[1]
-        law = formula(r"Z_d = \sum_{c=1}^{C_{in}} A_c \otimes W_{d,c} + b_d", t, font_size=34)
-        law.move_to([piece.kernels.get_x(), (below + BAND[0]) / 2, 0])
+        # the formulas go right of the kernels, under the output maps: the room under the kernels is the caption's
+        left = piece.kernels.get_right()[0] + 0.3  # (below the inputs: they may reach further right)
+        room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - left
+        top = min(piece.biases.get_bottom()[1], piece.inputs.get_bottom()[1]) - 0.3
+
+        def place(mob):
+            if mob.width > room:
+                mob.scale_to_fit_width(room)
+            return mob.move_to([left, top, 0], aligned_edge=UL)
+
+        # the input channel is i (c is the kernel size, as in the course); 38: its subscripts 16 px tall at 480p
+        law = place(formula(r"Z_d = \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} + b_d", t, font_size=38))
         self.play(FadeIn(law), run_time=0.8)
-        self.caption(f"{c_out} sets of kernels give {c_out} feature maps: the output has C_out = {c_out} channels.",
-                     f"{c_out} 组卷积核得到 {c_out} 张特征图：输出有 C_out = {c_out} 个通道。")
+        self.say("maps", c_out=c_out)
 
         self.next_section("parameter count")
-        count = VGroup(formula(r"k^2 \cdot C_{in} \cdot C_{out} + C_{out} =", t, font_size=34),
-                       cached_text(v.count_text, font=MONO, font_size=28, color=t.kernel)).arrange(RIGHT, buff=0.3)
+        # in three short lines: the room there is narrow, and the letters must stay 16 px tall
+        count = place(VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
+                             formula(r"\cdot\, C_{out} + C_{out}", t, font_size=self.param_font),
+                             cached_text("= " + v.count_text, font=MONO, font_size=28, color=t.kernel)
+                             ).arrange(DOWN, buff=0.2, aligned_edge=LEFT))
         self.play(FadeOut(law), run_time=0.4)  # out, then in: the two do not show through each other
-        self.play(FadeIn(count.move_to(law)), run_time=0.4)
-        self.caption("Parameters: C_out × C_in kernels of k×k weights, plus one bias per output channel.",
-                     "参数个数：C_out × C_in 个 k×k 卷积核的权重，加上每个输出通道一个偏置。")
+        self.play(FadeIn(count), run_time=0.4)
+        self.say("params", c_in=c_in, c_out=c_out, c=a["kernel"].shape[2], count=a["param_count"])
         leave = VGroup(piece.kernels, piece.kernel_names, piece.outputs, piece.output_names, piece.biases)
         pointwise(self, piece.inputs, [PieceStep(piece, conceal(leave)), FadeOut(count)])

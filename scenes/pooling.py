@@ -11,18 +11,26 @@ from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, Square, Transfo
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label
-from scenes.kit import PieceStep, SlidingWindow, conceal, reveal, worded
+from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label
+from scenes.kit import PieceStep, SlidingWindow, conceal, number_font_size, reveal, worded
 
 __all__ = ["PoolWindows"]
 
 NAMES = {"max": ("max pooling", "最大池化"), "avg": ("mean pooling", "平均池化")}
-#: the band between the title and the caption that the windows share (scene units)
-BAND = (-3.05, 3.05)
+#: the band between the title and the caption that the windows share (scene units): above a caption of two
+#: lines, so a long line never covers a step's working
+BAND = (-2.6, 3.0)
 #: between the two outputs, in cells (their names are wider than they are)
 GAP = 1.6
 #: the widest the two windows (the input, the arrow, this mode's output and the other's beside it) may be
 ROW_WIDTH = 12.4
+#: the windows' labels ("max 2×2", "stride 2", the grids' names): fixed, 16 px tall at 480p whatever the cell
+TEXT_SIZE = 28
+#: the shift comparison's cells: a digit 16 px tall at 480p (the kit's numbers are 0.43 of a cell), and a
+#: four-character mean ("3.25") as tall in the pooled grids
+SHIFT_CELL, POOLED_CELL = 0.62, 0.92
+#: the windows' digits, as a fraction of their cells (the kit's 0.43 would be under 16 px in the band's cells)
+NUMBER_HEIGHT = 0.5
 
 
 class PoolWindows(LectureScene):
@@ -31,14 +39,6 @@ class PoolWindows(LectureScene):
 
     scene_id = "pooling"
     detailed_steps = 2
-
-    def grid(self, values, color: str, most: float, span: float, fit=None, **kw) -> NumberGrid:
-        """A grid at most ``span`` wide; one font size for its numbers (at least 26 where they fit), the longest
-        of ``fit`` (default: its own values) fitting a cell."""
-        cell = min(most, span / max(np.shape(values)))
-        longest = max(len(fmt(x)) for x in np.ravel(values if fit is None else fit))
-        font = min(max(26, 26 * cell / 0.6), 26 * 0.84 * cell / (0.175 * longest))
-        return NumberGrid(values, self.theme, color, cell=cell, font_size=font, **kw)
 
     def windows(self) -> dict[str, SlidingWindow]:
         """One sliding window per mode, the same size, sized so that both outputs fit side by side; the second
@@ -54,7 +54,8 @@ class PoolWindows(LectureScene):
             return SlidingWindow(v.traces[mode], theme=self.theme, text=text, cell=cell, fit=False,
                                  detailed=self.detailed_steps, names=(self.tr("input", "输入"), "",
                                                                       self.tr(*NAMES[mode])),
-                                 run_time=2.4 if mode == v.order[0] else 1.8,
+                                 run_time=2.4 if mode == v.order[0] else 1.8, text_size=TEXT_SIZE,
+                                 number_height=NUMBER_HEIGHT,
                                  fast_run_time=0.5 if mode == v.order[0] else 0.4)
 
         probe = [build(m, 1.0) for m in v.order]  # measured at cell 1, then built to fit the band
@@ -80,9 +81,7 @@ class PoolWindows(LectureScene):
         self.next_section("setup")
         self.add(first)
         self.play(PieceStep(first, reveal(VGroup(first.input, first.name_labels[0]))), run_time=0.8)
-        self.caption(f"Pooling summarises each {a['kernel_size']}×{a['kernel_size']} window by one number; "
-                     f"stride {a['stride']}.",
-                     f"池化用一个数概括每个 {a['kernel_size']}×{a['kernel_size']} 窗口；步长 {a['stride']}。")
+        self.say("intro", c=a["kernel_size"], s=a["stride"])
         for n, mode in enumerate(v.order):
             self.next_section(NAMES[mode][0])
             win = wins[mode]
@@ -98,35 +97,47 @@ class PoolWindows(LectureScene):
             if n == 0:
                 self.output_size(win)
         self.next_section("compare")
-        self.caption("Max pooling keeps the strongest value of each window; mean pooling averages it.",
-                     "最大池化保留每个窗口中最强的值；平均池化取窗口的平均值。")
+        self.say("compare")
         self.play(FadeOut(Group(*(m for m in self.mobjects if m not in (self.heading, self._caption)))), run_time=0.6)
         self.shift_invariance()
 
     def pool_walk(self, mode: str, win: SlidingWindow) -> None:
-        """The window's steps, one play each; the first steps in detail, each with a section of its own."""
+        """The window's steps, one play each; the first steps in detail, each with a section of its own. In each
+        mode the second output cell is asked before it is filled (its window outlined): a prediction."""
+        t, v = self.theme, self.values
+        steps = v.traces[mode].steps
         for n, step in enumerate(win.steps()):
-            if 0 < n < self.detailed_steps:
+            asks = n == 1
+            if asks:
+                window = cells_box(win.input, list(steps[n].cells), t.highlight)
+                self.play(FadeIn(window), run_time=0.5)
+                self.ask("predict", win.output.cell(*steps[n].out_pos))
+                self.play(FadeOut(window), run_time=0.3)
+            elif 0 < n < self.detailed_steps:
                 self.next_section(f"{NAMES[mode][0]} step {n + 1}")
             elif n == self.detailed_steps:
                 self.next_section(f"{NAMES[mode][0]} remaining steps")
             self.play(step)
             if n < self.detailed_steps:
                 self.wait(0.3)
+            if asks:
+                self.say(f"answer_{mode}", value=fmt(steps[n].value))
             if n == 0:
-                self.caption(*(("The max is marked: only that cell passes on.", "标出最大值：只有这个格子的值传下去。")
-                               if mode == "max" else ("Mean: the sum of the window over its size.",
-                                                      "平均：窗口内之和除以窗口大小。")))
+                if mode == "max":
+                    self.say("max_first")
+                else:
+                    self.say("avg_first", cells=steps[0].divisor)
         self.play(win.conclude(), run_time=0.5)
 
     def output_size(self, win: SlidingWindow) -> None:
         t, v = self.theme, self.values
         self.next_section("output size")
-        law = formula(r"n_{out} = \left\lfloor \frac{n - k}{s} \right\rfloor + 1", t, font_size=36)
+        # written as the course and the other scenes write it: ⌊(n − c)/s⌋ + 1
+        law = formula(r"n_{out} = \left\lfloor (n - c)/s \right\rfloor + 1", t, font_size=36)
         nums = cached_text(f"{v.size_text}    ({v.shape_text})", font=MONO, font_size=26, color=t.output)
         group = VGroup(law, nums).arrange(RIGHT, buff=0.5).move_to([0, win.panel_area.get_y(), 0])
         self.play(FadeIn(group), run_time=0.8)
-        self.caption("Output size per axis, with window k and stride s.", "每个方向的输出大小：窗口 k，步长 s。")
+        self.say("size", shape=v.shape_text)
         self.play(FadeOut(group), run_time=0.5)
 
     def same_marks(self, grid: NumberGrid, unchanged) -> VGroup:
@@ -139,48 +150,57 @@ class PoolWindows(LectureScene):
                         for (i, j), same in np.ndenumerate(unchanged))).set_z_index(-1)
 
     def shift_invariance(self) -> None:
+        """The input slides one cell right in place (a column of zeros enters); the max-pooled output of the
+        original and of the shifted input side by side, the unchanged cells marked; then mean pooling's."""
         t, v = self.theme, self.values
         a = v.arrays
         self.next_section("shift the input")
-        x = self.grid(a["input"], t.input, 0.45, 2.7)
+        cell = min(SHIFT_CELL, 3.8 / max(np.shape(a["input"])))
         both = [a["outputs"]["max"], a["outputs"]["avg"], a["shifted_max_output"], a["shifted_avg_output"]]
-        px = self.grid(a["outputs"]["max"], t.output, 0.62, 1.9, fit=both)
-        xs = self.grid(a["shifted_input"], t.input, 0.45, 2.7, padding_mask=v.entered)
-        pxs = self.grid(a["shifted_max_output"], t.output, 0.62, 1.9, fit=both)
-        arrows = [arrow(LEFT * 0.35, RIGHT * 0.35, t.muted) for _ in range(2)]
-        VGroup(x, arrows[0], px, xs, arrows[1], pxs).arrange(RIGHT, buff=0.3).move_to(UP * 0.75)
-        xs.shift(RIGHT * 0.5), arrows[1].shift(RIGHT * 0.5), pxs.shift(RIGHT * 0.5)
-        names = VGroup(*(label(s, t, color=c, font_size=22).next_to(g, UP, buff=0.15) for s, c, g in (
-            (self.tr("input", "输入"), t.input, x), (self.tr("max pooled", "最大池化"), t.output, px),
-            (self.tr("shifted 1 cell →", "右移一格"), t.input, xs), (self.tr("max pooled", "最大池化"), t.output, pxs))))
-        self.play(FadeIn(VGroup(x, arrows[0], px, names[0], names[1])), run_time=0.8)
-        self.play(FadeIn(xs, shift=RIGHT * xs.cell_size), FadeIn(names[2]), run_time=1.2)
-        self.play(FadeIn(arrows[1]), FadeIn(pxs), FadeIn(names[3]), run_time=0.8)
-        self.caption("Move the whole input one cell to the right, and pool again.",
-                     "把整个输入向右平移一格，再做一次池化。")
+        pcell = min(POOLED_CELL, 2.8 / max(np.shape(a["outputs"]["max"])))
+        # one font size for the four pooled grids, the widest of their numbers fitting a cell
+        pooled_font = number_font_size(pcell, [fmt(x) for b in both for x in np.ravel(b)], text=cached_text)
+
+        def pooled(values) -> NumberGrid:
+            return NumberGrid(values, t, t.output, cell=pcell, font_size=pooled_font)
+
+        x = NumberGrid(a["input"], t, t.input, cell=cell)
+        xs = NumberGrid(a["shifted_input"], t, t.input, cell=cell, padding_mask=v.entered)
+        px, pxs = pooled(a["outputs"]["max"]), pooled(a["shifted_max_output"])
+        link = arrow(LEFT * 0.35, RIGHT * 0.35, t.muted)
+        VGroup(x, link, px, pxs).arrange(RIGHT, buff=0.35).move_to(UP * 0.55)
+        pxs.shift(RIGHT * 0.3)
+        xs.move_to(x)
+        names = VGroup(*(label(s, t, color=c).next_to(g, UP, buff=0.15) for s, c, g in (
+            (self.tr("input", "输入"), t.input, x), (self.tr("max, before", "最大池化（平移前）"), t.output, px),
+            (self.tr("max, after", "最大池化（平移后）"), t.output, pxs))))
+        shifted_name = label(self.tr("shifted 1 cell →", "右移一格"), t, color=t.input).move_to(names[0])
+        self.play(FadeIn(VGroup(x, link, px, names[0], names[1])), run_time=0.8)
+        self.say("shift", wait=False)
+        # the input slides right as a whole: the old one fades out moving, the shifted one fades in (no morph)
+        self.play(FadeOut(x, shift=RIGHT * cell), FadeIn(xs, shift=RIGHT * cell), FadeOut(names[0]),
+                  FadeIn(shifted_name), run_time=1.2)
+        self.play(FadeIn(pxs), FadeIn(names[2]), run_time=0.8)
         self.next_section("compare the pooled outputs")
         n_in, n_all = v.counts["input"]
         m_same, m_all = v.counts["max"]
         marks = self.same_marks(pxs, a["max_unchanged"])
         note = cached_text(self.tr(f"input: {n_in} of {n_all} cells changed;  max pooled: {m_same} of {m_all} unchanged",
-                            f"输入：{n_all} 格中 {n_in} 格改变；最大池化：{m_all} 格中 {m_same} 格不变"),
-                    font=MONO, font_size=26, color=t.highlight).move_to(DOWN * 1.55)
+                                   f"输入：{n_all} 格中 {n_in} 格改变；最大池化：{m_all} 格中 {m_same} 格不变"),
+                           font=MONO, font_size=26, color=t.highlight).next_to(xs, DOWN, buff=0.35).set_x(0)
         self.play(FadeIn(marks), FadeIn(note), run_time=0.8)
-        self.caption(f"Translation invariance, measured: {m_same} of {m_all} max-pooled values stay the same.",
-                     f"平移不变性的实测：{m_all} 个最大池化值中有 {m_same} 个不变。")
+        self.say("shift_max", same=m_same, total=m_all, changed=n_in, cells=n_all)
         self.next_section("mean pooling for comparison")
-        qx = self.grid(a["outputs"]["avg"], t.output, 0.62, 1.9, fit=both).move_to(px)
-        qxs = self.grid(a["shifted_avg_output"], t.output, 0.62, 1.9, fit=both).move_to(pxs)
+        qx, qxs = pooled(a["outputs"]["avg"]).move_to(px), pooled(a["shifted_avg_output"]).move_to(pxs)
         q_same, q_all = v.counts["avg"]
         qmarks = self.same_marks(qxs, a["avg_unchanged"])
         qnote = cached_text(self.tr(f"mean pooled: {q_same} of {q_all} unchanged", f"平均池化：{q_all} 格中 {q_same} 格不变"),
-                     font=MONO, font_size=26, color=t.highlight).next_to(note, DOWN, buff=0.25)
-        qnames = VGroup(*(label(self.tr("mean pooled", "平均池化"), t, color=t.output, font_size=22)
-                          .move_to(names[k]) for k in (1, 3)))
+                            font=MONO, font_size=26, color=t.highlight).next_to(note, DOWN, buff=0.2)
+        qnames = VGroup(*(label(self.tr(f"mean, {when}", f"平均池化（{zh}）"), t, color=t.output).move_to(names[k])
+                          for k, when, zh in ((1, "before", "平移前"), (2, "after", "平移后"))))
         # the numbers swap by fading, out then in: a morph (or a cross-fade) of one number into another garbles
         # its digits midway
-        self.play(FadeOut(px), FadeOut(pxs), FadeOut(marks), FadeOut(names[1]), FadeOut(names[3]), run_time=0.5)
+        self.play(FadeOut(px), FadeOut(pxs), FadeOut(marks), FadeOut(names[1]), FadeOut(names[2]), run_time=0.5)
         self.play(FadeIn(qx), FadeIn(qxs), FadeIn(qnames), run_time=0.5)
         self.play(FadeIn(qmarks), FadeIn(qnote), run_time=0.8)
-        self.caption(f"Mean pooling, for comparison: {q_same} of {q_all} values stay the same.",
-                     f"作为对比，平均池化：{q_all} 个值中 {q_same} 个不变。")
+        self.say("shift_avg", same=q_same, total=q_all)

@@ -1,5 +1,7 @@
 """Values of the ``multichannel`` scene: C_in input channels, one kernel per channel summed plus a bias,
-C_out kernels giving C_out feature maps; the parameter count; a 1x1 convolution mixing channels."""
+C_out kernels giving C_out feature maps; the parameter count; a 1x1 convolution mixing channels, and its two
+purposes: fewer channels for few parameters (against a k×k convolution between the same channels), and a
+nonlinearity per pixel when a ReLU follows it."""
 
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ def compute(p: MultichannelParams) -> SceneValues:
     pw_products = pointwise[:, :, 0, 0] * x[:, pw_pixel[0], pw_pixel[1]][None, :]
     count = kh * kw * c_in * c_out + c_out
     pw_count = c_in * c_out + c_out
+    # purpose 2: a ReLU after the 1x1 convolution, a nonlinearity at each pixel (its negative values become 0)
+    pw_relu = np.maximum(pw_out, 0.0)
     arrays = {
         "input": x, "kernel": w, "bias": b, "output": trace.output,
         "products": [s.products for s in trace.steps],
@@ -42,6 +46,10 @@ def compute(p: MultichannelParams) -> SceneValues:
         "pointwise_kernel": pointwise[:, :, 0, 0], "pointwise_bias": pointwise_bias, "pointwise_output": pw_out,
         "pointwise_pixel": list(pw_pixel), "pointwise_products": pw_products,
         "pointwise_param_count": pw_count,
+        # purpose 1: C_in -> C_out channels (a reduction when C_out < C_in) for pointwise_param_count parameters,
+        # where a k×k convolution between the same channels has param_count
+        "pointwise_channels": [c_in, c_out], "pointwise_reduces": bool(c_out < c_in),
+        "pointwise_relu_output": pw_relu, "pointwise_relu_zeroed": int(np.sum(pw_out < 0)),
     }
     # display strings, written once here so the scene formats nothing itself
     term = lambda v: fmt(v) if v >= 0 else f"({fmt(v)})"  # noqa: E731

@@ -1,6 +1,9 @@
 """Values of the ``transposed`` scene: the convolution as a sparse matrix C and the transposed convolution as
 C^T; the scatter-add of scaled kernels; the equivalent direct convolution (zeros inserted, padded, kernel
-flipped); and a second, "odd" case with ``output_padding = 1``.
+flipped: the fractionally-strided convolution); and a second, "odd" case with ``output_padding = 1``.
+
+Named as in the course: the transposed convolution's input is z (small), its output a (large); the
+convolution with the kernel W maps a to z, z = C a, and the transposed convolution maps back, a = Cᵀ z.
 
 The matrix is shown whole: the default (2x2 input, 3x3 kernel, stride 2) gives C of shape 4x25, a single
 row of cells across the frame; the config limits inputs to 3x3 and outputs to 9x9, beyond which the
@@ -38,6 +41,7 @@ def matrix_taps(tr: TransposedConvTrace) -> np.ndarray:
 
 
 def size_text(n: int, k: int, s: int, p: int, op: int, d: int, out: int) -> str:
+    """The output size worked out, term by term as in (n − 1)s − 2p + (c − 1) + output_padding + 1."""
     dk = f"({k} − 1)" if d == 1 else f"{d}×({k} − 1)"
     return f"({n} − 1)×{s} − 2×{p} + {dk} + {op} + 1 = {out}"
 
@@ -73,7 +77,7 @@ def compute(p: TransposedParams) -> SceneValues:
         "matrix_text": f"C: {tr.matrix.shape[0]}×{tr.matrix.shape[1]}",
         "transpose_text": f"Cᵀ: {tr.matrix.shape[1]}×{tr.matrix.shape[0]}",
         "scale_text": [f"{fmt(s.value)} × W" for s in tr.scatter],
-        "direct_text": (f"s − 1 = {p.stride - 1}", ("k − 1 − p" if p.dilation == 1 else "d(k − 1) − p")
+        "direct_text": (f"s − 1 = {p.stride - 1}", ("c − 1 − p" if p.dilation == 1 else "d(c − 1) − p")
                         + f" = {arrays['direct_pad'][0]}"),
         "odd": None,
     }
@@ -94,7 +98,7 @@ def compute(p: TransposedParams) -> SceneValues:
         dims = lambda m: f"{m[0]}×{m[1]}"  # noqa: E731
         data["odd"] = {
             "without": base.output, "with": odd.output, "extra": extra,
-            "conv_text": f"conv k={kh}, s={p.stride}, p={p.odd_padding}:  {dims(small)} → {dims(back[0])},  "
+            "conv_text": f"conv c={kh}, s={p.stride}, p={p.odd_padding}:  {dims(small)} → {dims(back[0])},  "
                          f"{dims(large)} → {dims(back[1])}",
             "size_texts": [size_text(h, kh, p.stride, p.odd_padding, op, p.dilation, o[0])
                            for op, o in ((0, small), (1, large))],
