@@ -1,4 +1,4 @@
-# The two commands a new user needs:  make lecture   and   make test
+# The two commands a new user needs:  make lecture (the whole course)   and   make test
 PY := .venv/bin/python
 ARGS ?=
 # The real MNIST beside the project (as in CI), unless the caller chose a data folder.
@@ -9,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 lecture: setup
-	$(PY) render.py lecture $(ARGS)
+	$(PY) render.py course $(ARGS)
 
 test:
 	@CNNVIZ_EXTRA_APT=chromium bash scripts/setup.sh   # the slide deck and gallery are tested in Chromium

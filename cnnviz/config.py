@@ -34,11 +34,13 @@ from . import shapes
 from .paths import ASSETS, user_command
 
 __all__ = [  # and the scenes' parameter classes, named in cnnviz/registry.py
-    "DEFAULT_CONFIG", "SCENE_PARAMS", "ConfigError", "LectureConfig", "SceneEntry", "SceneParams", "int_limits",
+    "COURSE", "DEFAULT_CONFIG", "SCENE_PARAMS", "ConfigError", "LectureConfig", "SceneEntry", "SceneParams", "int_limits",
     "load_config", "params_class", "parse_config", "read_yaml", "repo_path", "scene_entry", "show",
 ]
 
 DEFAULT_CONFIG = ASSETS / "lecture.yaml"
+#: the shipped course (``render.py course``): the operations, then the networks
+COURSE = (DEFAULT_CONFIG, ASSETS / "networks.yaml")
 
 
 #: the keys whose values are paths: a relative one in a config file starts at that file's folder

@@ -37,7 +37,7 @@ class CountWeightsOfLocalWindow(LectureScene):
         g = np.linspace(-0.47, 0.47, 10) * self.image_side
         fan = VGroup(*(Line(image.get_center() + [x, y, 0], neuron.get_left(), color=t.input, stroke_width=1,
                             stroke_opacity=0.45) for x in g for y in g))
-        neuron_name = label(self.tr("neuron", "神经元"), t, color=t.output).next_to(neuron, DOWN, buff=0.15)
+        neuron_name = label(self.tr("neuron", "神经元"), t, color=t.output, font_size=34).next_to(neuron, DOWN, buff=0.15)
         self.say("fully_connected", wait=False)
         self.play(FadeIn(neuron), FadeIn(neuron_name), FadeIn(fan), run_time=1.0)
         self.say("fully_connected_count", wait=False, fc_neuron=txt["fc_neuron"])

@@ -53,7 +53,7 @@ class MnistTrainingHistory(LectureScene):
         acc_ax, acc_deco = self.plot(ACC_X, a["acc_range"], a["acc_ticks"], a["acc_ticks_text"],
                                      self.tr("accuracy", "准确率"))
         legend = VGroup(*(VGroup(Line(LEFT * 0.25, RIGHT * 0.25, color=c, stroke_width=4), Dot(color=c, radius=0.06),
-                                 label(s, t, color=c, font_size=FONT_SIZE)) for c, s in
+                                 label(s, t, color=c, font_size=28)) for c, s in
                           ((t.train, self.tr("train", "训练")), (t.test, self.tr("test", "测试")))))
         for item in legend:
             item[1].move_to(item[0])

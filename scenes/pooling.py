@@ -63,6 +63,12 @@ class PoolWindows(LectureScene):
         height = max(w.height for w in probe)
         cell = min(0.75, ROW_WIDTH / width, (BAND[1] - BAND[0]) / height)
         wins = {m: build(m, cell) for m in v.order}
+        # the kit widens cells for numbers like 3.25 (legible at 480p), so not every part scales with `cell`:
+        # measured again, and built once more to the room if the first fit came out too wide
+        width = max(w.body.width + GAP * cell + w.output.width for w in wins.values())
+        if width > ROW_WIDTH:
+            cell *= ROW_WIDTH / width
+            wins = {m: build(m, cell) for m in v.order}
         first, second = (wins[m] for m in v.order)
         first.shift(RIGHT * (-(first.body.width + GAP * cell + first.output.width) / 2 - first.body.get_left()[0])
                     + UP * (BAND[1] - first.get_top()[1]))

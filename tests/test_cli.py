@@ -204,6 +204,28 @@ def test_lecture_joins_clips_with_chapters_at_clip_boundaries(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_course_joins_each_lecture_and_links_them_from_one_index(tmp_path):
+    first, second = tmp_path / "01-ops.yaml", tmp_path / "02-nets.yaml"
+    first.write_text("title: Ops\nscenes:\n  - scene: conv1d\n")
+    second.write_text("title: Nets\nscenes:\n  - scene: conv1d\n")
+    res = run("course", str(first), str(second), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 2 and "'conv1d' is also in" in res.output  # one clip per id: refused before any work
+    second.write_text("title: Nets\nscenes:\n  - scene: local_connectivity\n    image_size: 10\n")
+    assert run("course", "--config", str(first)).exit_code == 2  # lecture files are the arguments
+    res = run("course", str(first), str(second), "--out", str(tmp_path / "out"), "--jobs", "1", "--voice", "none")
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    for name, scene in (("01-ops", "conv1d"), ("02-nets", "local_connectivity")):
+        assert (out / f"{name}.mp4").is_file() and (out / f"{name}.chapters.vtt").is_file()
+        assert f"media/{scene}/" in (out / f"slides-{name}" / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.index("01-ops.mp4") < index.index("02-nets.mp4") and "slides-02-nets/index.html" in index
+    assert "Ops" in index and "Nets" in index and 'href="gallery.html"' in index
+    gallery = (out / "gallery.html").read_text(encoding="utf-8")
+    assert "conv1d.mp4" in gallery and "local_connectivity.mp4" in gallery  # one gallery of every clip
+
+
+@pytest.mark.slow
 def test_ctrl_c_during_a_render_exits_130_with_one_line_and_leaves_no_clip(tmp_path):
     import os
     import signal

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "list": "list_scenes",
     "render": "render",
     "lecture": "lecture",
+    "course": "course",
     "slides": "slides",
     "gallery": "gallery",
     "preview": "preview",

@@ -84,13 +84,13 @@ def deck_scenes(ids: list[str], lecture, opts: dict) -> list:
     return [DeckScene(i, scene_spec(i).title(language), load_steps(opts["out_dir"], i)) for i in ids]
 
 
-def write_deck(ids: list[str], lecture, opts: dict):
-    """Build OUT/slides/ from rendered clips and their sections; report where it is."""
+def write_deck(ids: list[str], lecture, opts: dict, *, folder: str = "slides"):
+    """Build OUT/<folder>/ from rendered clips and their sections; report where it is."""
     from ..web.deck import build_deck
 
     scenes = deck_scenes(ids, lecture, opts)
     deck = build_deck(opts["out_dir"], scenes, title=lecture.title, language=opts["language"] or lecture.language,
-                      theme=opts["theme"] or lecture.theme)
+                      theme=opts["theme"] or lecture.theme, folder=folder)
     steps = sum(len(s.steps) for s in scenes)
     click.echo(f"\n{deck.index}: {len(scenes)} scene(s), {steps} steps; open it in a browser (works offline).\n"
                f"Embed snippets per scene: {deck.index.parent}/embed-<id>.html "

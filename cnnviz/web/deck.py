@@ -278,9 +278,10 @@ def _deck_html(scenes: list[DeckScene], *, title: str, language: str, theme: str
 
 
 def build_deck(out_dir: Path, scenes: list[DeckScene], *, title: str, language: str = "en",
-               theme: str = "dark") -> Deck:
-    """Write ``out_dir/slides/`` (index.html, reveal.js, media, embed snippets) for ``scenes`` in order."""
-    slides = out_dir / "slides"
+               theme: str = "dark", folder: str = "slides") -> Deck:
+    """Write ``out_dir/<folder>/`` (index.html, reveal.js, media, embed snippets) for ``scenes`` in order (a
+    course writes one deck per lecture, each in a folder of its own)."""
+    slides = out_dir / folder
     slides.mkdir(parents=True, exist_ok=True)
     shutil.copytree(VENDOR_REVEAL, slides / "reveal.js", dirs_exist_ok=True)
     wanted = {s.id for s in scenes}

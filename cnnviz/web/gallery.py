@@ -253,8 +253,12 @@ def build_gallery(out_dir: Path, *, live: bool = False, title: str = "cnnviz gal
         return f"?v={p.stat().st_mtime_ns}" if live else ""
 
     nav = []
+    if (out_dir / "index.html").is_file():  # render.py course: its index of lectures
+        nav.append(("index.html", "course"))
     if (out_dir / "slides" / "index.html").is_file():
         nav.append(("slides/index.html", "slide deck"))
+    for deck in sorted(out_dir.glob("slides-*/index.html")):  # a course's deck per lecture
+        nav.append((deck.relative_to(out_dir).as_posix(), deck.parent.name.removeprefix("slides-") + " slides"))
     if (out_dir / "lecture.mp4").is_file():
         nav.append(("lecture.mp4", "lecture.mp4"))
     page = render("gallery.html.j2", title=title, language="en", generator="render.py gallery", nav=nav,
