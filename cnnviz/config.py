@@ -1214,5 +1214,7 @@ class ResidualParams(SceneParams):
 
     size: int = Field(3, ge=2, le=3)  # the shown block's input: x, W₁, h, W₂, F(x) side by side stay legible
     blocks: int = Field(10, ge=1, le=16)  # blocks of two convolutions after the stem: 2·blocks + 1 layers
-    channels: int = Field(8, ge=1, le=16)  # the stacks' width (the stem maps 1 → channels)
+    # the stacks' width (the stem maps 1 → channels); narrower, every ReLU of a layer can be dead on the batch, and
+    # a zero gradient has no place on the chart's log scale
+    channels: int = Field(8, ge=4, le=16)
     batch_size: int = Field(32, ge=1, le=256)  # MNIST test digits in the measured batch: the values take ~a second

@@ -21,7 +21,7 @@ LONE = 58  # a formula of one bold lower-case letter: its x-height 16 px
 FONT_SIZE = 26  # labels and numbers: a digit 16 px tall at 480p
 ROW_Y = 0.35  # the block's grids
 ROOM = config.frame_width * 0.9 - 0.3  # what a row may span, inside the 5 % margins
-CHART_W, CHART_H = 7.0, 3.8
+CHART_W, CHART_H = 7.0, 3.7
 CHART_CENTER = (-2.0, 0.15)
 PANEL_LEFT = 2.3  # the legend and the layer-1 readouts, right of the chart
 
@@ -105,7 +105,8 @@ class ShortcutKeepsTheGradient(LectureScene):
         t, a = self.theme, self.values.arrays
         lo, hi = a["log_range"]
         layers = a["layers"]
-        ax = Axes(x_range=[0, layers + 1, 1], y_range=[lo, hi, 1], x_length=CHART_W, y_length=CHART_H, tips=False,
+        # the axes count decades up from the chart's floor, so the layer axis lies along its bottom
+        ax = Axes(x_range=[0, layers + 1, 1], y_range=[0, hi - lo, 1], x_length=CHART_W, y_length=CHART_H, tips=False,
                   axis_config={"color": t.muted, "stroke_width": 2, "include_ticks": False})
         ax.move_to([CHART_CENTER[0], CHART_CENTER[1], 0])
         deco = VGroup()
@@ -114,15 +115,15 @@ class ShortcutKeepsTheGradient(LectureScene):
             if (k - lo) % every:
                 continue
             deco.add(cached_text(text, font=MONO, font_size=FONT_SIZE, color=t.muted)
-                     .next_to(ax.c2p(0, k), LEFT, buff=0.12))
+                     .next_to(ax.c2p(0, k - lo), LEFT, buff=0.12))
         xs = VGroup(*(cached_text(str(n), font=MONO, font_size=FONT_SIZE, color=t.muted)
-                      .next_to(ax.c2p(n, lo), DOWN, buff=0.12) for n in a["layer_ticks"]))
+                      .next_to(ax.c2p(n, 0), DOWN, buff=0.12) for n in a["layer_ticks"]))
         deco.add(xs)
         deco.add(label(self.tr("layer l", "第 l 层"), t, color=t.muted, font_size=FONT_SIZE)
                  .next_to(xs, DOWN, buff=0.08).set_x(ax.x_axis.get_center()[0]))
         y_name = formula(r"\log_{10} \| \partial \mathcal{L} / \partial \mathbf{W}_l \|", t, font_size=TEX,
                          color=t.muted)
-        y_name.next_to(ax.c2p(0, hi), UP, buff=0.25).align_to(ax, LEFT)
+        y_name.next_to(ax.c2p(0, hi - lo), UP, buff=0.25).align_to(ax, LEFT)
         deco.add(y_name)
 
         series = (("plain_log_norms", t.muted, self.tr("plain", "无直连边")),
@@ -144,7 +145,7 @@ class ShortcutKeepsTheGradient(LectureScene):
         for (key, color, _), line_key in zip(series, ("plain", "shortcut")):
             self.next_section(line_key)
             # drawn from the last layer back to the first: the way the gradient travels
-            points = [ax.c2p(n, v) for n, v in zip(a["layer_numbers"], a[key])][::-1]
+            points = [ax.c2p(n, v - lo) for n, v in zip(a["layer_numbers"], a[key])][::-1]
             line = VMobject(stroke_color=color, stroke_width=4).set_points_as_corners(points)
             dots = VGroup(*(Dot(p, color=color, radius=0.06) for p in points))
             if line_key == "plain":
@@ -192,7 +193,7 @@ class ShortcutKeepsTheGradient(LectureScene):
         backward = formula(r"\frac{\partial \mathcal{L}}{\partial \mathbf{x}_0} = \frac{\partial \mathcal{L}}"
                            r"{\partial \mathbf{x}_L} \Big( 1 + \frac{\partial}{\partial \mathbf{x}_0} "
                            r"\sum_{i=0}^{L-1} F(\mathbf{x}_i) \Big)", t, font_size=TEX, color=t.gradient)
-        backward.move_to([0, -1.75, 0])
+        backward.move_to([0, -0.35, 0])
 
         self.next_section("forward")
         self.say("forward", wait=False)
@@ -205,11 +206,11 @@ class ShortcutKeepsTheGradient(LectureScene):
         self.play(Create(shortcut), FadeIn(check), run_time=1.0)
         self.wait(1.0)
         self.next_section("backward")
-        self.play(FadeOut(check), run_time=0.4)
+        self.play(FadeOut(check), FadeOut(unrolled), run_time=0.5)
         self.say("backward", wait=False)
         self.play(FadeIn(backward), run_time=0.8)
         self.finish_line()
-        self.play(FadeOut(diagram), FadeOut(unrolled), FadeOut(backward), run_time=0.6)
+        self.play(FadeOut(diagram), FadeOut(backward), run_time=0.6)
 
     # ----------------------------------------------------------------- DenseNet
     def densenet(self) -> None:
@@ -221,7 +222,9 @@ class ShortcutKeepsTheGradient(LectureScene):
                                font_size=TEX))
         for row in (resnet, dense):
             row.arrange(RIGHT, buff=0.5)
-        rows = VGroup(resnet, dense).arrange(DOWN, aligned_edge=LEFT, buff=0.6).move_to([0, 0.6, 0])
+        rows = VGroup(resnet, dense).arrange(DOWN, aligned_edge=LEFT, buff=0.6)
+        resnet[1].align_to(dense[1], LEFT)  # the two formulas start together
+        rows.move_to([0, 0.6, 0])
         self.next_section("densenet")
         self.say("densenet", wait=False)
         self.play(FadeIn(resnet), run_time=0.6)
