@@ -177,7 +177,8 @@ class ShortcutKeepsTheGradient(LectureScene):
         plus_sign = formula("+", t, font_size=TEX).move_to(plus)
         x_in = formula(r"\mathbf{x}_l", t, font_size=LONE, color=t.input).move_to([-3.3, 2.3, 0])
         x_out = formula(r"\mathbf{x}_{l+1}", t, font_size=LONE, color=t.output).move_to([4.6, 2.3, 0])
-        wires = VGroup(arrow(x_in.get_right(), box.get_left(), t.muted), arrow(box.get_right(), plus.get_left(), t.muted),
+        wires = VGroup(arrow(x_in.get_right(), box.get_left(), t.muted),
+                       arrow(box.get_right(), plus.get_left(), t.muted),
                        arrow(plus.get_right(), x_out.get_left(), t.muted))
         start = x_in.get_right() + RIGHT * 0.5
         shortcut = ArcBetweenPoints(start, plus.get_bottom(), angle=1.0, color=t.highlight, stroke_width=4)

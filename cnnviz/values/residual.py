@@ -48,7 +48,8 @@ def _one_thread() -> Iterator[None]:
 
 
 def block_values(p: ResidualParams) -> dict[str, np.ndarray]:
-    """The shown block on its seeded input: x, W₁, W₂, Z₁ = x ⊗ W₁, h(Z₁), F(x) = h(Z₁) ⊗ W₂ and y = F(x) + x."""
+    """The shown block on its seeded input: x, W₁, W₂, Z₁ = x ⊗ W₁, h(Z₁), F(x) = h(Z₁) ⊗ W₂ and
+    y = F(x) + x."""
     x = seeded_ints(p.seed, (p.size, p.size), 0, 3)
     w1 = seeded_ints(p.seed + 1, (KERNEL, KERNEL), -1, 1)
     w2 = seeded_ints(p.seed + 2, (KERNEL, KERNEL), -1, 1)
@@ -72,7 +73,10 @@ def mnist_batch(p: ResidualParams) -> tuple[torch.Tensor, torch.Tensor, np.ndarr
     return x, torch.tensor(labels[index].astype(np.int64)), index
 
 
-def stack_weights(p: ResidualParams) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]:
+Pair = tuple[torch.Tensor, torch.Tensor]  # a layer's (weight, bias)
+
+
+def stack_weights(p: ResidualParams) -> tuple[list[Pair], Pair]:
     """The convolutions' (weight, bias) and the head's, as PyTorch's default initialisation draws them after
     ``torch.manual_seed(seed)`` (in a forked RNG: the caller's random state is left as it was), in float64.
     One set for both stacks: they differ only in their shortcuts."""
@@ -124,7 +128,8 @@ def compute(p: ResidualParams) -> SceneValues:
     arrays: dict[str, object] = dict(block)
     arrays["size"] = p.size
     # the first cell of the addition, as the narrator reads it
-    arrays["first_cell_text"] = {k: fmt(block[v][0, 0]) for k, v in (("f", "residual"), ("x", "input"), ("y", "output"))}
+    arrays["first_cell_text"] = {k: fmt(block[v][0, 0])
+                                 for k, v in (("f", "residual"), ("x", "input"), ("y", "output"))}
     batch = mnist_batch(p)
     _, labels, index = batch
     plain, short = gradient_norms(p, False, batch), gradient_norms(p, True, batch)
