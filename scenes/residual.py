@@ -9,7 +9,7 @@ Render alone with ``manim -ql scenes/residual.py ShortcutKeepsTheGradient``. The
 
 from __future__ import annotations
 
-from manim import (DOWN, LEFT, RIGHT, UP, Axes, Circle, Create, Dot, FadeIn, FadeOut, Rectangle, VGroup, VMobject,
+from manim import (DOWN, LEFT, RIGHT, UP, Axes, Circle, Create, Dot, FadeIn, FadeOut, Rectangle, Square, VGroup, VMobject,
                    ArcBetweenPoints, config)
 
 from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, step_times
@@ -141,9 +141,13 @@ class ShortcutKeepsTheGradient(LectureScene):
         self.play(FadeIn(ax), FadeIn(deco), FadeIn(legend), run_time=1.0)
         self.say("batch", batch=a["batch_size"])
 
+        # a prediction before the plain stack's line: the "?" where its layer-1 gradient will be
+        spot = Square(side_length=0.7, stroke_opacity=0).move_to(ax.c2p(1, (hi - lo) / 2))
+        self.ask("predict", spot, layers=layers)
         drawn = []
         for (key, color, _), line_key in zip(series, ("plain", "shortcut")):
-            self.next_section(line_key)
+            if line_key != "plain":  # the plain line is the answer's section
+                self.next_section(line_key)
             # drawn from the last layer back to the first: the way the gradient travels
             points = [ax.c2p(n, v - lo) for n, v in zip(a["layer_numbers"], a[key])][::-1]
             line = VMobject(stroke_color=color, stroke_width=4).set_points_as_corners(points)
