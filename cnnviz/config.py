@@ -1206,3 +1206,17 @@ class AlexNetParams(SceneParams):
     padding: int = Field(2, ge=0, le=5)  # conv1's p: at most half its 11×11 kernel, beyond it only zeros are read
     dropout_p: DropoutRate = 0.5  # the share of units dropped; the course's 0.5
     dropout_seed: int = Field(0, ge=0, le=MAX_SEED)  # torch.manual_seed before the mask is drawn
+
+
+# ---------------------------------------------------------------- residual networks (cnnviz/values/residual.py)
+class ResidualParams(SceneParams):
+    """A residual block y = F(x) + x on a seeded ``size``×``size`` input, and a plain and a shortcut stack of
+    ``blocks`` such blocks (``channels`` wide) whose gradients are measured on ``batch_size`` MNIST test digits
+    (``seed`` draws the block, the stacks' initialisation and the digits)."""
+
+    size: int = Field(3, ge=2, le=3)  # the shown block's input: x, W₁, h, W₂, F(x) side by side stay legible
+    blocks: int = Field(10, ge=1, le=16)  # blocks of two convolutions after the stem: 2·blocks + 1 layers
+    # the stacks' width (the stem maps 1 → channels); narrower, every ReLU of a layer can be dead on the batch, and
+    # a zero gradient has no place on the chart's log scale
+    channels: int = Field(8, ge=4, le=16)
+    batch_size: int = Field(32, ge=1, le=256)  # MNIST test digits in the measured batch: the values take ~a second

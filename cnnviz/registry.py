@@ -177,6 +177,9 @@ SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("alexnet", "AlexNetWalk", "AlexNet", "AlexNet",
               "AlexNet layer by layer: 11x11 stride 4 to 55x55 (p = 2 or 3), two GPUs, ReLU and dropout",
               params="cnnviz.config:AlexNetParams", depends=("scenes/classic_parts.py",)),
+    SceneSpec("residual", "ShortcutKeepsTheGradient", "Residual networks", "残差网络",
+              "y = F(x) + x with real numbers; the gradient at layer 1 of a deep plain vs shortcut stack on MNIST",
+              params="cnnviz.config:ResidualParams", reads_mnist=True),
 )
 
 
