@@ -38,7 +38,7 @@ def test_an_unknown_id_names_the_known_ones():
 def test_mnist_scenes_are_marked_in_their_entries():
     assert {s.id for s in SCENES if s.needs_network} == {"error_flow", "mnist_architecture", "mnist_training",
                                                          "mnist_features"}
-    assert {s.id for s in SCENES if s.reads_mnist} == {"error_flow", "mnist_features"}
+    assert {s.id for s in SCENES if s.reads_mnist} == {"error_flow", "mnist_features", "residual"}
 
 
 def _scene_imports(path: Path) -> set[str]:
