@@ -8,11 +8,11 @@ Render alone with ``manim -ql scenes/conv1d.py SlideKernelAlongRow``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, FadeOut, VGroup
+from manim import DOWN, PI, RIGHT, UP, FadeIn, FadeOut, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label, step_times
+from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label, step_times
 from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
@@ -53,7 +53,7 @@ class SlideKernelAlongRow(LectureScene):
         for n, step in enumerate(window.steps()):
             if n == asked and n > 0:
                 cell = window.view.steps[n]
-                ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], self.theme.highlight)
+                ahead = window.outline(n)
                 self.play(FadeIn(ahead), run_time=0.4)
                 name = "a" + str(n + 1).translate(SUBSCRIPTS)  # the output's name, as under its cell
                 self.ask("ask", window.output.cell(*cell.out_pos), cell=name)

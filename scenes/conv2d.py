@@ -9,7 +9,7 @@ from manim import DOWN, FadeIn, FadeOut, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, cached_text, cells_box, formula, step_times
+from scenes.common import LectureScene, cached_text, formula, step_times
 from scenes.kit import SlidingWindow, conceal
 from scenes.kit.style import safe_size
 
@@ -43,7 +43,7 @@ class SlideKernelOverImage(LectureScene):
         for k, step in enumerate(window.steps()):
             if k == asked and k > 0:
                 cell = window.view.steps[k]
-                ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], self.theme.highlight)
+                ahead = window.outline(k)
                 # the last step's working goes: the question stands on the next window alone
                 self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
                 self.ask("ask", window.output.cell(*cell.out_pos))

@@ -7,7 +7,7 @@ Render alone with ``manim -ql scenes/dilated.py DilatedKernel``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Square, SurroundingRectangle, VGroup
+from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, SurroundingRectangle, VGroup
 
 from cnnviz.values import fmt
 
@@ -67,7 +67,7 @@ class DilatedKernel(LectureScene):
         self.slide()
 
     def slide(self) -> None:
-        t, a, trace, w = self.theme, self.values.arrays, self.values.trace, self.values.arrays["weights"]
+        a, trace, w = self.values.arrays, self.values.trace, self.values.arrays["weights"]
         half = safe_size()[0] / 2
         window = SlidingWindow(
             trace, theme=self.theme, text=cached_text, language=self.language, symbols=("A", "W", "Z"),
@@ -84,8 +84,7 @@ class DilatedKernel(LectureScene):
             if k == asked and k > 0:
                 cell = window.view.steps[k]
                 # the taps the kernel lands on next, one outline each (the window has holes)
-                ahead = VGroup(*(Square(side_length=window.input.cell(*p).width * 0.92, color=t.highlight,
-                                        stroke_width=4).move_to(window.input.cell(*p)) for p in cell.cells))
+                ahead = window.outline(k, taps=True)
                 # the last step's working goes: the question stands on the next window alone
                 self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
                 self.ask("ask", window.output.cell(*cell.out_pos))

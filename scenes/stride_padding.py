@@ -66,7 +66,7 @@ class StrideAndPadding(LectureScene):
 
     # ------------------------------------------------------------------ part 2
     def strided(self) -> None:
-        t, a, trace = self.theme, self.values.arrays, self.values.trace
+        a, trace = self.values.arrays, self.values.trace
         n, pad, s = a["size_terms"]["cols"]["n"], a["padding"], a["stride"]
         c = trace.kernel.shape[1]
         half = safe_size()[0] / 2
@@ -84,7 +84,7 @@ class StrideAndPadding(LectureScene):
         for k, step in enumerate(window.steps()):
             if k == asked and k > 0:
                 cell = window.view.steps[k]
-                ahead = cells_box(window.input, [cell.cells[0], cell.cells[-1]], t.highlight)
+                ahead = window.outline(k)
                 # the last step's working goes: the question stands on the next window alone
                 self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
                 self.ask("ask", window.output.cell(*cell.out_pos), s=s)

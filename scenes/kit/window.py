@@ -740,6 +740,17 @@ class SlidingWindow(VGroup):
         """The animation that fades the named parts (:meth:`parts`) out, in place."""
         return WindowStep(self, conceal(self.parts(*names)), **kwargs)
 
+    def outline(self, n: int, *, color: str | None = None, taps: bool = False) -> VMobject:
+        """An outline of step ``n``'s window on the input (the highlight colour unless ``color``): where the
+        kernel goes next, shown before asking the class what comes out (``LectureScene.ask``). ``taps=True``
+        outlines each cell the kernel reads, one by one (a dilated kernel's window has holes)."""
+        step = self.view.steps[n]
+        color = color or self.theme.highlight
+        if taps:
+            return VGroup(*(Square(side_length=self.input.cell(*p).width * 0.92, color=color, stroke_width=4)
+                            .move_to(self.input.cell(*p)) for p in step.cells))
+        return cells_box(self.input, [step.cells[0], step.cells[-1]], color)
+
     def is_detailed(self, n: int) -> bool:
         """Whether step ``n`` shows its panel."""
         return self.detailed is None or n < self.detailed
