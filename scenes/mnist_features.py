@@ -6,12 +6,19 @@ Render alone with ``manim -ql scenes/mnist_features.py InsideTrainedNetwork``. T
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, GrowFromEdge, Rectangle, VGroup
+from typing import Any
+
+from manim import DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, GrowFromEdge, Line, Rectangle, VGroup
+
+from cnnviz.values import fmt
 
 from scenes.common import MONO, LectureScene, arrow, cached_text, formula, label
 from scenes.mnist_maps import DIGIT_FONT, map_picture, picture, sign_legend, small_grid
 
-__all__ = ["InsideTrainedNetwork"]
+__all__ = ["InsideTrainedNetwork", "digit_opening"]
+
+OPENING_SIDE = 2.8  # height of the pictures of the before/after opening
+OPENING_Y = 0.45  # their centre's y
 
 DIGIT_SMALL = (-5.65, 0.0)  # where the digit waits, small, while the layers are shown
 SMALL = 1.3  # its side there
@@ -21,6 +28,81 @@ KERNEL = 0.5  # side of one kernel's picture
 BAR_X0, BAR_STEP = -5.7, 1.0  # the softmax bars: first centre, distance between two
 
 
+def _box_on(pic: Group, box: tuple[float, float, float, float], color: str) -> Rectangle:
+    """A box on a :func:`picture` at ``(top, left, bottom, right)`` given as fractions of its height and width."""
+    frame = pic[1]
+    top, left, bottom, right = box
+    rect = Rectangle(width=(right - left) * frame.width, height=(bottom - top) * frame.height, color=color,
+                     stroke_width=3)
+    return rect.move_to(frame.get_corner(UP + LEFT), aligned_edge=UP + LEFT).shift(
+        RIGHT * left * frame.width + DOWN * top * frame.height)
+
+
+def _cross_at(pic: Group, where: tuple[float, float], color: str) -> VGroup:
+    """A small + at ``(row, col)`` of a 28×28 :func:`picture` (pixel centres at i + 0.5)."""
+    frame = pic[1]
+    h, w = pic.pixels
+    at = frame.get_corner(UP + LEFT) + RIGHT * where[1] / w * frame.width + DOWN * where[0] / h * frame.height
+    arm = 0.16
+    return VGroup(Line(at + LEFT * arm, at + RIGHT * arm, color=color, stroke_width=4),
+                  Line(at + UP * arm, at + DOWN * arm, color=color, stroke_width=4))
+
+
+def digit_opening(scene: LectureScene) -> None:
+    """Where the network's 28×28 comes from, before a scene's walk (``error_flow``, ``mnist_features``).
+
+    An own ``input_image``: the picture as given with its ink's box, an arrow, and the 28×28 with the resized
+    box and the centre of mass marked. A test digit: its 28×28 as MNIST prepared it, with the same marks. The
+    lines ``source`` and ``prepare`` describe MNIST's preparation, which holds for both; everything is faded
+    out at the end."""
+    t, v = scene.theme, scene.values
+    o: dict[str, Any] = v.opening
+    scene.next_section("the digit's preparation")
+    prepared = picture(o["prepared_rgb"], OPENING_SIDE, t.input)
+    top, left, bottom, right = o["box"]
+    row, col = o["centre_of_mass"]
+    after = VGroup(label(scene.tr(f"28×28: ink {bottom - top}×{right - left}", f"28×28：笔迹 {bottom - top}×{right - left}"),
+                             t, font_size=DIGIT_FONT),
+                   label(scene.tr(f"centre of mass ({fmt(row, 1)}, {fmt(col, 1)})", f"质心 ({fmt(row, 1)}, {fmt(col, 1)})"),
+                         t, color=t.highlight, font_size=DIGIT_FONT)).arrange(DOWN, buff=0.12)
+    if o["own"]:
+        original = picture(o["original_rgb"], OPENING_SIDE, t.muted).move_to([-3.6, OPENING_Y, 0])
+        if original.width > 4.6:  # a wide picture: as wide as its half of the frame allows
+            original.scale(4.6 / original.width).move_to([-3.6, OPENING_Y, 0])
+        prepared.move_to([3.6, OPENING_Y, 0])
+        w, h = o["size"]
+        before = label(scene.tr(f"{v.name}: {w}×{h}", f"{v.name}：{w}×{h}"), t, font_size=DIGIT_FONT)
+        before.next_to(original, DOWN, buff=0.25)
+        link = arrow(original.get_right(), prepared.get_left(), t.muted, buff=0.3)
+        steps = VGroup(label(scene.tr(f"× {fmt(o['scale'], 3)}", f"× {fmt(o['scale'], 3)}"), t, font_size=DIGIT_FONT)
+                       .next_to(link, UP, buff=0.2))
+        if o["inverted"]:
+            steps.add(label(scene.tr("inverted", "反相"), t, color=t.muted, font_size=DIGIT_FONT)
+                      .next_to(link, DOWN, buff=0.2))
+        first = Group(original, before)
+        between = Group(_box_on(original, o["original_box"], t.highlight), link, steps)
+    else:
+        prepared.move_to([0.0, OPENING_Y, 0])
+        first = Group(label(scene.tr(f"test digit #{v.index}, as MNIST prepared it",
+                                     f"测试集第 {v.index} 个数字，由 MNIST 预处理"), t, font_size=DIGIT_FONT)
+                      .next_to(prepared, UP, buff=0.25), prepared)
+        between = Group()
+    after.next_to(prepared, DOWN, buff=0.25)
+    n = prepared.pixels[0]  # the marks go where the 28×28 is now
+    marks = VGroup(_box_on(prepared, (top / n, left / n, bottom / n, right / n), t.highlight),
+                   _cross_at(prepared, (row, col), t.highlight))
+    scene.say("source", wait=False)
+    scene.play(FadeIn(first), run_time=0.8)
+    scene.wait(0.8)
+    scene.say("prepare", wait=False)
+    if o["own"]:
+        scene.play(FadeIn(between), run_time=0.8)
+        scene.play(FadeIn(prepared), run_time=0.8)
+    scene.play(Create(marks), FadeIn(after), run_time=0.8)
+    scene.finish_line()
+    scene.play(FadeOut(Group(first, between, prepared, marks, after)), run_time=0.6)
+
+
 class InsideTrainedNetwork(LectureScene):
     """Digit → 32 kernels → 8 maps per layer → 10 probabilities."""
 
@@ -28,12 +110,19 @@ class InsideTrainedNetwork(LectureScene):
 
     def play_scene(self) -> None:
         t, v = self.theme, self.values
+        digit_opening(self)
         self.next_section("the digit")
         digit = picture(v.image_rgb, 2.6, t.input).move_to([-4.3, 0.4, 0])
-        about = label(self.tr(f"test digit #{self.params.index}, label {v.label}",
-                              f"测试集第 {self.params.index} 个数字，标签 {v.label}"), t,
-                      font_size=DIGIT_FONT)
+        if not v.own:
+            about = self.tr(f"test digit #{v.index}, label {v.label}", f"测试集第 {v.index} 个数字，标签 {v.label}")
+        elif v.label is not None:  # the class the config gives for the picture
+            about = self.tr(f"{v.name}, label {v.label}", f"{v.name}，标签 {v.label}")
+        else:  # no label: nothing claims a true class
+            about = self.tr(f"{v.name}, label not given", f"{v.name}，未给出标签")
+        about = label(about, t, font_size=DIGIT_FONT)
         about.next_to(digit, DOWN, buff=0.2)
+        if about.get_left()[0] < -6.3:  # a long file name: its left end 5 % inside the frame
+            about.shift(RIGHT * (-6.3 - about.get_left()[0]))
         self.say("digit", wait=False)
         self.play(FadeIn(digit), FadeIn(about), run_time=0.8)
         shown = self.kernels(digit, about)
@@ -121,13 +210,18 @@ class InsideTrainedNetwork(LectureScene):
         self.play(FadeIn(classes), FadeIn(law), *(GrowFromEdge(b, DOWN) for b in bars), run_time=1.2)
         self.play(FadeIn(texts), run_time=0.6)
         self.wait(0.5)
-        ok = v.prediction == v.label
-        lines = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
-                             color=t.output if ok else t.gradient, font_size=30),
-                       label(self.tr(f"label {v.label}", f"标签 {v.label}"), t, font_size=30)
-                       ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
-        mark = label("✓" if ok else "✗", t, color=t.output if ok else t.gradient, font_size=44)
-        verdict = VGroup(lines, mark.next_to(lines, RIGHT, buff=0.3)).move_to([5.0, -0.3, 0]).to_edge(RIGHT, buff=0.9)
+        if v.label is None:  # an own digit without a label: the prediction only, neither ✓ nor ✗
+            verdict = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
+                                   color=t.output, font_size=30))
+        else:
+            ok = v.prediction == v.label
+            lines = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
+                                 color=t.output if ok else t.gradient, font_size=30),
+                           label(self.tr(f"label {v.label}", f"标签 {v.label}"), t, font_size=30)
+                           ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+            mark = label("✓" if ok else "✗", t, color=t.output if ok else t.gradient, font_size=44)
+            verdict = VGroup(lines, mark.next_to(lines, RIGHT, buff=0.3))
+        verdict.move_to([5.0, -0.3, 0]).to_edge(RIGHT, buff=0.9)
         self.say("prediction", wait=False, prediction=v.prediction, p=v.prob_text[v.prediction])
         self.play(FadeIn(verdict), run_time=0.6)
         r = v.runner_up

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["BOX", "FIELD", "INK_LEVEL", "MIN_CONTRAST", "DigitSteps", "area_resize", "centre_of_mass",
-           "digit_steps", "load_greyscale", "prepare_digit"]
+           "digit_steps", "ink_box", "load_greyscale",
+           "prepare_digit"]
 
 FIELD = 28  # side of the prepared digit
 BOX = 20  # the ink's longer side after resizing
@@ -135,6 +136,16 @@ def centre_of_mass(a: np.ndarray) -> tuple[float, float]:
     return float(rows @ a.sum(1) / total), float(cols @ a.sum(0) / total)
 
 
+def ink_box(a: np.ndarray, level: float = INK_LEVEL) -> tuple[int, int, int, int]:
+    """``(top, left, bottom, right)`` (bottom and right exclusive) of the pixels of 2-D ``a`` above ``level``;
+    ValueError if there are none."""
+    rows = np.flatnonzero((a > level).any(1))
+    cols = np.flatnonzero((a > level).any(0))
+    if not len(rows):
+        raise ValueError(f"no pixel above the ink level {level}")
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
 def _area_weights(old: int, new: int) -> np.ndarray:
     """``(new, old)``: row i holds how much of each old pixel new pixel i covers, as a fraction of it."""
     step = old / new
@@ -178,9 +189,7 @@ def digit_steps(src: str | os.PathLike[str] | np.ndarray) -> DigitSteps:
                          f"background ({background:.2f}) by {max(contrast, 0.0):.2f}, less than {MIN_CONTRAST}; "
                          f"give a picture of one digit, dark on light or light on dark")
     ink = np.clip((ink - level) / contrast, 0.0, 1.0)
-    rows = np.flatnonzero((ink > INK_LEVEL).any(1))
-    cols = np.flatnonzero((ink > INK_LEVEL).any(0))
-    bbox = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    bbox = ink_box(ink)  # the brightest ink is 1 now, so the box is never empty
     box = ink[bbox[0]:bbox[2], bbox[1]:bbox[3]]
     scale = BOX / max(box.shape)
     fit_shape = tuple(max(1, min(BOX, int(round(n * scale)))) for n in box.shape)
