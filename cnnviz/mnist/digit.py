@@ -8,8 +8,8 @@ the ink's centre of mass is at the field's centre. The steps here are the same, 
 2. ink bright: the background is the median of the picture's border; on a light background the picture is
    inverted; then background → 0 and the brightest ink → 1 (values below the background clip to 0);
 3. the bounding box of the ink (values above :data:`INK_LEVEL`);
-4. that box resized so that its longer side is 20 pixels, by area averaging (each new pixel the mean of the
-   part of the box it covers, which is what anti-aliasing by a box filter does);
+4. that box resized so that its longer side is 20 pixels by area averaging (each new pixel the mean of the
+   part of the box it covers: anti-aliasing when shrinking);
 5. placed in 28×28 by a whole-pixel shift that puts its centre of mass nearest the field's centre.
 
 Coordinates: row and column of a pixel's centre are ``i + 0.5`` (the field spans 0 … 28, its centre is
@@ -147,7 +147,8 @@ def ink_box(a: np.ndarray, level: float = INK_LEVEL) -> tuple[int, int, int, int
 
 
 def _area_weights(old: int, new: int) -> np.ndarray:
-    """``(new, old)``: row i holds how much of each old pixel new pixel i covers, as a fraction of it."""
+    """``(new, old)``: row i holds how much of each old pixel new pixel i covers, as a fraction of new pixel
+    i's width (the rows sum to 1)."""
     step = old / new
     lo = np.arange(new)[:, None] * step
     k = np.arange(old)[None, :]
@@ -156,8 +157,9 @@ def _area_weights(old: int, new: int) -> np.ndarray:
 
 
 def area_resize(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """2-D ``a`` resized to ``shape`` by area averaging (a box filter): each new pixel is the mean of the
-    old pixels' area under it."""
+    """2-D ``a`` resized to ``shape`` by area averaging: each new pixel is the mean of the old picture over
+    the new pixel's footprint (shrinking, that is anti-aliasing; enlarging, each new pixel lies within one
+    or two old ones)."""
     return _area_weights(a.shape[0], shape[0]) @ a @ _area_weights(a.shape[1], shape[1]).T
 
 
