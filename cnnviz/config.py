@@ -755,13 +755,13 @@ class TrainConfig(BaseModel):
 class MnistParams(SceneParams):
     index: int = Field(0, ge=0, le=9999)  # which test digit: MNIST has 10,000
     checkpoint: Text | None = None  # default: the shipped one for the course's model, else trained into the cache
-    # the lecture's network and recipe (its top-level `model:` and `train:`; one network for every MNIST scene)
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
     # your own digit (error_flow, mnist_features): a picture prepared as MNIST's were, in place of test digit
     # `index`; its class is unknown unless `label` says it (error_flow needs it for δ = p − y)
     input_image: Text | None = None
     label: int | None = Field(None, ge=0, le=9)
+    # the lecture's network and recipe (its top-level `model:` and `train:`; one network for every MNIST scene)
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
 
     def checkpoint_path(self) -> Path | None:
         return None if self.checkpoint is None else repo_path(self.checkpoint)
