@@ -222,7 +222,7 @@ class InsideTrainedNetwork(LectureScene):
             mark = label("✓" if ok else "✗", t, color=t.output if ok else t.gradient, font_size=44)
             verdict = VGroup(lines, mark.next_to(lines, RIGHT, buff=0.3))
         verdict.move_to([5.0, -0.3, 0]).to_edge(RIGHT, buff=0.9)
-        self.say("prediction", wait=False, prediction=v.prediction, p=v.prob_text[v.prediction])
+        self.say("prediction", wait=False, prediction=v.prediction, p=v.spoken_p[v.prediction])
         self.play(FadeIn(verdict), run_time=0.6)
         r = v.runner_up
-        self.say("runner_up", r=r, p=v.prob_text[r])
+        self.say("runner_up", r=r, p=v.spoken_p[r])

@@ -21,6 +21,15 @@ SHOWN = 8  # feature maps drawn per layer
 STAGES = ("conv1", "pool1", "conv2", "pool2", "conv3")
 
 
+def spoken_probability(q: float) -> str:
+    """A probability for a spoken line: 3 decimals, more when those would say 0 or 1 of a value that is
+    neither (a confident network gives 0.9999971 and 0.0000016)."""
+    q = float(q)
+    gap = min(q, 1.0 - q)
+    places = max(3, 1 - int(np.floor(np.log10(gap)))) if 0.0 < gap < 0.0005 else 3
+    return fmt(q, places)
+
+
 def compute(p: MnistParams) -> SceneValues:
     p.model.refuse_unless_course_shaped("mnist_features")
     from ..mnist.values import digit_values
@@ -54,9 +63,11 @@ def compute(p: MnistParams) -> SceneValues:
         "stages": stages,
         "prob_text": [fmt(q, 3) for q in dv.probabilities],
         "runner_up": int(order[1]),
+        "spoken_p": {int(k): spoken_probability(dv.probabilities[k]) for k in order[:2]},
         "label": din.label, "prediction": dv.prediction,
         "opening": din.opening, "own": din.own, "name": din.name, "index": din.index,
     }
     arrays["probabilities_shown"] = data["prob_text"]
+    arrays["probabilities_spoken"] = data["spoken_p"]
     arrays["kernels_shown"] = [k for _, k in data["numbered"]]
     return SceneValues(arrays, data)
