@@ -13,8 +13,8 @@ from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, Replac
                    VGroup)
 
 from scenes.common import MONO, LectureScene, cached_text, formula, label
-from scenes.mnist_features import digit_opening
-from scenes.mnist_maps import DIGIT_FONT, map_picture, picture, region, role_color, sign_legend, small_grid
+from scenes.mnist_maps import (DIGIT_FONT, digit_opening, map_picture, picture, region, role_color, sign_legend,
+                               small_grid)
 
 __all__ = ["ErrorFlowThroughCNN"]
 
