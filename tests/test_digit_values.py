@@ -92,3 +92,22 @@ def test_an_own_digit_with_its_label_is_judged_against_it():
     p = SCENE_PARAMS["mnist_features"](input_image=str(SAMPLE), label=1)
     a = arrays("mnist_features", p)
     assert a["label"] == 1  # the teacher's word for the class; the prediction stays the network's
+
+
+def test_a_wide_light_on_dark_picture_is_drawn_smaller_and_boxed_where_its_ink_is(tmp_path):
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (1200, 300), (10, 10, 30))  # light ink on a dark board, far off-centre
+    ImageDraw.Draw(im).line([(900, 40), (930, 260)], fill=(250, 250, 240), width=30)
+    path = tmp_path / "board.jpg"
+    im.save(path, quality=95)
+    from cnnviz.values.mnist_display import SHOWN_SIDE, digit_input
+
+    din = digit_input(SCENE_PARAMS["mnist_features"](input_image=str(path)))
+    o, steps = din.opening, digit_steps(path)
+    assert o["own"] and not o["inverted"] and o["size"] == (1200, 300)
+    assert max(o["original_rgb"].shape[:2]) == SHOWN_SIDE  # drawn smaller; the numbers used every pixel
+    t, l, b, r = steps.bbox
+    assert o["original_box"] == (t / 300, l / 1200, b / 300, r / 1200) and 0.7 < o["original_box"][1] < 0.8
+    np.testing.assert_array_equal(din.image, steps.image)
+    assert din.label is None and din.name == "board.jpg"
