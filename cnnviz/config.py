@@ -44,7 +44,7 @@ COURSE = (DEFAULT_CONFIG, ASSETS / "networks.yaml")
 
 
 #: the keys whose values are paths: a relative one in a config file starts at that file's folder
-PATH_KEYS = ("image", "checkpoint")
+PATH_KEYS = ("image", "checkpoint", "input_image")
 
 
 def repo_path(path: str) -> Path:
@@ -757,6 +757,10 @@ class TrainConfig(BaseModel):
 class MnistParams(SceneParams):
     index: int = Field(0, ge=0, le=9999)  # which test digit: MNIST has 10,000
     checkpoint: Text | None = None  # default: the shipped one for the course's model, else trained into the cache
+    # your own digit (error_flow, mnist_features): a picture prepared as MNIST's were, in place of test digit
+    # `index`; its class is unknown unless `label` says it (error_flow needs it for δ = p − y)
+    input_image: Text | None = None
+    label: int | None = Field(None, ge=0, le=9)
     # the lecture's network and recipe (its top-level `model:` and `train:`; one network for every MNIST scene)
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
@@ -764,7 +768,27 @@ class MnistParams(SceneParams):
     def checkpoint_path(self) -> Path | None:
         return None if self.checkpoint is None else repo_path(self.checkpoint)
 
+    def input_image_path(self) -> Path | None:
+        return None if self.input_image is None else repo_path(self.input_image)
+
+    def check(self) -> None:
+        if self.label is not None and self.input_image is None:
+            raise ValueError(f"label {self.label} is the class of your own digit: give it with input_image "
+                             "(test digit `index` has its label in MNIST)")
+
     def check_files(self) -> None:
+        image = self.input_image_path()
+        if image is not None:
+            if not image.is_file():
+                raise ValueError(f"input_image {self.input_image!r}: no such file (looked at {image}); give a "
+                                 "picture of one handwritten digit (PNG, JPEG, …)")
+            check_image(image, "input_image")
+            from .mnist.digit import digit_steps
+
+            try:
+                digit_steps(image)
+            except ValueError as exc:  # the digit module's message names the file and what is allowed
+                raise ValueError(f"input_image: {exc}") from None
         path = self.checkpoint_path()
         if path is None:
             return

@@ -12,10 +12,9 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle,
                    VGroup)
 
-from cnnviz.values import fmt
-
 from scenes.common import MONO, LectureScene, cached_text, formula, label
-from scenes.mnist_maps import DIGIT_FONT, map_picture, picture, region, role_color, sign_legend, small_grid
+from scenes.mnist_maps import (DIGIT_FONT, digit_opening, map_picture, picture, region, role_color, sign_legend,
+                               small_grid)
 
 __all__ = ["ErrorFlowThroughCNN"]
 
@@ -140,8 +139,10 @@ class ErrorFlowThroughCNN(LectureScene):
         self.zone_left = names.get_right()[0] + 0.3
         self.zone_x = (self.zone_left + EDGE) / 2
 
+        digit_opening(self)
         self.next_section("forward: the digit")
         digit = picture(v.image, 2.6, t.input).move_to([2.2, 0.5, 0])
+        # an own digit's label is the one the config gives (the picture has none of its own)
         verdict = label(self.tr(f"label {v.label}, predicted {v.prediction}",
                                 f"标签 {v.label}，预测 {v.prediction}"), t, font_size=DIGIT_FONT).next_to(digit, DOWN, buff=0.25)
         self.say("digit", wait=False, label=v.label, prediction=v.prediction)
@@ -171,8 +172,7 @@ class ErrorFlowThroughCNN(LectureScene):
         self.play(FadeIn(law), FadeIn(rows[:2]), FadeIn(classes), FadeIn(marks), run_time=1.0)
         self.play(FadeIn(rows[2]), run_time=0.8)
         self.wait(0.5)
-        self.say("true_class", label=v.label, p=fmt(a["probabilities"][v.label]),
-                 delta=fmt(a["delta_dense2"][v.label]))
+        self.say("true_class", label=v.label, **v.true_class_text)
         self.say("others")
 
         # ---- dense1: the row of ten folds into δ_dense2 (2 × 5); h′ mask; then the product

@@ -9,7 +9,7 @@ from __future__ import annotations
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, GrowFromEdge, Rectangle, VGroup
 
 from scenes.common import MONO, LectureScene, arrow, cached_text, formula, label
-from scenes.mnist_maps import DIGIT_FONT, map_picture, picture, sign_legend, small_grid
+from scenes.mnist_maps import DIGIT_FONT, digit_opening, map_picture, picture, sign_legend, small_grid
 
 __all__ = ["InsideTrainedNetwork"]
 
@@ -28,12 +28,19 @@ class InsideTrainedNetwork(LectureScene):
 
     def play_scene(self) -> None:
         t, v = self.theme, self.values
+        digit_opening(self)
         self.next_section("the digit")
         digit = picture(v.image_rgb, 2.6, t.input).move_to([-4.3, 0.4, 0])
-        about = label(self.tr(f"test digit #{self.params.index}, label {v.label}",
-                              f"测试集第 {self.params.index} 个数字，标签 {v.label}"), t,
-                      font_size=DIGIT_FONT)
+        if not v.own:
+            about = self.tr(f"test digit #{v.index}, label {v.label}", f"测试集第 {v.index} 个数字，标签 {v.label}")
+        elif v.label is not None:  # the class the config gives for the picture
+            about = self.tr(f"{v.name}, label {v.label}", f"{v.name}，标签 {v.label}")
+        else:  # no label: nothing claims a true class
+            about = self.tr(f"{v.name}, label not given", f"{v.name}，未给出标签")
+        about = label(about, t, font_size=DIGIT_FONT)
         about.next_to(digit, DOWN, buff=0.2)
+        if about.get_left()[0] < -6.3:  # a long file name: its left end 5 % inside the frame
+            about.shift(RIGHT * (-6.3 - about.get_left()[0]))
         self.say("digit", wait=False)
         self.play(FadeIn(digit), FadeIn(about), run_time=0.8)
         shown = self.kernels(digit, about)
@@ -121,14 +128,19 @@ class InsideTrainedNetwork(LectureScene):
         self.play(FadeIn(classes), FadeIn(law), *(GrowFromEdge(b, DOWN) for b in bars), run_time=1.2)
         self.play(FadeIn(texts), run_time=0.6)
         self.wait(0.5)
-        ok = v.prediction == v.label
-        lines = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
-                             color=t.output if ok else t.gradient, font_size=30),
-                       label(self.tr(f"label {v.label}", f"标签 {v.label}"), t, font_size=30)
-                       ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
-        mark = label("✓" if ok else "✗", t, color=t.output if ok else t.gradient, font_size=44)
-        verdict = VGroup(lines, mark.next_to(lines, RIGHT, buff=0.3)).move_to([5.0, -0.3, 0]).to_edge(RIGHT, buff=0.9)
-        self.say("prediction", wait=False, prediction=v.prediction, p=v.prob_text[v.prediction])
+        if v.label is None:  # an own digit without a label: the prediction only, neither ✓ nor ✗
+            verdict = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
+                                   color=t.output, font_size=30))
+        else:
+            ok = v.prediction == v.label
+            lines = VGroup(label(self.tr(f"predicted {v.prediction}", f"预测 {v.prediction}"), t,
+                                 color=t.output if ok else t.gradient, font_size=30),
+                           label(self.tr(f"label {v.label}", f"标签 {v.label}"), t, font_size=30)
+                           ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+            mark = label("✓" if ok else "✗", t, color=t.output if ok else t.gradient, font_size=44)
+            verdict = VGroup(lines, mark.next_to(lines, RIGHT, buff=0.3))
+        verdict.move_to([5.0, -0.3, 0]).to_edge(RIGHT, buff=0.9)
+        self.say("prediction", wait=False, prediction=v.prediction, p=v.spoken_p[v.prediction])
         self.play(FadeIn(verdict), run_time=0.6)
         r = v.runner_up
-        self.say("runner_up", r=r, p=v.prob_text[r])
+        self.say("runner_up", r=r, p=v.spoken_p[r])

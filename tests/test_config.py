@@ -341,7 +341,7 @@ def test_each_integer_bound_is_reported_with_its_key_and_the_range(scene_id):
 def test_each_array_and_number_key_names_what_it_takes(scene_id):
     cls = config.SCENE_PARAMS[scene_id]
     for key in cls.model_fields:
-        if key in int_keys(cls) or key in ("image", "checkpoint", "mode"):  # a string or a choice: "x" may do
+        if key in int_keys(cls) or key in (*config.PATH_KEYS, "mode"):  # a path or a choice: "x" may do
             continue
         if key in config.NETWORK_KEYS:  # the lecture's network: a key of the file's top, refused in a scene
             continue
@@ -387,7 +387,7 @@ def test_numbers_and_arrays_are_stored_as_floats():
     ("backprop_conv", '{"seed": 0, "input": null, "kernel": null, "size": 4, "kernel_size": 2, "bias": 0.0, '
                       '"stride": 1, "padding": 0, "dilation": 1, "delta": null}'),
     ("pooling", '{"seed": 0, "input": null, "input_size": 4, "mode": "max", "size": 2, "stride": null}'),
-    ("error_flow", '{"seed": 0, "index": 0, "checkpoint": null}'),
+    ("error_flow", '{"seed": 0, "index": 0, "checkpoint": null, "input_image": null, "label": null}'),
 ])
 def test_the_params_written_beside_a_clip_keep_their_keys_order(scene_id, text):
     """``<id>.json``'s "params": the base's keys first, a subclass's new keys after, overridden defaults in place."""

@@ -1,5 +1,6 @@
-"""Values of the ``error_flow`` scene: the real error terms δ = ∂L/∂Z of one test digit flowing back
-through the trained MNIST network, from δ = p − onehot at the output down to the first conv layer.
+"""Values of the ``error_flow`` scene: the real error terms δ = ∂L/∂Z of one digit (test digit ``index``, or
+the teacher's ``input_image`` prepared as MNIST's were, with its ``label``) flowing back through the trained
+MNIST network, from δ = p − onehot at the output down to the first conv layer.
 
 Every δ comes from :func:`cnnviz.mnist.values.digit_backprop`, which computes it with the core's backprop
 functions and asserts it equal to torch.autograd's. One step per layer, each a panel pair: the δ above
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..config import MnistParams
 from . import SceneValues, fmt
-from .mnist_display import crop, load_digit, scale_exponent, signed_rgb, unsigned_rgb
+from .mnist_display import crop, digit_input, scale_exponent, signed_rgb, unsigned_rgb
 
 CROP = 4  # side of the numbers crop of a conv δ map
 
@@ -58,8 +59,12 @@ def compute(p: MnistParams) -> SceneValues:
     p.model.refuse_unless_course_shaped("error_flow")
     from ..mnist.values import digit_backprop
 
-    model, images, labels = load_digit(p)
-    bp = digit_backprop(model, images[p.index], int(labels[p.index]))
+    din = digit_input(p)
+    if din.label is None:  # δ = p − y needs the true class y; a picture does not say which digit it shows
+        raise ValueError(f"error_flow: input_image {p.input_image!r} needs `label:` (0–9), the class the digit "
+                         "shows: the output's error term δ = p − y needs the true class y")
+    model = din.model
+    bp = digit_backprop(model, din.image, din.label)
     d = {lg.name: lg.delta for lg in bp.layers}
     z = {lg.name: lg.z for lg in bp.layers}
     w = {name: layer.weight.detach().double().numpy() for name, layer in model.layers.items()
@@ -71,7 +76,7 @@ def compute(p: MnistParams) -> SceneValues:
     def shown(a: np.ndarray) -> np.ndarray:
         return np.round(np.asarray(a) * unit)  # integers in units of 10^-k
 
-    arrays: dict[str, Any] = {"index": p.index, "label": bp.label, "loss": bp.loss,
+    arrays: dict[str, Any] = {"index": din.index, "input": din.record, "label": bp.label, "loss": bp.loss,
                               "probabilities": bp.probabilities, "unit_exponent": -k,
                               "max_abs_diff_core_vs_autograd": bp.max_abs_diff}
     onehot = np.eye(len(bp.probabilities))[bp.label]
@@ -176,6 +181,14 @@ def compute(p: MnistParams) -> SceneValues:
     chain = [("X", "1×28×28")] + [(lg.name, "×".join(str(n) for n in lg.z.shape)) for lg in bp.layers]
     sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
     data = {"steps": steps, "chain": chain, "unit_exponent": -k, "unit_text": f"10{str(-k).translate(sup)}", "label": bp.label,
-            "prediction": int(np.argmax(bp.probabilities)), "image": unsigned_rgb(images[p.index].astype(float))}
-    arrays["image"] = images[p.index] / 255.0
+            "prediction": int(np.argmax(bp.probabilities)), "image": unsigned_rgb(np.asarray(din.image, float)),
+            "opening": din.opening, "own": din.own, "name": din.name, "index": din.index}
+    # p and δ of the true class, with decimals enough that δ is not rounded to 0 (a confident right answer
+    # has p ≈ 1 and δ ≈ −10⁻⁶); p − 1 = δ holds for the written numbers to their last digit
+    delta_true = float(d["dense2"][bp.label])
+    places = max(2, 1 - int(np.floor(np.log10(abs(delta_true))))) if delta_true else 2
+    data["true_class_text"] = {"p": f"{bp.probabilities[bp.label]:.{places}f}", "delta": f"{delta_true:.{places}f}"}
+    arrays["true_class_text"] = data["true_class_text"]
+    seen = np.asarray(din.image, float)
+    arrays["image"] = seen / 255.0 if din.image.dtype == np.uint8 else seen  # the 28×28 the network saw
     return SceneValues(arrays, data)

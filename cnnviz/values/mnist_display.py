@@ -11,12 +11,16 @@ Colour maps, the same in both themes (a picture carries its own colours):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..config import MnistParams
 
-__all__ = ["ZERO_RGB", "crop", "load_digit", "scale_exponent", "signed_rgb", "unsigned_rgb"]
+__all__ = ["ZERO_RGB", "DigitInput", "crop", "digit_input", "load_digit", "scale_exponent", "signed_rgb",
+           "unsigned_rgb"]
 
 ZERO_RGB = np.array([24.0, 24.0, 28.0])
 POS_RGB = np.array([252.0, 98.0, 85.0])  # warm
@@ -32,6 +36,71 @@ def load_digit(p: MnistParams):
     if not 0 <= p.index < len(images):
         raise ValueError(f"index must be in 0..{len(images) - 1} (a test digit); got {p.index}")
     return load_trained(p).model, images, labels
+
+
+#: the longest side of the original picture as drawn in the opening (display only: the numbers use all pixels)
+SHOWN_SIDE = 480
+
+
+@dataclass(frozen=True)
+class DigitInput:
+    """The digit a scene sends through the network: test digit ``index`` or the teacher's own picture.
+
+    ``image`` is what the network sees (uint8 for a test digit, float64 in [0, 1] for a prepared picture);
+    ``label`` is ``None`` for an own digit whose class the config does not give. ``opening`` is what the
+    before/after opening draws and ``record`` the preprocessing numbers for the JSON.
+    """
+
+    model: Any
+    image: np.ndarray
+    label: int | None
+    index: int | None
+    name: str | None  # the picture's file name, for an own digit
+    opening: dict[str, Any]
+    record: dict[str, Any]
+
+    @property
+    def own(self) -> bool:
+        return self.index is None
+
+
+def digit_input(p: MnistParams) -> DigitInput:
+    """The trained model and the digit of ``p``: ``input_image`` prepared as MNIST's were
+    (:func:`cnnviz.mnist.digit.digit_steps`), else test digit ``index`` with its MNIST label. Either way the
+    opening gets the 28×28's ink box and centre of mass (MNIST did that preparation for a test digit)."""
+    from ..mnist.digit import centre_of_mass, digit_steps, ink_box
+
+    path = p.input_image_path()
+    if path is None:
+        model, images, labels = load_digit(p)
+        image = images[p.index]
+        seen = image / 255.0
+        box = ink_box(seen)
+        com = centre_of_mass(seen)
+        opening = {"own": False, "original_rgb": None, "prepared_rgb": unsigned_rgb(seen, 1.0),
+                   "box": box, "centre_of_mass": com}
+        record = {"source": "mnist_test", "index": p.index, "ink_box": list(box), "centre_of_mass": list(com)}
+        return DigitInput(model, image, int(labels[p.index]), p.index, None, opening, record)
+    from PIL import Image
+
+    from .mnist_model import load_trained
+
+    steps = digit_steps(path)
+    grey = np.round(255.0 * steps.original).astype(np.uint8)
+    h, w = grey.shape
+    if max(h, w) > SHOWN_SIDE:  # a smaller copy to draw; the box is drawn as a fraction of the picture
+        f = SHOWN_SIDE / max(h, w)
+        grey = np.asarray(Image.fromarray(grey).resize((max(1, round(w * f)), max(1, round(h * f))),
+                                                       Image.Resampling.BOX))
+    t, l, b, r = steps.bbox
+    fitted = (steps.offset[0], steps.offset[1], steps.offset[0] + steps.fitted.shape[0],
+              steps.offset[1] + steps.fitted.shape[1])
+    opening = {"own": True, "original_rgb": np.repeat(grey[..., None], 3, axis=2),
+               "original_box": (t / h, l / w, b / h, r / w), "size": steps.size,
+               "prepared_rgb": unsigned_rgb(steps.image, 1.0), "box": fitted,
+               "centre_of_mass": steps.centre_of_mass, "scale": steps.scale, "inverted": steps.inverted}
+    record = {"source": "input_image", "input_image": str(path), **steps.summary()}
+    return DigitInput(load_trained(p).model, steps.image, p.label, None, Path(path).name, opening, record)
 
 
 def signed_rgb(a: np.ndarray, scale: float | None = None) -> np.ndarray:

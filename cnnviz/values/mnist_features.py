@@ -1,4 +1,6 @@
-"""Values of the ``mnist_features`` scene: inside the trained MNIST network for one real test digit.
+"""Values of the ``mnist_features`` scene: inside the trained MNIST network for one digit: test digit
+``index``, or the teacher's ``input_image`` prepared as MNIST's were (its ``label`` optional: without it the
+scene shows the prediction and claims no true class).
 
 The digit, the 32 learned first-layer kernels (all drawn, two also in numbers), a selection of feature
 maps after every conv and pool layer (the ``SHOWN`` most active channels of each conv layer; its pool
@@ -13,20 +15,31 @@ import numpy as np
 
 from ..config import MnistParams
 from . import SceneValues, fmt
-from .mnist_display import load_digit, signed_rgb, unsigned_rgb
+from .mnist_display import digit_input, signed_rgb, unsigned_rgb
 
 SHOWN = 8  # feature maps drawn per layer
 STAGES = ("conv1", "pool1", "conv2", "pool2", "conv3")
+
+
+def spoken_probability(q: float) -> str:
+    """A probability for a spoken line: 3 decimals, more when those would say 0 or 1 of a value that is
+    neither (a confident network gives 0.9999971 and 0.0000016)."""
+    q = float(q)
+    gap = min(q, 1.0 - q)
+    places = max(3, 1 - int(np.floor(np.log10(gap)))) if 0.0 < gap < 0.0005 else 3
+    return fmt(q, places)
 
 
 def compute(p: MnistParams) -> SceneValues:
     p.model.refuse_unless_course_shaped("mnist_features")
     from ..mnist.values import digit_values
 
-    model, images, labels = load_digit(p)
-    dv = digit_values(model, images, labels, p.index)
+    din = digit_input(p)
+    # one digit through the network; an own digit's class is din.label (None when the config does not say)
+    dv = digit_values(din.model, din.image[None], np.array([din.label or 0]), 0)
     kernel_scale = float(np.max(np.abs(dv.kernels)))
-    arrays: dict = {"index": p.index, "label": dv.label, "prediction": dv.prediction, "image": dv.image,
+    arrays: dict = {"index": din.index, "input": din.record, "label": din.label, "prediction": dv.prediction,
+                    "image": dv.image,
                     "kernels": dv.kernels, "kernel_biases": dv.biases, "kernel_scale": kernel_scale,
                     "probabilities": dv.probabilities}
     stages = []
@@ -50,8 +63,11 @@ def compute(p: MnistParams) -> SceneValues:
         "stages": stages,
         "prob_text": [fmt(q, 3) for q in dv.probabilities],
         "runner_up": int(order[1]),
-        "label": dv.label, "prediction": dv.prediction,
+        "spoken_p": {int(k): spoken_probability(dv.probabilities[k]) for k in order[:2]},
+        "label": din.label, "prediction": dv.prediction,
+        "opening": din.opening, "own": din.own, "name": din.name, "index": din.index,
     }
     arrays["probabilities_shown"] = data["prob_text"]
+    arrays["probabilities_spoken"] = data["spoken_p"]
     arrays["kernels_shown"] = [k for _, k in data["numbered"]]
     return SceneValues(arrays, data)
