@@ -65,6 +65,11 @@ def _log_magnitude(spectrum: np.ndarray) -> np.ndarray:
     return np.fft.fftshift(np.log1p(np.abs(spectrum)))
 
 
+def _grey(z: np.ndarray) -> np.ndarray:
+    """8-bit grey for the screen, on the photo's scale [0, 1] (the blur keeps it)."""
+    return np.clip(np.round(z * 255.0), 0, 255).astype(np.uint8)
+
+
 def _filter(x: np.ndarray, w: np.ndarray) -> dict:
     """One kernel through the FFT, against torch's direct circular convolution."""
     n, r = x.shape[0], w.shape[0] // 2
@@ -87,7 +92,7 @@ def compute(p: ConvTheoremParams) -> SceneValues:
     arrays: dict = {"image": x, "image_display": np.round(x * 255.0).astype(np.uint8)}
     spectrum = np.fft.fft2(x)
     arrays["image_spectrum_log"] = _log_magnitude(spectrum)
-    data: dict = {"size_text": f"{n}×{n}"}
+    data: dict = {"size_text": f"{n}×{n}", "high_frequency": HIGH_FREQUENCY}
     for role, name in (("blur", p.blur), ("edge", p.edge)):
         en, zh, ints, factor = KERNELS[name]
         w = ints / factor
@@ -123,9 +128,10 @@ def compute(p: ConvTheoremParams) -> SceneValues:
                    "padded_fft_output": padded.real, "padded_fft_imag_max": float(np.max(np.abs(padded.imag))),
                    "linear_full": linear_full,
                    "padded_max_abs_diff": float(np.max(np.abs(padded.real - linear_full))),
-                   "blur_display": np.clip(np.round(arrays["blur_fft_output"] * 255.0), 0, 255).astype(np.uint8),
-                   "padded_display": np.clip(np.round(padded.real * 255.0), 0, 255).astype(np.uint8)})
-    data.update({"band": band, "radius": r, "padded_text": f"{big}×{big}", "n": n, "c": c,
+                   "padded_fft_output_display": _grey(padded.real)})
+    for name in ("blur_fft_output", "blur_direct_output", "linear_same", "padded_image", "linear_full"):
+        arrays[f"{name}_display"] = _grey(arrays[name])
+    data.update({"band": band, "radius": r, "padded_text": f"{big}×{big}", "padded_sum": f"N = {n} + {c} − 1 = {big}", "n": n, "c": c, "full_padding": c - 1,
                  "padded_diff_text": sci(arrays["padded_max_abs_diff"]),
                  "wrap_text": fmt(arrays["wrap_max_abs"])})
     return SceneValues(arrays, data)
