@@ -110,7 +110,8 @@ def compute(p: ConvTheoremParams) -> SceneValues:
     # the product drawn on the photo spectrum's scale, so that what the blur removes shows as darkness
     product = spectrum * frequency_response(blur, n)
     arrays["product_log"] = _log_magnitude(product)
-    arrays["spectrum_log_high"] = float(arrays["image_spectrum_log"].max())
+    # full colour at the 99.5th percentile: the zero frequency alone (the photo's mean) would dim all the rest
+    arrays["spectrum_log_high"] = float(np.percentile(arrays["image_spectrum_log"], 99.5))
     arrays["edge_output_limit"] = float(np.percentile(np.abs(arrays["edge_fft_output"]), 99)) or 1.0
     # circular against linear: the same-size linear convolution (zeros around the photo, padding c // 2)
     linear_same = conv2d(x, blur, padding=r)
@@ -131,7 +132,8 @@ def compute(p: ConvTheoremParams) -> SceneValues:
                    "padded_fft_output_display": _grey(padded.real)})
     for name in ("blur_fft_output", "blur_direct_output", "linear_same", "padded_image", "linear_full"):
         arrays[f"{name}_display"] = _grey(arrays[name])
-    data.update({"band": band, "radius": r, "padded_text": f"{big}×{big}", "padded_sum": f"N = {n} + {c} − 1 = {big}", "n": n, "c": c, "full_padding": c - 1,
+    data.update({"band": band, "radius": r, "padded_text": f"{big}×{big}", "padded_sum": f"N = {n} + {c} − 1 = {big}",
+                 "n": n, "c": c, "full_padding": c - 1,
                  "padded_diff_text": sci(arrays["padded_max_abs_diff"]),
                  "wrap_text": fmt(arrays["wrap_max_abs"])})
     return SceneValues(arrays, data)
