@@ -23,7 +23,7 @@ __all__ = ["MultiplyInFrequency"]
 
 SIDE = 1.6  # a picture's side in the theorem's two rows
 ROW_SPACE, ROW_FREQ = 1.45, -1.2  # the rows' centre lines: space domain above, frequency domain below
-COLUMNS = (-5.0, -2.2, 0.9, 4.4)  # A / F(A); W / H; F^-1 / product; direct / the difference
+COLUMNS = (-5.0, -2.2, 1.1, 4.5)  # A / F(A); W / H; F^-1 / product; direct / the difference
 BIG = 2.2  # a picture's side in the later steps
 F_A = r"\mathcal{F}(\mathbf{A})"
 F_W = r"\mathcal{F}(\mathbf{W})"
@@ -95,9 +95,13 @@ class MultiplyInFrequency(LectureScene):
         self.play(FadeIn(spectrum), FadeIn(spectrum_name), FadeIn(log_note), run_time=0.9)
 
         blur = v.blur
-        kernel = NumberGrid(a["blur_kernel_shown"], t, t.kernel, cell=0.36, font_size=26).move_to([c1, ROW_SPACE, 0])
-        factor = label(blur["factor_text"], t, color=t.kernel).next_to(kernel, RIGHT, buff=0.1)
-        kernel_name = self.named(kernel, r"\mathbf{W}", color=t.kernel)
+        # two-digit weights (the Gaussian's) need wider cells to keep font 26; the name goes beside the grid,
+        # where a 5x5 grid of them leaves room
+        cell = 0.36 if np.max(np.abs(a["blur_kernel_shown"])) < 10 else 0.4
+        kernel = NumberGrid(a["blur_kernel_shown"], t, t.kernel, cell=cell, font_size=26).move_to([c1, ROW_SPACE, 0])
+        kernel_name = formula(r"\mathbf{W}", t, font_size=FONT_TEX, color=t.kernel)
+        factor = label(blur["factor_text"], t, color=t.kernel)
+        VGroup(kernel_name, factor).arrange(DOWN, buff=0.1).next_to(kernel, RIGHT, buff=0.15)
         otimes = formula(r"\otimes", t, font_size=40).move_to([(c0 + c1) / 2 - 0.05, ROW_SPACE, 0])
         response = self.magnitude(a["blur_magnitude"], "kernel", SIDE).move_to([c1, ROW_FREQ, 0])
         response_name = self.named(response, r"|H|", color=t.kernel)
@@ -171,9 +175,9 @@ class MultiplyInFrequency(LectureScene):
         self.next_section("zero padding")
         self.clear()
         padded = self.grey(a["padded_image_display"], t.input, BIG).move_to([xs[0], y, 0])
-        padded_name = self.named(padded, text=self.tr(f"A padded to {v.padded_text}", f"A 补零到 {v.padded_text}"),
+        padded_name = self.named(padded, text=self.tr("A padded to N×N", "A 补零到 N×N"),
                                  color=t.input)
-        size_sum = cached_text(v.padded_sum, font=MONO, font_size=26, color=t.muted).next_to(padded, DOWN, buff=0.12)
+        size_sum = label(v.padded_sum, t, color=t.muted).next_to(padded, DOWN, buff=0.12)
         self.say("padded", wait=False, padded=v.padded_text)
         self.play(FadeIn(padded), FadeIn(padded_name), FadeIn(size_sum), run_time=0.8)
         through = self.grey(a["padded_fft_output_display"], t.output, BIG).move_to([xs[1], y, 0])
@@ -197,7 +201,7 @@ class MultiplyInFrequency(LectureScene):
         a = v.arrays
         self.next_section("low-pass")
         self.clear()
-        xs, y = (-4.7, -2.0, 2.0, 4.7), 0.8
+        xs, y = (-4.7, -2.0, 2.0, 4.7), 0.6
         halves = []
         for role, response_x, output_x in (("blur", xs[0], xs[1]), ("edge", xs[2], xs[3])):
             info = v.data[role]
@@ -205,7 +209,9 @@ class MultiplyInFrequency(LectureScene):
             # the frequency HIGH_FREQUENCY (0.25 cycles per pixel) is a quarter of the picture's side from its centre
             ring = DashedVMobject(Circle(radius=BIG * v.high_frequency, color=t.muted, stroke_width=2),
                                   num_dashes=28).move_to(response)
-            name = self.named(response, text=f"|H|  {self.tr(*info['name'])}", color=t.kernel)
+            name = VGroup(label(self.tr(*info["name"]), t, color=t.kernel),
+                          formula("|H|", t, font_size=40, color=t.kernel))
+            name.arrange(DOWN, buff=0.1).next_to(response, UP, buff=0.12)
             numbers = VGroup(cached_text(f"H(0, 0) = {info['dc_text']}", font=MONO, font_size=26, color=t.highlight),
                              cached_text(self.tr(f"mean |H|: low {info['low_text']}, high {info['high_text']}",
                                                  f"|H| 平均：低频 {info['low_text']}，高频 {info['high_text']}"),
