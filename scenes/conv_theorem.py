@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Arrow, Circle, DashedVMobject, FadeIn, FadeOut, Group, ImageMobject, Rectangle, VGroup
+from manim import DOWN, RIGHT, UP, Arrow, Circle, DashedVMobject, FadeIn, FadeOut, Group, ImageMobject, Rectangle, VGroup
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label
