@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from manim import DOWN, RIGHT, UP, Arrow, Circle, DashedVMobject, FadeIn, FadeOut, Group, ImageMobject, Rectangle, VGroup
+from manim import (DOWN, LEFT, RIGHT, UP, Arrow, Circle, DashedVMobject, FadeIn, FadeOut, Group, ImageMobject, Rectangle,
+                   VGroup)
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label
@@ -162,7 +163,7 @@ class MultiplyInFrequency(LectureScene):
         self.say("circular", wait=False)
         self.play(FadeIn(circular), FadeIn(circular_name), run_time=0.8)
         self.play(FadeIn(minus), FadeIn(linear), FadeIn(linear_name), FadeIn(torch_note), run_time=0.8)
-        wrap = self.signed(a["wrap_difference"], BIG).move_to([xs[2], y, 0])
+        wrap = self.signed(a["wrap_difference"], BIG, limit=a["wrap_max_abs"]).move_to([xs[2], y, 0])
         equals = formula("=", t, font_size=40).move_to([(xs[1] + xs[2]) / 2 + 0.25, y, 0])
         wrap_name = self.named(wrap, text=self.tr("difference", "差"), color=t.text)
         legend = label(self.tr("background = 0", "背景色 = 0"), t, color=t.muted).next_to(wrap, DOWN, buff=0.1)
@@ -170,7 +171,16 @@ class MultiplyInFrequency(LectureScene):
                      color=t.highlight).next_to(legend, DOWN, buff=0.12)
         self.play(FadeIn(equals), FadeIn(wrap), FadeIn(wrap_name), FadeIn(legend), run_time=0.8)
         self.play(FadeIn(band), run_time=0.5)
-        self.say("wrap", band=v.band)
+        # the band is a few pixels of the picture: its top-left corner magnified, on the same colour scale
+        share = a["wrap_corner_size"] / len(a["wrap_difference"])
+        spot = Rectangle(width=BIG * share, height=BIG * share, color=t.highlight, stroke_width=2)
+        spot.move_to(wrap.get_corner(UP + LEFT), aligned_edge=UP + LEFT)
+        # below the texts; both outlined in the highlight colour (lines joining them would cross the texts)
+        corner = self.signed(a["wrap_corner"], 0.9, limit=a["wrap_max_abs"]).next_to(band, DOWN, buff=0.15)
+        corner.border.set_color(t.highlight)
+        self.say("wrap", wait=False, band=v.band)
+        self.play(FadeIn(spot), FadeIn(corner), run_time=0.8)
+        self.finish_line()
 
         self.next_section("zero padding")
         self.clear()

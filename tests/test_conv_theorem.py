@@ -106,6 +106,9 @@ def test_circular_differs_from_linear_only_near_the_border(case):
     assert np.max(np.abs(wrap[r:n - r, r:n - r])) < 1e-12  # inside, no window reaches past the edge
     assert a["wrap_max_abs"] == pytest.approx(np.max(np.abs(wrap))) and a["wrap_max_abs"] > 1e-3
     assert a["wrap_band"] == r  # the wrapped pixels are exactly the r rows and columns at each edge
+    k = a["wrap_corner_size"]
+    np.testing.assert_array_equal(a["wrap_corner"], np.array(a["wrap_difference"])[:k, :k])
+    assert r < k <= n  # the magnified corner holds the band and some of the inside
 
 
 def test_zero_padding_to_n_plus_c_minus_1_gives_the_linear_convolution(case):

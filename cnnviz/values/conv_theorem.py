@@ -124,7 +124,9 @@ def compute(p: ConvTheoremParams) -> SceneValues:
     x_pad[:n, :n], w_pad[:c, :c] = x, blur
     padded = np.fft.ifft2(np.fft.fft2(x_pad) * np.fft.fft2(w_pad))
     linear_full = conv2d(x, blur, padding=c - 1)  # torch: the direct linear ("full") convolution
+    corner = min(n, 4 * r + 4)  # the top-left corner the scene magnifies: the band and as much again inside
     arrays.update({"linear_same": linear_same, "wrap_difference": wrap, "wrap_band": band,
+                   "wrap_corner": wrap[:corner, :corner], "wrap_corner_size": corner,
                    "wrap_max_abs": float(np.max(np.abs(wrap))), "padded_size": big, "padded_image": x_pad,
                    "padded_fft_output": padded.real, "padded_fft_imag_max": float(np.max(np.abs(padded.imag))),
                    "linear_full": linear_full,
