@@ -1244,3 +1244,14 @@ class ResidualParams(SceneParams):
     # a zero gradient has no place on the chart's log scale
     channels: int = Field(8, ge=4, le=16)
     batch_size: int = Field(32, ge=1, le=256)  # MNIST test digits in the measured batch: the values take ~a second
+
+
+# ---------------------------------------------------------------- the convolution theorem (cnnviz/values/conv_theorem.py)
+class ConvTheoremParams(ImageFiltersParams):
+    """The photo (grey, ``size`` x ``size``) filtered by a blur and an edge kernel through the FFT
+    (``conv_theorem``). Every kernel offered is symmetric under rot (180°), so the course's ⊗ (a
+    cross-correlation) is the convolution the theorem is about."""
+
+    size: int = Field(64, ge=16, le=96)  # FFT pictures of size x size; the JSON holds ~20 of them: 1.9 MB at 64, ~4 MB at 96
+    blur: Literal["box3", "box5", "gaussian5"] = "box5"  # the low-pass kernel
+    edge: Literal["laplacian4", "laplacian8"] = "laplacian4"  # the high-pass kernel (4 or 8 neighbours)

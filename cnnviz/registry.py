@@ -180,6 +180,9 @@ SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("residual", "ShortcutKeepsTheGradient", "Residual networks", "残差网络",
               "y = F(x) + x with real numbers; the gradient at layer 1 of a deep plain vs shortcut stack on MNIST",
               params="cnnviz.config:ResidualParams", reads_mnist=True),
+    SceneSpec("conv_theorem", "MultiplyInFrequency", "The convolution theorem", "卷积定理",
+              "the photo blurred through the FFT: F(A) times F(W), back, equal to torch's convolution; low/high-pass",
+              params="cnnviz.config:ConvTheoremParams", assets=("cnnviz/assets/photo.png",)),
 )
 
 
