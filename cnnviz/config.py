@@ -1001,6 +1001,11 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
             raw.update(model=lecture.model, train=lecture.train)
         params = _validated(cls, raw, f"{where} ({scene_id})", scene=scene_id)
         entries.append(SceneEntry(scene=scene_id, params=params))
+    for e in entries:  # δ = p − y at the output needs the true class: a picture of one's own must say it
+        if e.scene == "error_flow" and getattr(e.params, "input_image", None) and e.params.label is None:
+            raise ConfigError(f"{source}: scenes[{[x.scene for x in entries].index(e.scene)}] (error_flow): "
+                              "input_image is given but label is not; allowed: label 0 to 9, the digit the picture "
+                              "shows (error_flow's δ = p − y needs the true class)")
     for e in entries:  # before any work: a scene that cannot draw this network yet
         if e.scene in COURSE_SHAPED_SCENES:
             try:

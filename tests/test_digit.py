@@ -200,14 +200,12 @@ def test_a_label_without_a_picture_is_refused_with_exit_2(tmp_path):
     assert done.returncode == 2 and "label 3" in done.stderr and "input_image" in done.stderr, done.stderr
 
 
-@pytest.mark.slow
 def test_error_flow_of_an_own_digit_needs_its_label(tmp_path):
-    """δ = p − y needs y. Refused when the scene's values are computed (the config's check does not know which
-    scene an MNIST entry is for), so the exit status is the render's failure (1), the message one clear line."""
+    """δ = p − y needs y: refused when the lecture is read, exit 2, naming the scene and the key."""
     (tmp_path / "d.png").write_bytes((ASSETS / "my_digit.png").read_bytes())
     path = tmp_path / "lecture.yaml"
     path.write_text("scenes:\n  - scene: error_flow\n    input_image: d.png\n")
     done = _render(path, "error_flow")
     out = done.stdout + done.stderr
-    assert done.returncode != 0 and "Traceback" not in out
-    assert "needs `label:`" in out and "d.png" in out, out
+    assert done.returncode == 2 and "Traceback" not in out
+    assert "scenes[0] (error_flow): input_image is given but label is not" in out, out
