@@ -14,6 +14,10 @@ The file::
     field:
       en: "Each output sees a {size}×{size} patch of the input: its receptive field."
       zh: 每个输出看到输入中 {size}×{size} 的一块：它的感受野。
+    dropout:
+      when: the model has a dropout layer
+      en: "Dropout, p = {p}: random zeros in training, none at evaluation."
+      zh: Dropout，p = {p}：训练时随机置零，测试时不置零。
 """
 
 from __future__ import annotations
@@ -40,11 +44,14 @@ class ScriptError(ValueError):
 
 @dataclass(frozen=True)
 class ScriptLine:
-    """One line: its key, its English and Chinese text, and the ``{fields}`` both must fill."""
+    """One line: its key, its English and Chinese text, and the ``{fields}`` both must fill; ``when`` says in
+    words when a line is said only for some inputs (e.g. a layer kind a teacher's model may not have): every
+    other line is said in every render."""
 
     key: str
     en: str
     zh: str
+    when: str | None = None
 
     @property
     def fields(self) -> frozenset[str]:
@@ -69,6 +76,11 @@ class Script:
     scene_id: str
     path: Path
     lines: dict[str, ScriptLine]
+
+    @property
+    def always(self) -> list[str]:
+        """The keys of the lines said in every render (those without ``when``)."""
+        return [key for key, line in self.lines.items() if line.when is None]
 
     def __getitem__(self, key: str) -> ScriptLine:
         try:
@@ -95,10 +107,12 @@ def _load(path: Path, stamp: tuple[int, int], scene_id: str) -> Script:
         raise ScriptError(f"{path}: a script is a mapping of line keys to {{en: ..., zh: ...}}")
     lines: dict[str, ScriptLine] = {}
     for key, entry in data.items():
-        if not isinstance(key, str) or not isinstance(entry, dict) or set(entry) != set(LANGUAGES) \
-                or not all(isinstance(entry[lang], str) and entry[lang].strip() for lang in LANGUAGES):
-            raise ScriptError(f"{path}: line {key!r} must have exactly the keys en and zh, each a non-empty text")
-        line = ScriptLine(key, " ".join(entry["en"].split()), " ".join(entry["zh"].split()))
+        if not isinstance(key, str) or not isinstance(entry, dict) or set(entry) - {"when"} != set(LANGUAGES) \
+                or not all(isinstance(entry[lang], str) and entry[lang].strip() for lang in LANGUAGES) \
+                or not isinstance(entry.get("when", ""), str):
+            raise ScriptError(f"{path}: line {key!r} must have exactly the keys en and zh, each a non-empty text "
+                              "(and, for a line said only for some inputs, when: a text saying when)")
+        line = ScriptLine(key, " ".join(entry["en"].split()), " ".join(entry["zh"].split()), entry.get("when"))
         en_fields = {n for _, n, _, _ in string.Formatter().parse(line.en) if n}
         zh_fields = {n for _, n, _, _ in string.Formatter().parse(line.zh) if n}
         if en_fields != zh_fields:

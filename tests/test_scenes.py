@@ -72,7 +72,9 @@ def test_scene_renders_in_frame_with_json(info, tmp_path):
     script = load_script(info.id)
     if script is not None:  # every line of the scene's script is spoken (no dead words), and in order of the file
         spoken = [n["key"] for n in doc["narration"] if n.get("key")]
-        assert sorted(set(spoken)) == sorted(script.lines), f"script lines never said: {set(script.lines) - set(spoken)}"
+        assert set(spoken) <= set(script.lines)
+        # a line with `when:` is said only for some inputs (a layer kind the course's model does not have)
+        assert set(script.always) <= set(spoken), f"script lines never said: {set(script.always) - set(spoken)}"
     # the layout rules (LectureScene.layout_check), held where a scene keeps them already (a ratchet: a scene
     # that comes to keep them joins the list); nothing may leave the 5 % safe area
     problems = doc["layout"]

@@ -56,3 +56,11 @@ def test_every_shipped_script_loads():
     for path in sorted(SCRIPTS.glob("*.yaml")):
         assert path.stem in scene_ids(), f"{path.name} names no scene"
         assert load_script(path.stem).lines
+
+
+def test_a_line_said_only_for_some_inputs_says_when(tmp_path):
+    script = write(tmp_path, "a:\n  en: always\n  zh: 总是\nb:\n  when: the model has dropout\n  en: sometimes\n"
+                             "  zh: 有时\n")
+    assert script.always == ["a"] and script["b"].when == "the model has dropout" and script["a"].when is None
+    with pytest.raises(ScriptError, match="when: a text saying when"):
+        write(tmp_path, "a:\n  when: 3\n  en: x\n  zh: y\n")
