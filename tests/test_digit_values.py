@@ -4,7 +4,6 @@ No MNIST needed: the digit is the shipped sample picture."""
 
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from cnnviz.mnist.digit import digit_steps, prepare_digit
 from cnnviz.paths import ASSETS
 from cnnviz.values import scene_json, scene_values
 from cnnviz.values.mnist_model import SHIPPED_DIR
+from tests.test_scene_values_mnist_b import activations, model64
 
 pytestmark = pytest.mark.skipif(not (SHIPPED_DIR / "mnist_cnn.pt").is_file(), reason="no shipped checkpoint")
 
@@ -24,12 +24,6 @@ SAMPLE = ASSETS / "my_digit.png"
 
 def arrays(scene_id, params):
     return scene_json(scene_id, params, scene_values(scene_id, params))["arrays"]
-
-
-def model64(params):
-    from cnnviz.values.mnist_model import load_trained
-
-    return copy.deepcopy(load_trained(params).model).double().eval()
 
 
 def sample_input() -> torch.Tensor:
@@ -71,13 +65,7 @@ def test_mnist_features_of_the_sample_digit_equals_a_forward_pass_and_claims_no_
     assert a["label"] is None and a["index"] is None and a["input"]["inverted"] is True
     m, x = model64(p), sample_input()
     np.testing.assert_array_equal(a["image"], x[0, 0].numpy())
-    acts, h = {}, x
-    with torch.no_grad():
-        for name, layer in m.layers.items():
-            z = layer(h)
-            h = torch.relu(z) if m.activations[name] == "relu" else z
-            acts[name] = h[0].numpy()
-        probs = torch.softmax(h, dim=1)[0].numpy()
+    acts, probs = activations(m, x)
     for name in ("conv1", "pool1", "conv2", "pool2", "conv3"):
         np.testing.assert_allclose(a[f"{name}_maps"], acts[name][a[f"{name}_channels"]], atol=1e-12)
     np.testing.assert_allclose(a["probabilities"], probs, atol=1e-12)

@@ -57,6 +57,19 @@ def model64(params):
     return m
 
 
+def activations(m, x: torch.Tensor) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every layer's activation A for ``x`` and the softmax probabilities, layer by layer with torch (an oracle
+    apart from the model's own ``trace``)."""
+    acts, h = {}, x
+    with torch.no_grad():
+        for name, layer in m.layers.items():
+            z = layer(h)
+            h = torch.relu(z) if m.activations[name] == "relu" else z
+            acts[name] = h[0].numpy()
+        probs = torch.softmax(h, dim=1)[0].numpy()
+    return acts, probs
+
+
 def digit(env, index):
     images, labels = mdata.load_mnist("test", env)
     return torch.tensor(images[index] / 255.0, dtype=torch.float64)[None, None], int(labels[index])
@@ -112,13 +125,7 @@ def test_mnist_features_json_equals_forward_pass(env):
     x, label = digit(env, p.index)
     m = model64(p)
     np.testing.assert_allclose(a["image"], x[0, 0].numpy())
-    acts, h = {}, x
-    with torch.no_grad():
-        for name, layer in m.layers.items():
-            z = layer(h)
-            h = torch.relu(z) if m.activations[name] == "relu" else z
-            acts[name] = h[0].numpy()
-        probs = torch.softmax(h, dim=1)[0].numpy()
+    acts, probs = activations(m, x)
     for name in ("conv1", "pool1", "conv2", "pool2", "conv3"):
         ch = a[f"{name}_channels"]
         assert len(ch) == 8 and ch == sorted(ch)
