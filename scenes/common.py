@@ -43,7 +43,7 @@ from cnnviz.values import SceneValues, load_values, scene_json, scene_values
 
 from scenes import speedups
 from scenes.kit import NumberGrid as KitNumberGrid
-from scenes.kit import cells_box, taps_box
+from scenes.kit import cells_box, conceal, taps_box
 from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, formulas_built, frame_extent,
                                      keep_display_lists, raise_moving, typeset_built, updaters_in_play)
@@ -312,6 +312,18 @@ class LectureScene(Scene):
                                  "text": self.narration[-1]["text"]})
         self.next_section(f"answer {number}")
         self.play(FadeOut(question), FadeOut(mark), run_time=0.3)
+
+    def ask_about_step(self, window: Any, n: int, step: Any, key: str, *, clear: bool = True, taps: bool = False,
+                       **values: Any) -> None:
+        """A prediction step on a sliding window (:meth:`ask`): step ``n``'s window outlined on the input
+        (``taps``: each cell it reads, for a kernel with holes), the last step's working taken away first
+        (``clear``: the question stands on the next window alone), the question ``key`` asked about the step's
+        output cell, then ``step`` (the window's animation of step ``n``) played as the outline goes. The scene
+        says the answer once it is on screen."""
+        ahead = window.outline(n, taps=taps)
+        self.play(FadeIn(ahead), *([conceal(window.transients)] if clear else []), run_time=0.4)
+        self.ask(key, window.output.cell(*window.view.steps[n].out_pos), **values)
+        self.play(step, FadeOut(ahead, run_time=0.4))
 
     def next_section(self, *args: Any, **kwargs: Any) -> None:
         # a section (a step of the slide deck) holds its lines whole

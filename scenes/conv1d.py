@@ -52,12 +52,9 @@ class SlideKernelAlongRow(LectureScene):
         asked = min(self.asked_step, window.n_steps - 1)
         for n, step in enumerate(window.steps()):
             if n == asked and n > 0:
-                cell = window.view.steps[n]
-                ahead = window.outline(n)
-                self.play(FadeIn(ahead), run_time=0.4)
                 name = "a" + str(n + 1).translate(SUBSCRIPTS)  # the output's name, as under its cell
-                self.ask("ask", window.output.cell(*cell.out_pos), cell=name)
-                self.play(step, FadeOut(ahead, run_time=0.4))
+                # the last step's working stays: it is the template for working this one out
+                self.ask_about_step(window, n, step, "ask", clear=False, cell=name)
                 # the answer is said once it is on screen
                 self.say("second", wait=False, cell=name, value=fmt(a["output"][n]))
                 continue

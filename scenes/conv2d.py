@@ -5,12 +5,12 @@ Render alone with ``manim -ql scenes/conv2d.py SlideKernelOverImage``.
 
 from __future__ import annotations
 
-from manim import DOWN, FadeIn, FadeOut, VGroup
+from manim import DOWN, FadeIn, VGroup
 
 from cnnviz.values import fmt
 
 from scenes.common import LectureScene, cached_text, formula, step_times
-from scenes.kit import SlidingWindow, conceal
+from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
 __all__ = ["SlideKernelOverImage"]
@@ -42,12 +42,7 @@ class SlideKernelOverImage(LectureScene):
         asked = min(self.asked_step, window.n_steps - 1)
         for k, step in enumerate(window.steps()):
             if k == asked and k > 0:
-                cell = window.view.steps[k]
-                ahead = window.outline(k)
-                # the last step's working goes: the question stands on the next window alone
-                self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
-                self.ask("ask", window.output.cell(*cell.out_pos))
-                self.play(step, FadeOut(ahead, run_time=0.4))
+                self.ask_about_step(window, k, step, "ask")
                 # the answer is said once it is on screen
                 self.say("second", wait=False, value=fmt(trace.steps[k].value))
                 continue

@@ -13,7 +13,7 @@ from cnnviz.values import fmt
 
 from scenes.common import (MONO, LectureScene, NumberGrid, arrow, cached_text, formula, label, step_times,
                            text_table)
-from scenes.kit import SlidingWindow, conceal
+from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
 __all__ = ["DilatedKernel"]
@@ -82,13 +82,7 @@ class DilatedKernel(LectureScene):
         asked = min(self.asked_step, window.n_steps - 1)
         for k, step in enumerate(window.steps()):
             if k == asked and k > 0:
-                cell = window.view.steps[k]
-                # the taps the kernel lands on next, one outline each (the window has holes)
-                ahead = window.outline(k, taps=True)
-                # the last step's working goes: the question stands on the next window alone
-                self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
-                self.ask("ask", window.output.cell(*cell.out_pos))
-                self.play(step, FadeOut(ahead, run_time=0.4))
+                self.ask_about_step(window, k, step, "ask", taps=True)  # the window has holes
                 # the answer is said once it is on screen
                 self.say("second", wait=False, value=fmt(trace.steps[k].value), d=a["dilation"])
                 continue

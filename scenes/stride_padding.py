@@ -12,7 +12,7 @@ from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, VGroup
 from cnnviz.values import fmt
 
 from scenes.common import LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
-from scenes.kit import SlidingWindow, conceal
+from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
 __all__ = ["StrideAndPadding"]
@@ -83,12 +83,7 @@ class StrideAndPadding(LectureScene):
         asked = min(self.asked_step, window.n_steps - 1)
         for k, step in enumerate(window.steps()):
             if k == asked and k > 0:
-                cell = window.view.steps[k]
-                ahead = window.outline(k)
-                # the last step's working goes: the question stands on the next window alone
-                self.play(FadeIn(ahead), conceal(window.transients), run_time=0.4)
-                self.ask("ask", window.output.cell(*cell.out_pos), s=s)
-                self.play(step, FadeOut(ahead, run_time=0.4))
+                self.ask_about_step(window, k, step, "ask", s=s)
                 # the answer is said once it is on screen
                 self.say("second", wait=False, value=fmt(trace.steps[k].value), s=s)
                 continue
