@@ -18,6 +18,8 @@ variable                  meaning
 ``CNNVIZ_BUILD_AHEAD``    ``1``: a helper process may typeset texts ahead on a free core (default ``1``)
 ``CNNVIZ_EXIT_AFTER_RENDER``  ``1``: the process exits right after writing its files (skips teardown)
 ``CNNVIZ_SPEEDUPS``       ``0`` turns the render speed-ups off (default ``1``; see ``scenes.speedups``)
+``CNNVIZ_PLAN``           a folder: the scene also writes its plan (each animation's frames and section) and its
+                          whole narration track there, for a render in chunks (:mod:`cnnviz.chunks`)
 ``CNNVIZ_VOICE``          who narrates: ``espeak`` (default), ``none`` or a folder of recordings (:mod:`cnnviz.narration`)
 ``CNNVIZ_DATA_DIR``       the MNIST folder (read by :mod:`cnnviz.mnist.data`; set by the user or ``--data-dir``)
 ========================  ==============================================================================
@@ -54,9 +56,10 @@ class SceneEnv:
     exit_after_render: bool = False
     speedups: bool = True
     voice: str | None = None
+    plan: Path | None = None
 
     _PATHS = {"config": "CNNVIZ_CONFIG", "json_dir": "CNNVIZ_JSON_DIR", "values": "CNNVIZ_VALUES",
-              "manim_cache": "CNNVIZ_MANIM_CACHE"}
+              "manim_cache": "CNNVIZ_MANIM_CACHE", "plan": "CNNVIZ_PLAN"}
     _CHOICES = {"language": ("CNNVIZ_LANGUAGE", LANGUAGES), "theme": ("CNNVIZ_THEME", THEMES)}
     _TEXTS = {"voice": "CNNVIZ_VOICE"}
     _FLAGS = {"build_ahead": ("CNNVIZ_BUILD_AHEAD", True), "exit_after_render": ("CNNVIZ_EXIT_AFTER_RENDER", False),

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from manim import (
     DOWN,
     ORIGIN,
@@ -164,6 +166,7 @@ class LectureScene(Scene):
         self.voice = self._voice()
         self.out_of_frame: list[str] = []
         self.layout_problems: list[dict[str, Any]] = []  # layout_check's findings (into the JSON)
+        self.plays: list[dict[str, Any]] = []  # each play's frames and section (a render in chunks plans by them)
 
     def _voice(self) -> Voice:
         """The pipeline's voice; a plain ``manim`` run speaks with espeak-ng where it is installed."""
@@ -444,12 +447,48 @@ class LectureScene(Scene):
     # The speed-ups' hooks in a scene's play loop (scenes.speedups); each is Manim's own where they are off.
     def play(self, *args: Any, **kwargs: Any) -> None:
         self._retire_spoken()
+        start = self.renderer.time
         try:
             super().play(*args, **kwargs)
         finally:
             if self.fast:
                 forget_display_lists(self.camera)
+        frames = self._frames_of_last_play()
+        if self.renderer.skip_animations:
+            self._advance_as_drawn(start, frames)
+        self.plays.append({"frames": frames, **self._section_now()})
         self._check_frame()
+
+    def _frames_of_last_play(self) -> int:
+        """How many frames the play just made draws (or would have drawn, had it not been skipped)."""
+        duration = self.duration
+        if self.is_current_animation_frozen_frame():  # Manim's freeze_current_frame
+            return int(duration / (1 / self.camera.frame_rate))
+        return len(np.arange(0, duration, 1 / config["frame_rate"]))  # Manim's get_time_progression
+
+    def _advance_as_drawn(self, start: float, frames: int) -> None:
+        """Set the clock as drawing the skipped play would have. Manim adds a skipped play's run time but a
+        drawn one's frames (0.5 s at 15 fps draws 8 frames: 0.533 s), so after ``-n`` (a render in chunks)
+        captions, waits and sounds would start at other times than in the whole scene; with the same clock
+        every chunk draws the frames the whole render draws."""
+        dt = 1 / self.camera.frame_rate
+        if self.is_current_animation_frozen_frame():
+            self.renderer.time = start + frames * dt  # one add_frame(num_frames=frames)
+            return
+        time = start
+        for _ in range(frames):  # one add_frame per frame, added one by one as Manim does
+            time += dt
+        self.renderer.time = time
+
+    def _section_now(self) -> dict[str, Any]:
+        section = self.renderer.file_writer.sections[-1]
+        return {"section": section.video, "name": section.name, "type": section.type_}
+
+    def add_sound(self, sound_file: str, time_offset: float = 0, gain: float | None = None, **kwargs: Any) -> None:
+        if self.env.plan is not None:  # the whole narration, also under the animations a plan render skips
+            self.renderer.file_writer.add_sound(sound_file, self.time + time_offset, gain, **kwargs)
+            return
+        super().add_sound(sound_file, time_offset, gain, **kwargs)
 
     def get_moving_and_static_mobjects(self, animations: Any) -> tuple[list[Any], list[Any]]:
         if self.fast:
@@ -501,6 +540,31 @@ class LectureScene(Scene):
         doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
         doc["predictions"] = self.predictions  # the questions asked before an answer is shown (ask)
         self._write_json(doc)
+        if self.env.plan is not None:
+            self._write_plan(self.env.plan)
+            # a plan render ends here: it drew nothing, and Manim would go on to combine sections of no frames
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+
+    def _write_plan(self, folder: Path) -> None:
+        """For a render in chunks (:mod:`cnnviz.chunks`): ``plan.json`` (each play's frames and section, the
+        frame rate) and, when narrated, ``narration.aac``: the scene's whole sound track, mixed and encoded as
+        Manim's ``combine_to_movie`` does for a whole render."""
+        from manim.scene.scene_file_writer import convert_audio
+        from pydub import AudioSegment
+
+        folder.mkdir(parents=True, exist_ok=True)
+        writer = self.renderer.file_writer
+        if writer.includes_sound:
+            writer.add_audio_segment(AudioSegment.silent(0))  # as combine_to_movie: the track's length settled
+            wav = folder / "narration.wav"
+            writer.audio_segment.export(wav, format="wav", bitrate="312k")
+            convert_audio(wav, folder / "narration.aac", "aac")
+            wav.unlink()
+        plan = {"scene": self.scene_id, "frame_rate": self.camera.frame_rate, "plays": self.plays}
+        atomic_write(folder / "plan.json", lambda f: f.write(json.dumps(plan, indent=1).encode("utf-8")))
 
     def _write_json(self, doc: dict[str, Any]) -> None:
         """Atomically write ``<id>.json`` beside the video (or into ``$CNNVIZ_JSON_DIR``)."""
