@@ -23,6 +23,7 @@ import tempfile
 import time
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,6 +90,12 @@ class RenderOptions:
     speedups: bool = True
     # who narrates (cnnviz.narration): "espeak", "none" or the absolute path of a folder of recordings
     voice: str = "espeak"
+    # a render in chunks of about this many seconds of video (cnnviz.chunks, cnnviz.graph); 0: whole scenes
+    chunk_seconds: float = 0.0
+    # a Dask scheduler's address (tcp://HOST:8786): the chunks run on its workers (cnnviz.engine)
+    cluster: str | None = None
+    # the store of finished plans and chunks shared by client and workers (default ~/.cache/cnnviz/store)
+    store: Path | None = None
     # how a scene's `python -m manim render ...` process is run: subprocess.run's signature and result
     # (None: subprocess.run); `preview --watch` runs it in a fork of a worker with Manim already imported
     run_manim: Callable[..., subprocess.CompletedProcess] | None = field(default=None, compare=False, repr=False)
@@ -152,13 +159,10 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
     out = opts.out_dir
     clip, doc = out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"
     stamp = out / ".cache" / f"{info.id}.key"
-    sections = out / "sections" / info.id / "sections.json"
     with _scene_lock(out, info.id):
         key = cache_key(info, lecture, opts)
         subs = [out / f"{info.id}.{suffix}" for suffix in ("srt", "vtt")] if opts.format != "png" else []
-        complete = (clip.exists() and doc.exists() and (opts.format == "png" or sections.exists())
-                    and all(p.exists() for p in subs))
-        if not opts.force and complete and stamp.exists() and stamp.read_text() == key:
+        if not opts.force and is_complete(info, opts, key):
             return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=True)
         # a work folder of this render's own: a killed render leaves only it behind, never a finished-looking clip
         (out / ".work").mkdir(parents=True, exist_ok=True)
@@ -205,6 +209,37 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
             _keep_sections(media, info, out / "sections" / info.id)
             atomic_write(stamp, lambda f: f.write(key.encode()))
     return RenderResult(info.id, True, time.perf_counter() - start, clip, cached=False)
+
+
+def is_complete(info: SceneSpec, opts: RenderOptions, key: str) -> bool:
+    """Whether ``OUT`` holds this scene's clip, JSON, subtitles and sections, made with cache key ``key``."""
+    out = opts.out_dir
+    stamp = out / ".cache" / f"{info.id}.key"
+    files = [out / f"{info.id}.{output_suffix(opts)}", out / f"{info.id}.json"]
+    if opts.format != "png":
+        files += [out / "sections" / info.id / "sections.json", out / f"{info.id}.srt", out / f"{info.id}.vtt"]
+    return all(p.exists() for p in files) and stamp.exists() and stamp.read_text() == key
+
+
+def write_outputs(info: SceneSpec, opts: RenderOptions, key: str, *, work: Path, movie: Path, sections: Path) -> None:
+    """A render in chunks' outputs into ``OUT`` as a whole render's (:mod:`cnnviz.graph`): ``work`` holds
+    ``<id>.json``, ``movie`` the joined MP4, ``sections`` the section clips with ``sections.json``."""
+    out = opts.out_dir
+    with _scene_lock(out, info.id):
+        made = write_subtitles(work / f"{info.id}.json", movie, work, info.id, mux=True)
+        os.replace(movie, out / f"{info.id}.mp4")
+        os.replace(work / f"{info.id}.json", out / f"{info.id}.json")
+        for suffix in (".srt", ".vtt"):
+            os.replace(made[suffix], out / f"{info.id}{suffix}")
+        target = out / "sections" / info.id
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            os.replace(target, old)
+        shutil.move(str(sections), str(target))
+        shutil.rmtree(old, ignore_errors=True)
+        atomic_write(out / ".cache" / f"{info.id}.key", lambda f: f.write(key.encode()))
 
 
 def voice_key(voice: str, scene_id: str) -> str:
@@ -320,12 +355,24 @@ def longest_first(scene_ids: Sequence[str], opts: RenderOptions) -> list[str]:
 
 def render_scenes(scene_ids: Sequence[str], lecture: LectureConfig, opts: RenderOptions, *,
                   config_path: Path | None = None,
-                  on_done: Callable[[RenderResult, int, int], None] | None = None) -> list[RenderResult]:
-    """Render ``scene_ids`` with up to ``opts.jobs`` in parallel; results in the order given."""
+                  on_done: Callable[[RenderResult, int, int], None] | None = None, engine: Any = None,
+                  on_message: Callable[[str], None] | None = None) -> list[RenderResult]:
+    """Render ``scene_ids`` with up to ``opts.jobs`` in parallel; results in the order given.
+
+    With ``opts.chunk_seconds`` or ``opts.cluster`` (MP4 clips) the scenes render in chunks as one task graph
+    (:mod:`cnnviz.graph`) on ``engine`` (default: the cluster, else the local pool of ``opts.jobs``)."""
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     path = config_path or Path(lecture.source if lecture.source != "<defaults>" else DEFAULT_CONFIG)
     scene_ids = list(dict.fromkeys(scene_ids))  # an id named twice is rendered once
     infos = [scene_spec(i) for i in longest_first(scene_ids, opts)]
+    if opts.chunk_seconds > 0 or opts.cluster:
+        from .graph import GraphEvents, chunkable, render_graph
+
+        if chunkable(opts):  # one task graph of chunks, on the local pool or a cluster
+            results = render_graph(infos, lecture, path, opts, engine=engine,
+                                   events=GraphEvents(on_done=on_done, on_message=on_message))
+            ordered = {r.scene: r for r in results}
+            return [ordered[i] for i in scene_ids]
     opts = replace(opts, build_ahead=opts.jobs > len(infos))
     results: dict[str, RenderResult] = {}
     reporting = threading.Lock()

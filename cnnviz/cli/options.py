@@ -18,7 +18,8 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--config, -q, --language, --theme, --jobs, --force, --format, --transparent, --voice, --data-dir, --out."""
+    """--config, -q, --language, --theme, --jobs, --force, --format, --transparent, --voice, --data-dir,
+    --chunk-seconds, --cluster, --store, --out."""
     for opt in reversed([
         config_option,
         click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default="l", show_default=True,
@@ -39,6 +40,15 @@ def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "(the scene re-times itself to them)."),
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="MNIST folder for the MNIST scenes (default: $CNNVIZ_DATA_DIR, else the cache)."),
+        click.option("--chunk-seconds", type=click.FloatRange(min=0), default=None, metavar="S",
+                     help="Render each scene in chunks of about S seconds of video, joined without re-encoding "
+                          "into the same frames (default: 15 with --cluster, else 0: whole scenes)."),
+        click.option("--cluster", default=None, metavar="tcp://HOST:8786",
+                     help="Run the chunks on a Dask distributed scheduler and its workers (README, \"Rendering on a "
+                          "cluster\"); default: --jobs local processes."),
+        click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder of finished plans and chunks shared by this client and the workers (a shared file "
+                          "system on a cluster; default: ~/.cache/cnnviz/store)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
                      show_default=True, help="Output folder."),
     ]):

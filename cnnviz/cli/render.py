@@ -103,6 +103,18 @@ def eta_seconds(elapsed: float, finished: list[str], scene_ids: list[str], expec
     return elapsed / done * left if done > 0 else 0.0
 
 
+def open_cluster(options):
+    """The ``--cluster`` engine, connected and its workers' versions checked before any work (else ``None``)."""
+    if not options.cluster:
+        return None
+    from ..engine import EngineError, open_engine
+
+    try:
+        return open_engine(options.cluster, options.jobs)
+    except EngineError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     """Render, report each scene as it finishes and a summary table; exit 1 if any scene failed."""
     import os
@@ -123,8 +135,11 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     opts["language"] = opts.get("language") or shell.language
     opts["theme"] = opts.get("theme") or shell.theme
     opts["voice"] = checked_voice(opts.get("voice") or shell.voice)
+    if opts.get("chunk_seconds") is None:
+        opts["chunk_seconds"] = 15.0 if opts.get("cluster") else 0.0
     options = RenderOptions(**opts, speedups=shell.speedups)
     ensure_network(scene_ids, lecture)
+    engine = open_cluster(options)
 
     expected, finished = expected_seconds(options), []
     click.echo(f"rendering {len(scene_ids)} scene(s) at -q{options.quality} with {options.jobs} job(s)", err=True)
@@ -135,7 +150,12 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
             eta = eta_seconds(bar.elapsed, finished, list(scene_ids), expected)
             bar.scene_done(res.scene, state, res.seconds, done, total, eta)
 
-        results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress)
+        try:
+            results = render_scenes(scene_ids, lecture, options, config_path=config_path, on_done=progress,
+                                    engine=engine, on_message=lambda m: click.echo(m, err=True))
+        finally:
+            if engine is not None:
+                engine.close()
     click.echo()
     out_console().print(summary_table(results))
     failed = [r for r in results if not r.ok]
