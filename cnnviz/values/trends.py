@@ -33,6 +33,8 @@ from . import SceneValues, fmt
 __all__ = ["Branches", "Unit", "VGG_CONFIGS", "RESNET_STAGES", "compute", "depth", "googlenet", "lenet", "alexnet",
            "networks", "resnet", "thousands", "vgg", "vgg_layers", "weight_modules"]
 
+#: the pooling window and stride, and the strided convolution's stride: the map is halved
+HALVING = 2
 META = torch.device("meta")  # modules whose parameters have shapes but no storage: counts without memory
 
 
@@ -234,11 +236,13 @@ def _picture(p: TrendsParams, r: int, n: int) -> dict:
 
 
 def _depths(p: TrendsParams) -> list[dict]:
+    """Trend 2: each network's depth, its modules with weights and the kernel sizes its convolutions use."""
     out = []
     for name, net in networks(p):
-        out.append({"name": name, "depth": depth(net), "weight_modules": weight_modules(net),
-                    "kernels": sorted({u.kernel for u in _flat(net) if u.kind == "conv"}),
-                    "depth_text": str(depth(net))})
+        kernels = sorted({u.kernel for u in _flat(net) if u.kind == "conv"}, reverse=True)
+        out.append({"name": name, "depth": depth(net), "weight_modules": weight_modules(net), "kernels": kernels,
+                    "depth_text": str(depth(net)), "kernels_text": ", ".join(str(k) for k in kernels),
+                    "kernel_sizes_text": ", ".join(f"{k}×{k}" for k in kernels)})
     return out
 
 
@@ -260,13 +264,13 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 def _strided(p: TrendsParams) -> dict:
     """Trend 3: convolution (stride 1) + 2×2 pooling against one stride-2 convolution, on C×H×W."""
     c, ch, h = p.small_kernel, p.channels, p.map_size
-    pad = c // 2
+    pad, s = c // 2, HALVING
     conv_h = conv_output_size(h, c, padding=pad)
-    pool_h = pool_output_size(conv_h, 2, stride=2)
-    strided_h = conv_output_size(h, c, stride=2, padding=pad)
+    pool_h = pool_output_size(conv_h, s, stride=s)
+    strided_h = conv_output_size(h, c, stride=s, padding=pad)
     conv = nn.Conv2d(ch, ch, c, padding=pad, device=META)
-    pool = nn.MaxPool2d(2, stride=2) if p.pool == "max" else nn.AvgPool2d(2, stride=2)
-    strided = nn.Conv2d(ch, ch, c, stride=2, padding=pad, device=META)
+    pool = nn.MaxPool2d(s, stride=s) if p.pool == "max" else nn.AvgPool2d(s, stride=s)
+    strided = nn.Conv2d(ch, ch, c, stride=s, padding=pad, device=META)
     x = torch.empty((1, ch, h, h), device=META)
     shapes = {"conv": tuple(conv(x).shape[1:]), "pool": tuple(pool(conv(x)).shape[1:]),
               "strided": tuple(strided(x).shape[1:])}
@@ -278,7 +282,7 @@ def _strided(p: TrendsParams) -> dict:
     # one multiplication per weight and output cell: c·c·C weights for each of C output maps' cells
     per_cell = c * c * ch * ch
     conv_mults, strided_mults = conv_h * conv_h * per_cell, strided_h * strided_h * per_cell
-    return {"c": c, "padding": pad, "input_shape": (ch, h, h), "conv_shape": computed["conv"],
+    return {"c": c, "padding": pad, "window": s, "stride": s, "pool": p.pool, "input_shape": (ch, h, h), "conv_shape": computed["conv"],
             "pool_shape": computed["pool"], "strided_shape": computed["strided"],
             "input_text": _shape_text((ch, h, h)), "conv_text": _shape_text(computed["conv"]),
             "pool_text": _shape_text(computed["pool"]), "strided_text": _shape_text(computed["strided"]),
@@ -329,7 +333,8 @@ def _fully_convolutional(p: TrendsParams) -> dict:
             "fc6_in_text": _shape_text(fc6.in_shape), "fc6_kernel_text": f"{h}×{w}",
             "fc6_conv_out_text": _shape_text(one), "dense_conv_max_diff": diff,
             "large_input_text": _shape_text((3, p.large_input, p.large_input)), "large_last_text": _shape_text(last),
-            "score_shape": scores, "score_text": _shape_text(scores), "input_text_224": _shape_text(ALEXNET_INPUT),
+            "score_shape": scores, "score_text": _shape_text(scores),
+            "head_kernels_text": ", ".join(f"{m.kernel_size[0]}×{m.kernel_size[1]}" for m in net), "input_text_224": _shape_text(ALEXNET_INPUT),
             "classes": fc8}
 
 
