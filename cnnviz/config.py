@@ -940,7 +940,8 @@ def _validated(model: type[M], raw: dict[Any, Any], where: str, sep: str = ".", 
     elif kind.startswith("string_"):
         allowed = f"must be a string of at most {MAX_STRING} characters"
     elif kind == "literal_error":
-        allowed = "allowed: " + ", ".join(typing.get_args(model.model_fields[key].annotation))
+        # the choices may be numbers (trends: vgg, resnet)
+        allowed = "allowed: " + ", ".join(map(str, typing.get_args(model.model_fields[key].annotation)))
     else:  # no other kind is declared above; pydantic's words rather than none
         allowed = err["msg"]
     raise ConfigError(f"{where}{sep}{key}: got {show(err['input'])}; {allowed}")
@@ -1262,7 +1263,7 @@ class ConvTheoremParams(ImageFiltersParams):
     edge: Literal["laplacian4", "laplacian8"] = "laplacian4"  # the high-pass kernel (4 or 8 neighbours)
 
 
-# ---------------------------------------------------------------- the three trends of CNN design (cnnviz/values/trends.py)
+# ---------------------------------------------------------------- trends of CNN design (cnnviz/values/trends.py)
 class TrendsParams(SceneParams):
     """The course's three trends of CNN design (``trends``): a stack of ``small_kernel``×``small_kernel``
     convolutions against one larger kernel of the same receptive field (``channels`` in and out), the depths of

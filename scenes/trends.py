@@ -227,8 +227,8 @@ class SmallerDeeperAllConvolutional(LectureScene):
                  s["conv_mults_text"]],
                 [self.tr(f"conv, s = {st}", f"卷积，s = {st}"), s["strided_params_text"], s["strided_mults_text"]]]
         table = text_table(rows, t, font_size=FONT_SIZE, colors=[t.kernel, t.text, t.text]).move_to([0, 0.6, 0])
-        fewer = label(self.tr(f"{s['mults_ratio_text']} times fewer multiplications",
-                              f"乘法次数少 {s['mults_ratio_text']} 倍"), t, color=t.highlight)
+        fewer = label(self.tr(f"1/{s['mults_ratio_text']} of the multiplications",
+                              f"乘法次数只有 1/{s['mults_ratio_text']}"), t, color=t.highlight)
         fewer.next_to(table, DOWN, buff=0.45)
         self.say("cost", wait=False, params=s["strided_params_text"], ratio=s["mults_ratio_text"])
         self.play(FadeIn(table), run_time=0.8)
@@ -243,10 +243,10 @@ class SmallerDeeperAllConvolutional(LectureScene):
         self.next_section("dense as convolution")
         self.clear()
         top, middle = 1.95, 0.35
-        rows = []
+        rows, kernel = [], f["fc6_kernel_text"]
         for y, op, out_text, color in ((top, self.tr("dense", "全连接"), str(f["fc6_units"]), t.output),
-                                       (middle, self.tr(f"conv {f['fc6_kernel_text']}", f"卷积 {f['fc6_kernel_text']}"),
-                                        f["fc6_conv_out_text"], t.output)):
+                                       (middle, self.tr(f"conv {kernel}", f"卷积 {kernel}"), f["fc6_conv_out_text"],
+                                        t.output)):
             vol = self.volume(0.8, t.input).move_to([-4.6, y, 0])
             vol_name = self.mono(f["fc6_in_text"], t.input).next_to(vol, DOWN, buff=0.12)
             out = self.mono(out_text, color)
@@ -267,7 +267,8 @@ class SmallerDeeperAllConvolutional(LectureScene):
         chain = VGroup(self.mono(f["large_input_text"], t.input), self.mono(f["large_last_text"], t.output),
                        self.mono(f["score_text"], t.output)).arrange(RIGHT, buff=2.9).move_to([0, -1.5, 0])
         links = VGroup(*(arrow(x.get_right(), y.get_left(), t.kernel, buff=0.15) for x, y in zip(chain, chain[1:])))
-        steps = (self.tr("conv, pool", "卷积、池化"), self.tr(f"conv {f['head_kernels_text']}", f"卷积 {f['head_kernels_text']}"))
+        head = f["head_kernels_text"]  # fc6, fc7, fc8 as convolutions
+        steps = (self.tr("conv, pool", "卷积、池化"), self.tr(f"conv {head}", f"卷积 {head}"))
         names = [label(text, t, color=t.kernel).next_to(link, UP, buff=0.1) for text, link in zip(steps, links)]
         scores = label(self.tr("class scores", "类别得分"), t, color=t.muted).next_to(chain[2], DOWN, buff=0.12)
         self.say("fcn", wait=False, large=f["large_input_text"], scores=f["score_text"])

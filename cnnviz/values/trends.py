@@ -282,12 +282,14 @@ def _strided(p: TrendsParams) -> dict:
     # one multiplication per weight and output cell: c·c·C weights for each of C output maps' cells
     per_cell = c * c * ch * ch
     conv_mults, strided_mults = conv_h * conv_h * per_cell, strided_h * strided_h * per_cell
-    return {"c": c, "padding": pad, "window": s, "stride": s, "pool": p.pool, "input_shape": (ch, h, h), "conv_shape": computed["conv"],
+    return {"c": c, "padding": pad, "window": s, "stride": s, "pool": p.pool, "input_shape": (ch, h, h),
+            "conv_shape": computed["conv"],
             "pool_shape": computed["pool"], "strided_shape": computed["strided"],
             "input_text": _shape_text((ch, h, h)), "conv_text": _shape_text(computed["conv"]),
             "pool_text": _shape_text(computed["pool"]), "strided_text": _shape_text(computed["strided"]),
             "conv_params": _numel(conv), "pool_params": _numel(pool), "strided_params": _numel(strided),
-            "conv_params_text": thousands(_numel(conv) + _numel(pool)), "strided_params_text": thousands(_numel(strided)),
+            "conv_params_text": thousands(_numel(conv) + _numel(pool)),
+            "strided_params_text": thousands(_numel(strided)),
             "conv_mults": conv_mults, "strided_mults": strided_mults,
             "conv_mults_text": thousands(conv_mults), "strided_mults_text": thousands(strided_mults),
             "mults_ratio": conv_mults / strided_mults, "mults_ratio_text": fmt(conv_mults / strided_mults)}
@@ -334,7 +336,8 @@ def _fully_convolutional(p: TrendsParams) -> dict:
             "fc6_conv_out_text": _shape_text(one), "dense_conv_max_diff": diff,
             "large_input_text": _shape_text((3, p.large_input, p.large_input)), "large_last_text": _shape_text(last),
             "score_shape": scores, "score_text": _shape_text(scores),
-            "head_kernels_text": ", ".join(f"{m.kernel_size[0]}×{m.kernel_size[1]}" for m in net), "input_text_224": _shape_text(ALEXNET_INPUT),
+            "head_kernels_text": ", ".join(f"{m.kernel_size[0]}×{m.kernel_size[1]}" for m in net),
+            "input_text_224": _shape_text(ALEXNET_INPUT),
             "classes": fc8}
 
 
