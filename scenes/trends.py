@@ -19,7 +19,7 @@ __all__ = ["SmallerDeeperAllConvolutional"]
 
 FONT_SIZE = 26  # labels and numbers: a digit 16 px tall at 480p
 TEX = 48  # formulas: a superscript 16 px tall at 480p
-CELL = 0.3  # a cell of the receptive-field grids
+CELL, FIELD_SIDE = 0.3, 1.5  # a cell of the receptive-field grids, at most; the input's side, at most
 BAR_LEFT, BAR_ROOM = -3.3, 5.0  # the depth chart's bars: where they start, the longest one's length
 
 
@@ -52,7 +52,8 @@ class SmallerDeeperAllConvolutional(LectureScene):
         return VGroup(*squares)
 
     def grids(self, sizes: list[int], color_in: str, color_out: str) -> list[NumberGrid]:
-        return [NumberGrid(np.zeros((n, n)), self.theme, color_in if i == 0 else color_out, cell=CELL,
+        cell = min(CELL, FIELD_SIDE / sizes[0])  # a larger field (5×5 kernels) in the same room
+        return [NumberGrid(np.zeros((n, n)), self.theme, color_in if i == 0 else color_out, cell=cell,
                            show_values=False) for i, n in enumerate(sizes)]
 
     def chain(self, maps: list, kernel_text: str, y: float, left: float, gap: float = 1.2) -> VGroup:
@@ -100,18 +101,19 @@ class SmallerDeeperAllConvolutional(LectureScene):
         self.finish_line()
 
         self.next_section("parameters")
-        rows = [["", self.tr("field r", "感受野 r"), self.tr("parameters", "参数"), "ReLU"]]
+        # the channels in the header's first cell: the counts below are for this C
+        rows = [[f"C = {a['channels']}", self.tr("field r", "感受野 r"), self.tr("parameters", "参数"), "ReLU"]]
         for s in a["stacks"]:
             rows.append([s["stack_name"], str(s["r"]), s["stack_text"], str(s["nonlinear_stack"])])
             rows.append([s["big_name"], str(s["r"]), s["big_text"], str(s["nonlinear_big"])])
         table = text_table(rows, t, font_size=FONT_SIZE, colors=[t.kernel, t.highlight, t.text, t.text], col_buff=0.35)
-        table.move_to([3.1, 0.55, 0])
+        table.move_to([min(3.1, 6.3 - table.width / 2), 0.5, 0])
         e = table.entries
-        channels = self.mono(f"C = {a['channels']}", t.muted).next_to(table, UP, buff=0.3)
+        channels = e[0][0]
         law = formula(rf"{first['stack_formula']} \;<\; {first['big_formula']}", t, font_size=TEX)
         law.next_to(table, DOWN, buff=0.35)
         head = [*e[0], table[-1]]
-        self.play(FadeIn(channels), *(FadeIn(m) for m in head[:3] + [head[4]]), run_time=0.6)
+        self.play(*(FadeIn(m) for m in head[:3] + [head[4]]), run_time=0.6)
         self.play(*(FadeIn(m) for m in (e[1][0], e[1][1], e[2][0], e[2][1])), run_time=0.6)
         self.play(FadeIn(e[2][2]), run_time=0.4)
         self.ask("predict", e[1][2], C=a["channels"], n=first["n"])
@@ -185,7 +187,7 @@ class SmallerDeeperAllConvolutional(LectureScene):
         side_in = 1.3
         half = side_in * s["pool_shape"][1] / s["input_shape"][1]
         top, bottom = 1.35, -1.2
-        xs = (-5.3, -0.9, 3.9)
+        xs = (-5.0, -0.9, 3.9)  # room on the left for a long C×H×W
         vol_in = self.volume(side_in, t.input).move_to([xs[0], top, 0])
         vol_conv = self.volume(side_in * s["conv_shape"][1] / s["input_shape"][1], t.output).move_to([xs[1], top, 0])
         vol_pool = self.volume(half, t.output).move_to([xs[2], top, 0])
