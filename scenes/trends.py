@@ -109,7 +109,6 @@ class SmallerDeeperAllConvolutional(LectureScene):
         table = text_table(rows, t, font_size=FONT_SIZE, colors=[t.kernel, t.highlight, t.text, t.text], col_buff=0.35)
         table.move_to([min(3.1, 6.3 - table.width / 2), 0.5, 0])
         e = table.entries
-        channels = e[0][0]
         law = formula(rf"{first['stack_formula']} \;<\; {first['big_formula']}", t, font_size=TEX)
         law.next_to(table, DOWN, buff=0.35)
         head = [*e[0], table[-1]]
