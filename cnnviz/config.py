@@ -940,7 +940,8 @@ def _validated(model: type[M], raw: dict[Any, Any], where: str, sep: str = ".", 
     elif kind.startswith("string_"):
         allowed = f"must be a string of at most {MAX_STRING} characters"
     elif kind == "literal_error":
-        allowed = "allowed: " + ", ".join(typing.get_args(model.model_fields[key].annotation))
+        # the choices may be numbers (trends: vgg, resnet)
+        allowed = "allowed: " + ", ".join(map(str, typing.get_args(model.model_fields[key].annotation)))
     else:  # no other kind is declared above; pydantic's words rather than none
         allowed = err["msg"]
     raise ConfigError(f"{where}{sep}{key}: got {show(err['input'])}; {allowed}")
@@ -1260,3 +1261,29 @@ class ConvTheoremParams(ImageFiltersParams):
     size: int = Field(64, ge=16, le=96)  # FFT pictures of size x size; the JSON holds ~20 of them: 1.9 MB at 64, ~4 MB at 96
     blur: Literal["box3", "box5", "gaussian5"] = "box5"  # the low-pass kernel
     edge: Literal["laplacian4", "laplacian8"] = "laplacian4"  # the high-pass kernel (4 or 8 neighbours)
+
+
+# ---------------------------------------------------------------- trends of CNN design (cnnviz/values/trends.py)
+class TrendsParams(SceneParams):
+    """The course's three trends of CNN design (``trends``): a stack of ``small_kernel``×``small_kernel``
+    convolutions against one larger kernel of the same receptive field (``channels`` in and out), the depths of
+    the classic networks (VGG and ResNet in the variants named), and a stride-2 convolution in place of
+    convolution + 2×2 pooling on a ``channels``×``map_size``×``map_size`` map."""
+
+    channels: int = Field(64, ge=1, le=1024)  # C in and out; above 1024 the counts outgrow a table cell
+    small_kernel: int = Field(3, ge=3, le=5)  # the small kernel size c of the stacks; odd (checked)
+    deepest_stack: int = Field(3, ge=2, le=4)  # stacks of 2 .. deepest_stack small kernels are compared
+    vgg: Literal[11, 13, 16, 19] = 16  # the VGG configuration (A, B, D, E of Simonyan & Zisserman)
+    resnet: Literal[18, 34, 50, 101, 152] = 152  # the ResNet variant (He et al. 2016, Table 1)
+    map_size: int = Field(32, ge=4, le=512)  # H = W of the map that is halved; even (checked)
+    pool: Literal["max", "avg"] = "max"  # the 2×2, stride-2 pooling the strided convolution replaces
+    # the whole VGG network on a larger image, fully convolutional: at least 224 (fc6 as a 7×7 convolution)
+    large_input: int = Field(384, ge=224, le=1024)
+
+    def check(self) -> None:
+        if self.map_size % 2:
+            raise ValueError(f"map_size must be even (got {self.map_size}): on an odd size, 2×2 pooling floors "
+                             f"and a stride-2 convolution with padding rounds up, so the two sizes differ")
+        if self.small_kernel % 2 == 0:
+            raise ValueError(f"small_kernel must be odd (got {self.small_kernel}): an even kernel has no centre, "
+                             f"and no padding keeps the map's size for the stride-1 convolution")

@@ -183,6 +183,9 @@ SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("conv_theorem", "MultiplyInFrequency", "The convolution theorem", "卷积定理",
               "the photo blurred through the FFT: F(A) times F(W), back, equal to torch's convolution; low/high-pass",
               params="cnnviz.config:ConvTheoremParams", assets=("cnnviz/assets/photo.png",)),
+    SceneSpec("trends", "SmallerDeeperAllConvolutional", "Trends in CNN design", "卷积网络的发展趋势",
+              "3×3 stacks vs one large kernel (same r, fewer weights); the classic nets' depths; stride 2 for pooling",
+              params="cnnviz.config:TrendsParams"),
 )
 
 
