@@ -53,6 +53,7 @@ class GraphEvents:
     on_tasks: Callable[[int, int], None] | None = None  # (tasks done, tasks known so far)
     on_message: Callable[[str], None] | None = None  # a worker lost, …
     lost_workers: list[str] = field(default_factory=list)
+    task_workers: dict[str, int] = field(default_factory=dict)  # tasks rendered by each worker process
 
 
 @dataclass
@@ -162,6 +163,7 @@ def render_graph(infos: Sequence[SceneSpec], lecture: LectureConfig, path: Path,
                 continue
             if not result.from_store:
                 scene.seconds += result.seconds
+                events.task_workers[result.worker] = events.task_workers.get(result.worker, 0) + 1
             if task.span is None:
                 for name, data in result.files.items():
                     (scene.work / name).write_bytes(data)
