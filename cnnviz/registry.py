@@ -183,6 +183,9 @@ SCENES: tuple[SceneSpec, ...] = (
     SceneSpec("conv_theorem", "MultiplyInFrequency", "The convolution theorem", "卷积定理",
               "the photo blurred through the FFT: F(A) times F(W), back, equal to torch's convolution; low/high-pass",
               params="cnnviz.config:ConvTheoremParams", assets=("cnnviz/assets/photo.png",)),
+    SceneSpec("inception", "BranchesJoinAlongChannels", "The Inception module", "Inception 模块",
+              "1x1, 3x3, 5x5 and pool branches concatenated; the 1x1 bottleneck's saving; GoogLeNet; two 3x3 for a 5x5",
+              params="cnnviz.config:InceptionParams"),
 )
 
 
