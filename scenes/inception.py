@@ -25,7 +25,9 @@ SMALL = 26  # every label and number: a digit 16 px tall at 480 lines
 SIDE = 0.62  # a volume's square (H×W is in its label)
 STEP = 0.08  # a channel square's offset from the one in front of it
 ROWS = (2.15, 0.9, -0.35, -1.6)  # the four branches' centre lines
-X_INPUT, X_SPLIT, X_BOXES, X_BRANCH_OUT, X_OUTPUT = -5.7, -4.25, -3.75, 1.35, 5.35
+X_SPLIT, X_BOXES = -4.25, -3.75  # where the input's line splits into four, where the branches begin
+LEFT_EDGE, RIGHT_EDGE = -6.3, 6.3  # inside the 5 % margin
+Y_OUTPUT, Y_FREE = 0.28, (-0.7, -1.05)  # the output volume; two lines in the band between the lower rows
 SIDE_SMALL, STEP_SMALL = 0.45, 0.06  # the bottleneck's two rows: smaller squares
 CELL = 0.62  # the v3 grids' cells: their digits 16 px tall
 
@@ -82,9 +84,10 @@ class BranchesJoinAlongChannels(LectureScene):
         t, a, txt = self.theme, self.values.arrays, self.values.text
         drawn = a["drawn_layers"]
         self.next_section("input")
-        source = self.volume(drawn["input"], "input").move_to([X_INPUT, 0.1, 0])
+        source = self.volume(drawn["input"], "input")
+        source.move_to([LEFT_EDGE + 0.1 + source.width / 2, 0.1, 0])
         source_shape = self.shape_label(txt["input_shape"], "input").next_to(source, DOWN, buff=0.25)
-        source_shape.set_x(-6.3 + source_shape.width / 2)
+        source_shape.set_x(LEFT_EDGE + source_shape.width / 2)
         self.say("input", wait=False, shape=txt["input_shape"], c_in=txt["c_in"], size=txt["size"])
         self.play(FadeIn(source), FadeIn(source_shape), run_time=0.8)
         self.finish_line()
@@ -100,10 +103,16 @@ class BranchesJoinAlongChannels(LectureScene):
             row.move_to([X_BOXES + row.width / 2, y, 0])
             rows.append(row)
             fans.append(arrow(split, row[0][0].get_left(), t.muted, buff=0.08))
-            out = self.volume(layers, "output").move_to([X_BRANCH_OUT, y, 0])
-            outs.append(out)
+            outs.append(self.volume(layers, "output").move_to([0, y, 0]))
+        # the branches' outputs in one column right of the widest row, their shapes left-aligned beside them
+        x_out = max(r.get_right()[0] for r in rows) + 0.55 + max(o.width for o in outs) / 2
+        for row, out, branch in zip(rows, outs, txt["branches"]):
+            out.set_x(x_out)
             links.append(arrow(row[0][-1].get_right(), out.get_left(), t.muted, buff=0.08))
-            out_shapes.append(self.shape_label(branch["shape"], "output").next_to(out, RIGHT, buff=0.2))
+            out_shapes.append(self.shape_label(branch["shape"], "output"))
+        x_shapes = max(o.get_right()[0] for o in outs) + 0.2
+        for out, shape in zip(outs, out_shapes):
+            shape.move_to([x_shapes + shape.width / 2, out.get_y(), 0])
         self.say("branches", wait=False)
         self.play(FadeIn(trunk), run_time=0.3)
         for fan, row in zip(fans, rows):
@@ -121,7 +130,8 @@ class BranchesJoinAlongChannels(LectureScene):
         self.play(FadeOut(reductions), run_time=0.4)
 
         # the concatenation: each branch's squares slide into their place in one volume
-        target = self.volume(drawn["output"], "output").move_to([X_OUTPUT, 0.35, 0])
+        target = self.volume(drawn["output"], "output")
+        target.move_to([RIGHT_EDGE - 0.1 - target.width / 2, Y_OUTPUT, 0])
         slot = Rectangle(width=target.width + 0.2, height=target.height + 0.2, color=t.muted, stroke_width=2)
         slot.move_to(target)
         self.play(FadeIn(slot), run_time=0.4)
@@ -131,9 +141,11 @@ class BranchesJoinAlongChannels(LectureScene):
             for ch in range(layers):
                 moves.append(ReplacementTransform(out.layer(ch).copy(), target.layer(start + ch)))
             start += layers
-        target_shape = self.shape_label(txt["output_shape"], "output").next_to(target, DOWN, buff=0.2)
-        total = self.shape_label(txt["concat_sum"], "output").next_to(target_shape, DOWN, buff=0.2)
-        total.align_to(target_shape, RIGHT).set_x(min(total.get_x(), 6.3 - total.width / 2))
+        # its shape and the sum in the band between the two lower rows, where no row's text is
+        target_shape = self.shape_label(txt["output_shape"], "output")
+        target_shape.move_to([min(target.get_x(), RIGHT_EDGE - target_shape.width / 2), Y_FREE[0], 0])
+        total = label(txt["concat_sum"], t, color=t.output, font_size=SMALL)  # proportional: narrower
+        total.move_to([RIGHT_EDGE - total.width / 2, Y_FREE[1], 0])
         self.play(*moves, FadeOut(slot), run_time=1.4)
         self.remove(*[m for m in self.mobjects if m is not self.heading and m in target.get_family()])
         self.add(target)
@@ -143,7 +155,6 @@ class BranchesJoinAlongChannels(LectureScene):
     def bottleneck(self) -> None:
         """The 5x5 branch with and without its 1x1 bottleneck, then the whole module's table."""
         t, a, txt = self.theme, self.values.arrays, self.values.text
-        five = a["module"]["branches"]["5x5"]
         layers_in = a["drawn_layers"]["input"]
         self.next_section("without the bottleneck")
         self.clear()
@@ -152,8 +163,7 @@ class BranchesJoinAlongChannels(LectureScene):
             v = self.volume(layers, role, SIDE_SMALL, STEP_SMALL)
             return VGroup(v, self.shape_label(text, role).next_to(v, DOWN, buff=0.15))
 
-        unit = a["output_shape"][0] / a["drawn_layers"]["output"]  # channels per drawn square, as above
-        squares = [max(1, min(layers_in, round(s["out_channels"] / unit))) for s in five["steps"]]
+        squares = a["drawn_layers"]["five_steps"]
         top = self.chain([vol_with_shape(layers_in, "input", txt["input_shape"]),
                           self.box(txt["branches"][2]["steps"][1], "conv", short=False),
                           vol_with_shape(squares[1], "output", txt["branches"][2]["shape"])], buff=0.4)
@@ -288,7 +298,7 @@ class BranchesJoinAlongChannels(LectureScene):
         single_in = NumberGrid(paths, t, t.input, cell=0.45, show_values=False)
         single_out = NumberGrid([[1.0]], t, t.output, cell=0.45, show_values=False)
         single = self.chain([single_in, single_out], buff=0.45)
-        VGroup(stacked, single).arrange(RIGHT, buff=1.2).move_to([0, 0.6, 0])
+        VGroup(stacked, single).arrange(RIGHT, buff=1.2).move_to([0, 0.7, 0])
         single.align_to(stacked, UP)
         k = v3["stacked_kernels"][0]
         stacked_name = label(self.tr(f"two {k}×{k} layers", f"两层 {k}×{k} 卷积"), t, color=t.kernel,

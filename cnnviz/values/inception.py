@@ -41,6 +41,8 @@ BRANCHES = ("1x1", "3x3", "5x5", "pool")
 DRAWN_LAYERS = 8
 #: the most layers a drawn volume gets (a wide input beside a narrow module)
 MAX_DRAWN_LAYERS = 10
+#: the most a branch's output gets: the four branches' rows stay apart
+MAX_BRANCH_LAYERS = 6
 GOOGLENET_INPUT = (3, 224, 224)
 #: GoogLeNet's nine Inception modules (the paper's Table 1): name, in_channels, #1x1, #3x3 reduce, #3x3,
 #: #5x5 reduce, #5x5, pool proj; "pool" is a 3x3 max pool of stride 2 between them
@@ -231,8 +233,8 @@ def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)} %"
 
 
-def _drawn(channels: int, unit: float) -> int:
-    return int(min(MAX_DRAWN_LAYERS, max(1, round(channels / unit))))
+def _drawn(channels: int, unit: float, most: int = MAX_DRAWN_LAYERS) -> int:
+    return int(min(most, max(1, round(channels / unit))))
 
 
 def compute(p: InceptionParams) -> SceneValues:
@@ -240,7 +242,7 @@ def compute(p: InceptionParams) -> SceneValues:
     n, c_in = p.size, p.in_channels
     out = with_b["shape"]
     unit = out[0] / DRAWN_LAYERS  # channels per drawn layer
-    drawn_branches = [_drawn(b["shape"][0], unit) for b in with_b["branches"].values()]
+    drawn_branches = [_drawn(b["shape"][0], unit, MAX_BRANCH_LAYERS) for b in with_b["branches"].values()]
     net = googlenet_stages()
     v3 = v3_factorisation()
 
@@ -309,7 +311,9 @@ def compute(p: InceptionParams) -> SceneValues:
         "input_shape": [c_in, n, n], "output_shape": out, "naive_output_shape": without["shape"],
         "module": with_b, "naive_module": without,
         "param_ratio": with_b["params"] / without["params"], "mac_ratio": with_b["macs"] / without["macs"],
-        "drawn_layers": {"input": _drawn(c_in, unit), "branches": drawn_branches, "output": sum(drawn_branches)},
+        "drawn_layers": {"input": _drawn(c_in, unit), "branches": drawn_branches, "output": sum(drawn_branches),
+                         # the 5x5 branch's two steps, drawn alone: no more squares than the input has
+                         "five_steps": [_drawn(s["out_channels"], unit, _drawn(c_in, unit)) for s in five["steps"]]},
         "googlenet": net, "v3": v3,
     }
     return SceneValues(arrays, {"text": text, "stages_text": stages_text})
