@@ -179,11 +179,16 @@ class BranchesJoinAlongChannels(LectureScene):
         self.finish_line()
 
         self.next_section("with the bottleneck")
-        bottom = self.chain([vol_with_shape(layers_in, "input", txt["input_shape"]),
-                             self.box(txt["branches"][2]["steps"][0], "conv", short=False),
-                             vol_with_shape(squares[0], "output", txt["five_reduced_shape"]),
-                             self.box(txt["branches"][2]["steps"][1], "conv", short=False),
-                             vol_with_shape(squares[1], "output", txt["branches"][2]["shape"])], buff=0.1)
+        def with_bottleneck(short: bool) -> VGroup:
+            return self.chain([vol_with_shape(layers_in, "input", txt["input_shape"]),
+                               self.box(txt["branches"][2]["steps"][0], "conv", short=short),
+                               vol_with_shape(squares[0], "output", txt["five_reduced_shape"]),
+                               self.box(txt["branches"][2]["steps"][1], "conv", short=short),
+                               vol_with_shape(squares[1], "output", txt["branches"][2]["shape"])], buff=0.1)
+
+        bottom = with_bottleneck(short=False)
+        if bottom.width > RIGHT_EDGE - LEFT_EDGE:  # wide shapes: the boxes without the word "conv"
+            bottom = with_bottleneck(short=True)
         bottom_name = label(self.tr("with the 1×1 first", "先做 1×1 卷积"), t, color=t.muted, font_size=SMALL)
         bottom_name.next_to(bottom, UP, buff=0.1).align_to(bottom, LEFT)
         lines = VGroup(cached_text(txt["five_reduce_formula"], font=MONO, font_size=SMALL, color=t.highlight),
