@@ -303,7 +303,7 @@ class BranchesJoinAlongChannels(LectureScene):
         single_in = NumberGrid(paths, t, t.input, cell=0.45, show_values=False)
         single_out = NumberGrid([[1.0]], t, t.output, cell=0.45, show_values=False)
         single = self.chain([single_in, single_out], buff=0.45)
-        VGroup(stacked, single).arrange(RIGHT, buff=1.2).move_to([0, 0.7, 0])
+        VGroup(stacked, single).arrange(RIGHT, buff=1.2).move_to([0, 0.55, 0])
         single.align_to(stacked, UP)
         k = v3["stacked_kernels"][0]
         stacked_name = label(self.tr(f"two {k}×{k} layers", f"两层 {k}×{k} 卷积"), t, color=t.kernel,
@@ -319,9 +319,9 @@ class BranchesJoinAlongChannels(LectureScene):
         self.next_section("receptive field")
         r1, r2 = txt["v3_fields"]
         fields = VGroup(cached_text(f"r: {r1} → {r2}", font=MONO, font_size=SMALL, color=t.highlight)
-                        .next_to(stacked, DOWN, buff=0.25),
+                        .next_to(stacked, DOWN, buff=0.2),
                         cached_text(f"r: {txt['v3_field']}", font=MONO, font_size=SMALL, color=t.highlight)
-                        .next_to(single, DOWN, buff=0.25))
+                        .next_to(single, DOWN, buff=0.2))
         fields[1].align_to(fields[0], UP)
         seen = VGroup(SurroundingRectangle(field, color=t.highlight, buff=0.04),
                       SurroundingRectangle(single_in, color=t.highlight, buff=0.04))
@@ -332,11 +332,11 @@ class BranchesJoinAlongChannels(LectureScene):
         self.next_section("weights")
         word = self.tr("weights", "权重")
         weights = VGroup(cached_text(f"{word}: {txt['v3_stacked_weights']}", font=MONO, font_size=SMALL, color=t.kernel)
-                         .next_to(fields[0], DOWN, buff=0.15),
+                         .next_to(fields[0], DOWN, buff=0.12),
                          cached_text(f"{word}: {txt['v3_single_weights']}", font=MONO, font_size=SMALL, color=t.kernel)
-                         .next_to(fields[1], DOWN, buff=0.15))
+                         .next_to(fields[1], DOWN, buff=0.12))
         ratio = cached_text(txt["v3_ratio"], font=MONO, font_size=SMALL, color=t.text)
-        ratio.move_to([0, weights[0].get_y() - 0.45, 0])
+        ratio.move_to([0, weights[0].get_y() - 0.42, 0])
         self.say("v3_weights", wait=False, stacked=v3["stacked_weights"], single=v3["single_weights"],
                  saving=txt["v3_saving"])
         self.play(FadeIn(weights), run_time=0.8)
