@@ -1287,3 +1287,32 @@ class TrendsParams(SceneParams):
         if self.small_kernel % 2 == 0:
             raise ValueError(f"small_kernel must be odd (got {self.small_kernel}): an even kernel has no centre, "
                              f"and no padding keeps the map's size for the stride-1 convolution")
+
+
+# ---------------------------------------------------------------- an Inception module (cnnviz/values/inception.py)
+class InceptionParams(SceneParams):
+    """One Inception-v1 module on an ``in_channels`` x ``size`` x ``size`` input (``inception``): a 1x1 branch
+    (``ch1x1``), a 1x1 bottleneck to ``ch3x3red`` then a 3x3 (``ch3x3``), a 1x1 to ``ch5x5red`` then a 5x5
+    (``ch5x5``), a 3x3 max pool then a 1x1 (``pool_proj``), concatenated along channels. The defaults are
+    GoogLeNet's inception (3a): 192×28×28 → 64 + 128 + 32 + 32 = 256 channels. The keys are torchvision's."""
+
+    in_channels: int = Field(192, ge=2, le=1024)  # GoogLeNet's modules take 192 to 832
+    size: int = Field(28, ge=3, le=56)  # H = W; GoogLeNet's modules work at 28, 14 and 7
+    ch1x1: int = Field(64, ge=1, le=512)
+    ch3x3red: int = Field(96, ge=1, le=512)  # the 1x1 bottleneck before the 3x3
+    ch3x3: int = Field(128, ge=1, le=512)
+    ch5x5red: int = Field(16, ge=1, le=512)  # the 1x1 bottleneck before the 5x5
+    ch5x5: int = Field(32, ge=1, le=512)
+    pool_proj: int = Field(32, ge=1, le=512)  # the 1x1 after the max pool
+
+    def check(self) -> None:
+        for key, reduced, k, out_key, out in (("ch3x3red", self.ch3x3red, 3, "ch3x3", self.ch3x3),
+                                              ("ch5x5red", self.ch5x5red, 5, "ch5x5", self.ch5x5)):
+            if reduced >= self.in_channels:
+                raise ValueError(f"{key} ({reduced}) must be less than in_channels ({self.in_channels}): the 1x1 "
+                                 f"convolution before the {k}x{k} is a bottleneck, it reduces the channels")
+            # per output position: C_in·r + r·k²·C_out with the bottleneck, C_in·k²·C_out without
+            if reduced * (self.in_channels + k * k * out) >= self.in_channels * k * k * out:
+                raise ValueError(f"{key} ({reduced}) is too wide to save work before a {k}x{k} convolution to "
+                                 f"{out_key} ({out}) channels from in_channels ({self.in_channels}): the bottleneck "
+                                 f"must cost fewer multiply-adds than the {k}x{k} convolution alone")
