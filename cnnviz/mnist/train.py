@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from ..paths import OutDirError, atomic_write, check_out_dir, user_command
 from .data import cache_dir, load_mnist
+from ..own_data import check_fits, load_data
 from ..config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from .model import MnistCNN, ModelConfig, describe_model
 
@@ -697,6 +698,7 @@ def train(
     config: ModelConfig | None = None,
     threads: int | None = None,
     stream: IO[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Train the lecture's CNN, saving ``mnist_cnn.pt`` and ``history.json`` after every epoch.
 
@@ -721,6 +723,9 @@ def train(
         Architecture; default :class:`ModelConfig` ().
     threads
         CPU threads while training (see :func:`cpu_threads`); torch's setting is restored afterwards.
+    data
+        The teacher's own data set in place of MNIST (:func:`cnnviz.own_data.load_data`: a folder of class
+        folders or an ``.npz``); ``config``'s input and last layer must fit it. ``data_dir`` is then unused.
 
     Raises
     ------
@@ -732,8 +737,8 @@ def train(
         ``resume`` with a damaged checkpoint, or one of another run or architecture.
     OutDirError
         ``out_dir`` cannot be created or written to (checked before any work).
-    DeviceError, cnnviz.mnist.MnistDataError
-        No such device; no MNIST.
+    DeviceError, cnnviz.mnist.MnistDataError, cnnviz.own_data.DataError
+        No such device; no MNIST; an unusable own data set, or one the model does not fit.
     """
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                              train_limit=train_limit, test_limit=test_limit)
@@ -741,11 +746,12 @@ def train(
     out = check_out_dir(Path(out_dir) if out_dir is not None else default_out_dir())
     with cpu_threads(threads):
         return _train(settings, config if config is not None else ModelConfig(), dev, data_dir, out, resume,
-                      progress, stream if stream is not None else sys.stderr)
+                      progress, stream if stream is not None else sys.stderr, data)
 
 
 def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data_dir: str | os.PathLike[str] | None,
-           out: Path, resume: bool, progress: bool, say: IO[str]) -> TrainResult:
+           out: Path, resume: bool, progress: bool, say: IO[str],
+           data: str | os.PathLike[str] | None = None) -> TrainResult:
     epochs, batch_size, lr, seed = settings.epochs, settings.batch_size, settings.lr, settings.seed
     train_limit, test_limit = settings.train_limit, settings.test_limit
 
@@ -761,10 +767,17 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
         say.write(f"nothing to resume in {out}; training from the start\n")
 
     # data first: a missing data set should fail before any work
-    tr_images, tr_labels = load_mnist("train", data_dir)
-    te_images, te_labels = load_mnist("test", data_dir)
-    x_train, y_train = to_tensors(tr_images[:train_limit], tr_labels[:train_limit], dev)
-    x_test, y_test = to_tensors(te_images[:test_limit], te_labels[:test_limit], dev)
+    if data is not None:  # the teacher's own (cnnviz.own_data: read, normalised to [0, 1], split, seeded)
+        own = load_data(data)
+        check_fits(own.info, config.input, config.classes, config.shapes()[-1].output_shape[0])
+        x_train, y_train, x_test, y_test = (torch.from_numpy(a[:limit].copy()).to(dev) for a, limit in (
+            (own.x_train, train_limit), (own.y_train, train_limit), (own.x_test, test_limit),
+            (own.y_test, test_limit)))
+    else:
+        tr_images, tr_labels = load_mnist("train", data_dir)
+        te_images, te_labels = load_mnist("test", data_dir)
+        x_train, y_train = to_tensors(tr_images[:train_limit], tr_labels[:train_limit], dev)
+        x_test, y_test = to_tensors(te_images[:test_limit], te_labels[:test_limit], dev)
 
     torch.manual_seed(seed)  # before the model is built: the initial weights depend on it
     model = MnistCNN(config)
@@ -819,10 +832,13 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
 
 def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None,
                    progress: bool = True, *, config: ModelConfig | None = None,
-                   settings: TrainSettings | None = None) -> Path:
+                   settings: TrainSettings | None = None, data: str | os.PathLike[str] | None = None) -> Path:
     """Path of a fully trained checkpoint of ``config`` (default: the course's model) trained with
     ``settings`` in ``out_dir``, training (or finishing) one if needed. Without ``settings`` a complete
     checkpoint of the model is taken whatever its recipe, and a fresh one is trained with the course's.
+
+    ``data`` is the teacher's own data set (see :func:`train`); ``out_dir`` should then be keyed by it too
+    (:func:`cnnviz.values.mnist_model.network_dir`).
 
     The lecture calls this so that it works from nothing: the first call trains (about a minute per epoch
     of the course's model on a laptop CPU, seconds on a GPU); later calls return at once.
@@ -846,11 +862,11 @@ def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str 
         s = ckpt.settings  # an interrupted run: finish it as it was started
         return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
                      test_limit=s.test_limit, data_dir=data_dir, out_dir=out, resume=True, config=config,
-                     progress=progress).checkpoint
-    if settings is None and config == ModelConfig():  # the course's model and recipe: train's own defaults
+                     progress=progress, data=data).checkpoint
+    if settings is None and config == ModelConfig() and data is None:  # the course's model and recipe: train's own defaults
         return train(data_dir=data_dir, out_dir=out, progress=progress).checkpoint
     s = settings if settings is not None else TrainSettings()
     return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
                  test_limit=s.test_limit, data_dir=data_dir, out_dir=out, config=config,
-                 progress=progress).checkpoint
+                 progress=progress, data=data).checkpoint
 
