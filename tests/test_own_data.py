@@ -5,6 +5,7 @@ files it names (``input_image:``), not their paths."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import subprocess
@@ -264,3 +265,30 @@ def test_a_clips_cache_key_follows_the_input_images_bytes(tmp_path):
     canvas[8:32, 10:30] = 0  # the same file name, another picture
     Image.fromarray(canvas).save(digit)
     assert cache_key(spec, load_config(path), opts) != before
+
+
+def test_the_feature_scene_sends_a_digit_of_the_own_test_split_through_the_network(tmp_path, monkeypatch):
+    import torch
+
+    from cnnviz.config import parse_config
+    from cnnviz.values import scene_values
+    from cnnviz.values.mnist_model import load_trained
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data = write_npz(tmp_path / "d.npz", n=60, shape=(20, 20))
+    model = {"name": "own", "input": [1, 20, 20], "classes": 3, "layers": [  # the course's order, other sizes
+        {"conv": {"filters": 4, "kernel": 3, "activation": "relu"}}, {"pool": {}},
+        {"conv": {"filters": 4, "kernel": 3, "activation": "relu"}}, {"pool": {}},
+        {"conv": {"filters": 4, "kernel": 2, "activation": "relu"}}, {"flatten": {}},
+        {"dense": {"units": 8, "activation": "relu"}}, {"dense": {"units": 3}}]}
+    lec = parse_config({"model": model, "train": {"epochs": 1, "batch_size": 16}, "data": str(data),
+                        "scenes": [{"scene": "mnist_features", "index": 5}]})
+    params = lec.entry("mnist_features").params
+    values = scene_values("mnist_features", params).arrays
+    own = load_data(data)
+    np.testing.assert_array_equal(values["image"], own.x_test[5, 0].astype(np.float64))
+    assert values["label"] == int(own.y_test[5])
+    net = copy.deepcopy(load_trained(params).model).double()  # the loaded one is cached: left as it is
+    with torch.no_grad():
+        logits = net(torch.from_numpy(own.x_test[5:6].astype(np.float64)))
+    assert values["prediction"] == int(logits.argmax())
