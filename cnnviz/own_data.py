@@ -330,13 +330,15 @@ def _read_pictures(samples: list[tuple[int, Path]], shape: tuple[int, int, int])
 def _normalised(x: np.ndarray, path: Path) -> np.ndarray:
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)
-    x = x.astype(np.float64)
-    if not np.isfinite(x).all():
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise DataError(f"data {str(path)!r}: key x holds NaN or infinite values; allowed: finite numbers")
     low, high = float(x.min()), float(x.max())
     if high == low:
         raise DataError(f"data {str(path)!r}: key x holds one value only ({low}); allowed: pictures that differ")
-    return ((x - low) / (high - low)).astype(np.float32)
+    out = x.astype(np.float32)  # in place from here: one float32 copy, never a float64 one
+    out -= np.float32(low)
+    out /= np.float32(high - low)
+    return out
 
 
 def load_data(path: str | os.PathLike[str]) -> OwnData:

@@ -74,7 +74,7 @@ def test_an_npz_of_floats_in_nchw_is_scaled_to_0_1_by_its_range(tmp_path):
     whole = np.concatenate([data.x_train, data.x_test])
     assert whole.dtype == np.float32 and whole.min() == 0.0 and whole.max() == pytest.approx(1.0)
     train_idx, _ = split_indices(np.arange(20) % 2)
-    np.testing.assert_allclose(data.x_train, (x[train_idx] - x.min()) / (x.max() - x.min()), rtol=1e-6)
+    np.testing.assert_allclose(data.x_train, (x[train_idx] - x.min()) / (x.max() - x.min()), atol=1e-6)
 
 
 def test_a_folder_of_class_folders_gives_sorted_class_names_and_pixels_over_255(tmp_path):
@@ -127,6 +127,8 @@ BAD = {
                     d / "d.npz", ["0 samples of class 1", "every class 0…2 with at least 2"]),
     "constant": (lambda d: np.savez(d / "d.npz", x=np.ones((4, 3, 3)), y=np.arange(4) % 2) or d / "d.npz",
                  ["key x holds one value only"]),
+    "nan": (lambda d: np.savez(d / "d.npz", x=np.array([np.nan, 1, 2, 3] * 9).reshape(4, 3, 3), y=np.arange(4) % 2)
+            or d / "d.npz", ["key x holds NaN or infinite values"]),
     "objects": (lambda d: np.savez(d / "d.npz", x=np.array([[[None]]] * 4, dtype=object), y=np.arange(4) % 2) or
                 d / "d.npz", ["array 'x' holds Python objects"]),
     "huge header": (lambda d: _zip_with_header(d / "d.npz", (10**6, 256, 256)), ["at most 100000 samples"]),
@@ -292,3 +294,25 @@ def test_the_feature_scene_sends_a_digit_of_the_own_test_split_through_the_netwo
     with torch.no_grad():
         logits = net(torch.from_numpy(own.x_test[5:6].astype(np.float64)))
     assert values["prediction"] == int(logits.argmax())
+
+
+def test_a_checkpoint_remembers_its_data_and_is_not_resumed_or_shown_on_other_data(tmp_path, monkeypatch):
+    from cnnviz.mnist.train import CheckpointError, load_checkpoint, train
+    from cnnviz.values.mnist_model import load_trained
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data = write_npz(tmp_path / "d.npz", n=30)
+    model = ModelConfig.from_dict(SMALL)
+    out = tmp_path / "o"
+    result = train(epochs=1, batch_size=8, device="cpu", out_dir=out, progress=False, config=model, data=data,
+                   threads=1)
+    assert load_checkpoint(result.checkpoint).data_digest == content_digest(data)
+    params = MnistParams(model=model, train=TrainConfig(epochs=1, batch_size=8), data=str(data),
+                         checkpoint=str(result.checkpoint))
+    assert load_trained(params).data_digest == content_digest(data)
+    write_npz(data, n=30, seed=5)  # other pictures under the same name
+    with pytest.raises(CheckpointError, match="'data_digest' says it was trained on the data set of SHA-256"):
+        train(epochs=2, batch_size=8, device="cpu", out_dir=out, progress=False, config=model, data=data,
+              resume=True, threads=1)
+    with pytest.raises(CheckpointError, match="but the lecture's data is the data set of SHA-256"):
+        load_trained(params)

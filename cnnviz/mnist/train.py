@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from ..paths import OutDirError, atomic_write, check_out_dir, user_command
 from .data import cache_dir, load_mnist
-from ..own_data import check_fits, load_data
+from ..own_data import check_fits, content_digest, load_data
 from ..config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from .model import MnistCNN, ModelConfig, describe_model
 
@@ -198,6 +198,8 @@ class Checkpoint:
     device: str
     optimizer_state: dict[str, Any] = field(repr=False)
     rng_state: dict[str, Any] = field(repr=False)
+    #: SHA-256 of the teacher's own data set it was trained on (cnnviz.own_data.content_digest); None: MNIST
+    data_digest: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -358,8 +360,9 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _save(out: Path, model: MnistCNN, optimizer: torch.optim.Optimizer, settings: TrainSettings, epoch: int,
-          history: list[EpochRecord], device: str) -> Path:
+          history: list[EpochRecord], device: str, data_digest: str | None = None) -> Path:
     ckpt = {
+        "data_digest": data_digest,  # optional (older checkpoints lack it: MNIST)
         "format": _FORMAT,
         "model": model.state_dict(),
         "config": model.config.to_dict(),
@@ -575,6 +578,12 @@ def _check_rng(f: _Fields, rng: Any) -> dict[str, Any]:
     return rng
 
 
+def _check_data_digest(f: _Fields, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+        return value
+    raise f.bad("data_digest", value, "None (MNIST) or the 64 hex digits of a SHA-256 (the own data set's)")
+
+
 def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = None,
                     map_location: str | torch.device = "cpu") -> Checkpoint:
     """Load and validate a checkpoint written by :func:`train` (``torch.load(weights_only=True)``: no
@@ -641,7 +650,8 @@ def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None 
     optimizer_state = _check_optimizer(f, raw["optimizer"], shapes)
     rng_state = _check_rng(f, raw["rng"])
     return Checkpoint(path=path, model=model, config=saved, settings=settings, epoch=epoch, history=history,
-                      device=device, optimizer_state=optimizer_state, rng_state=rng_state)
+                      device=device, optimizer_state=optimizer_state, rng_state=rng_state,
+                      data_digest=_check_data_digest(f, raw.get("data_digest")))
 
 
 def check_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = ModelConfig(),
@@ -767,6 +777,14 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
         say.write(f"nothing to resume in {out}; training from the start\n")
 
     # data first: a missing data set should fail before any work
+    data_digest = content_digest(data) if data is not None else None
+    if previous is not None and previous.data_digest != data_digest:
+        def what(d: str | None) -> str:
+            return "MNIST" if d is None else f"the data set of SHA-256 {d[:12]}…"
+        raise CheckpointError(f"{ckpt_path}: checkpoint field 'data_digest' says it was trained on "
+                              f"{what(previous.data_digest)}; cannot resume it on {what(data_digest)}; allowed: the "
+                              "data it was trained on (or train afresh in another --out)", path=ckpt_path,
+                              field="data_digest")
     if data is not None:  # the teacher's own (cnnviz.own_data: read, normalised to [0, 1], split, seeded)
         own = load_data(data)
         check_fits(own.info, config.input, config.classes, config.shapes()[-1].output_shape[0])
@@ -818,7 +836,7 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
                               test_acc=test_acc, seconds=round(time.perf_counter() - t0, 3), device=str(dev))
             history.append(rec)
             try:
-                saved = _save(out, model, optimizer, settings, epoch, history, str(dev))
+                saved = _save(out, model, optimizer, settings, epoch, history, str(dev), data_digest)
             except KeyboardInterrupt:  # the atomic write left the previous epoch's files intact
                 raise TrainingInterrupted(epoch - 1, saved) from None
             if display is not None:

@@ -111,4 +111,17 @@ def load_trained(params: MnistParams):
     ckpt = _load(str(path), (st.st_mtime_ns, st.st_size) if st else (0, 0), params.model)
     if not ckpt.complete:
         raise unfinished_error(ckpt)
+    data = getattr(params, "data", None)
+    if data is not None or ckpt.data_digest is not None:  # trained on the data the lecture names, or refused
+        from ..mnist.train import CheckpointError
+        from ..own_data import content_digest
+
+        expected = content_digest(data) if data is not None else None
+        if ckpt.data_digest != expected:
+            def what(d: str | None) -> str:
+                return "MNIST" if d is None else f"the data set of SHA-256 {d[:12]}…"
+            raise CheckpointError(f"{path}: checkpoint field 'data_digest' says it was trained on "
+                                  f"{what(ckpt.data_digest)}, but the lecture's data is {what(expected)}"
+                                  f"{f' ({data})' if data else ''}; allowed: a checkpoint trained on it (leave "
+                                  "`checkpoint` out to train one)", path=path, field="data_digest")
     return ckpt
