@@ -210,3 +210,20 @@ def test_each_architecture_renders_its_mnist_scenes_with_the_numbers_of_torch(ar
         assert doc["out_of_frame"], f"{arch}-{scene} keeps in frame now: delete it from LEAVES_THE_FRAME_TODAY"
         pytest.xfail(f"{arch}-{scene}: the numbers are torch's, but frames leave the picture: {doc['out_of_frame'][:2]}")
     assert doc["out_of_frame"] == [], doc["out_of_frame"]
+
+
+@pytest.mark.parametrize("losses, accuracies", [
+    ([1.10, 1.10, 1.07, 1.05, 0.36, 0.56, 0.28, 0.47], [0.33, 0.35, 0.58, 0.67, 0.81, 0.67, 0.90, 0.75]),  # a small set
+    ([2.31, 2.2], [0.09, 0.12]),  # one epoch, barely learning
+    ([0.17, 0.05, 0.04, 0.03], [0.9457, 0.9837, 0.9883, 0.99]),  # the course's shipped run
+    ([0.6, 0.4], [0.91, 0.95]),
+])
+def test_the_training_plots_keep_their_tick_labels_apart_and_cover_the_run(losses, accuracies):
+    from cnnviz.values.mnist_training import MAX_INTERVALS, axis_steps
+
+    loss_step, loss_top, acc_step, acc_low = axis_steps(losses, accuracies)
+    assert round(loss_top / loss_step) <= MAX_INTERVALS and round((100 - acc_low) / acc_step) <= MAX_INTERVALS
+    assert max(losses) <= loss_top < max(losses) + loss_step
+    assert acc_low <= 100 * min(accuracies) < acc_low + acc_step
+    if max(losses) <= 0.35 and 100 * min(accuracies) >= 93:  # the course's run keeps its axes
+        assert (loss_step, acc_step) == (0.05, 1.0)
