@@ -294,7 +294,8 @@ def check_fits(info: DataInfo, input_shape: tuple[int, int, int], classes: int, 
     if classes != k or units != k:
         raise DataError(f"model.classes is {classes} and the last layer has {units} units, but data "
                         f"{str(info.path)!r} has {k} classes ({', '.join(info.classes[:8])}"
-                        f"{', …' if k > 8 else ''}); allowed: classes: {k} and a last layer `- dense: {{units: {k}}}`")
+                        f"{', …' if k > 8 else ''}); allowed: classes: {k} and a last layer "
+                        f"`- dense: {{units: {k}}}`")
 
 
 def split_indices(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

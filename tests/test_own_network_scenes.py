@@ -208,7 +208,8 @@ def test_each_architecture_renders_its_mnist_scenes_with_the_numbers_of_torch(ar
     check_against_torch(scene, doc, ckpt, mnist_dir)
     if (arch, scene) in LEAVES_THE_FRAME_TODAY:
         assert doc["out_of_frame"], f"{arch}-{scene} keeps in frame now: delete it from LEAVES_THE_FRAME_TODAY"
-        pytest.xfail(f"{arch}-{scene}: the numbers are torch's, but frames leave the picture: {doc['out_of_frame'][:2]}")
+        pytest.xfail(f"{arch}-{scene}: the numbers are torch's, but frames leave the picture: "
+                     f"{doc['out_of_frame'][:2]}")
     assert doc["out_of_frame"] == [], doc["out_of_frame"]
 
 

@@ -881,7 +881,8 @@ def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str 
         return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
                      test_limit=s.test_limit, data_dir=data_dir, out_dir=out, resume=True, config=config,
                      progress=progress, data=data).checkpoint
-    if settings is None and config == ModelConfig() and data is None:  # the course's model and recipe: train's own defaults
+    # the course's model and recipe on MNIST: train's own defaults
+    if settings is None and config == ModelConfig() and data is None:
         return train(data_dir=data_dir, out_dir=out, progress=progress).checkpoint
     s = settings if settings is not None else TrainSettings()
     return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
