@@ -87,5 +87,8 @@ def compute(p: MnistParams) -> SceneValues:
         "acc_range": [acc_low, 100.0, acc_step], "acc_ticks": _ticks(acc_low, 100.0, acc_step),
         "acc_ticks_text": [f"{fmt(v)}%" for v in _ticks(acc_low, 100.0, acc_step)],
         "settings": asdict(ckpt.settings),
+        # the first epoch's training accuracy (a running mean while the network learned) below its test accuracy:
+        # the narration explains that gap only where there is one
+        "first_train_below_test": bool(train_acc[0] < test_acc[0]),
     }
     return SceneValues(arrays, {"checkpoint": str(ckpt.path)})
