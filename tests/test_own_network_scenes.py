@@ -148,6 +148,9 @@ def check_against_torch(scene: str, doc: dict, ckpt_path: Path, mnist_dir: Path)
             x = torch.from_numpy(images[:TEST_LIMIT].astype(np.float32) / 255)[:, None]
             acc = float((net.eval()(x).argmax(1).numpy() == labels[:TEST_LIMIT]).mean())
         assert a["test_acc"][-1] == pytest.approx(acc, abs=1e-12)
+        spoken = {n.get("key") for n in doc["narration"]}  # the train/test gap is explained only where there is one
+        gap = ckpt.history[0].train_acc < ckpt.history[0].test_acc
+        assert ("running_average" in spoken) is gap and ("while_learning" in spoken) is gap
     elif scene == "error_flow":
         label = int(labels[INDEX])
         trace = autograd_trace(net, images[INDEX] / 255.0, label)
@@ -228,3 +231,14 @@ def test_the_training_plots_keep_their_tick_labels_apart_and_cover_the_run(losse
     assert acc_low <= 100 * min(accuracies) < acc_low + acc_step
     if max(losses) <= 0.35 and 100 * min(accuracies) >= 93:  # the course's run keeps its axes
         assert (loss_step, acc_step) == (0.05, 1.0)
+
+
+def test_the_training_scene_explains_a_gap_between_train_and_test_only_where_there_is_one(trained_checkpoint):
+    from cnnviz.config import MnistParams
+    from cnnviz.values import scene_values
+
+    ckpt = trained_checkpoint("strided")
+    history = load_checkpoint(ckpt).history
+    params = MnistParams(checkpoint=str(ckpt), model=model_of("strided"), train=RECIPE)
+    flag = scene_values("mnist_training", params).arrays["first_train_below_test"]
+    assert flag is (history[0].train_acc < history[0].test_acc)
