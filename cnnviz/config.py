@@ -71,7 +71,7 @@ MAX_CONFIG_BYTES = 256 * 1024  # the shipped lecture is 2 KB
 MAX_YAML_DEPTH = 12  # nesting of mappings and lists (a 4-D kernel in a scene entry is 7 deep)
 MAX_YAML_NODES = 100_000  # nodes after expanding aliases (the shipped lecture has ~250)
 MAX_IMAGE_PIXELS = 4096 * 4096
-TOP_KEYS = ("title", "language", "theme", "model", "train", "scenes")
+TOP_KEYS = ("title", "language", "theme", "model", "train", "data", "scenes")
 #: the keys a lecture sets once for all its MNIST scenes (one network is trained, shown and explained)
 NETWORK_KEYS = ("model", "train")
 #: the MNIST scenes that draw the course's layers in their order (any sizes); the others follow any model
@@ -764,6 +764,7 @@ class MnistParams(SceneParams):
     # the lecture's network and recipe (its top-level `model:` and `train:`; one network for every MNIST scene)
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
+    data: Text | None = None  # the lecture's own data set (top-level `data:`, cnnviz.own_data); None: MNIST
 
     def checkpoint_path(self) -> Path | None:
         return None if self.checkpoint is None else repo_path(self.checkpoint)
@@ -874,6 +875,7 @@ class LectureConfig(BaseModel):
     theme: Literal["dark", "solarized"] = "dark"
     model: ModelConfig = ModelConfig()  # the MNIST scenes' network (default: the course's)
     train: TrainConfig = TrainConfig()  # and how it is trained
+    data: Text | None = None  # what it is trained on: a folder of class folders or an .npz (default: MNIST)
     scenes: tuple[SceneEntry, ...] = ()
     source: str = "<defaults>"  # the file it was read from; not a key of the file
 
@@ -889,7 +891,7 @@ class LectureConfig(BaseModel):
         """An MNIST scene's parameters with this lecture's network (``model:``, ``train:``)."""
         if "model" not in type(params).model_fields:
             return params
-        return params.model_copy(update={"model": self.model, "train": self.train})
+        return params.model_copy(update={"model": self.model, "train": self.train, "data": self.data})
 
     def place(self, scene_id: str) -> dict[str, Any]:
         """Where ``scene_id`` stands in this lecture, as its clip shows it: the agenda (every scene id, in
@@ -977,6 +979,7 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
     base = Path(source).resolve().parent if source not in ("<config>", "<defaults>") else None
     lecture = _validated(LectureConfig, {**head, "source": source}, source, sep=": ")
     lecture = lecture.model_copy(update=_network(data, source, base))
+    lecture = _own_data(lecture, source, base)
     entries: list[SceneEntry] = []
     for n, raw in enumerate(scenes):
         where = f"{source}: scenes[{n}]"
@@ -991,7 +994,7 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
                 if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                     raw[key] = str(base / value)
         _known_params_class(scene_id, f"{where}.scene")
-        for key in NETWORK_KEYS:
+        for key in (*NETWORK_KEYS, "data"):
             if key in raw:
                 raise ConfigError(f"{where}.{key}: set `{key}:` at the top of the lecture file, not in a scene: "
                                   "every MNIST scene shows the same network")
@@ -999,7 +1002,7 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
             raise ConfigError(f"{where}.scene: {scene_id!r} appears twice; each scene id may appear once")
         cls = params_class(scene_id)
         if "model" in cls.model_fields:  # before validation: the checkpoint it names must hold this network
-            raw.update(model=lecture.model, train=lecture.train)
+            raw.update(model=lecture.model, train=lecture.train, data=lecture.data)
         params = _validated(cls, raw, f"{where} ({scene_id})", scene=scene_id)
         entries.append(SceneEntry(scene=scene_id, params=params))
     for e in entries:  # δ = p − y at the output needs the true class: a picture of one's own must say it
@@ -1046,6 +1049,23 @@ def _network(data: dict[Any, Any], source: str, base: Path | None) -> dict[str, 
             except ConfigError as exc:
                 raise ConfigError(str(exc).replace(f" for scene {key!r}", "")) from None
     return out
+
+
+def _own_data(lecture: LectureConfig, source: str, base: Path | None) -> LectureConfig:
+    """The lecture with ``data:`` made absolute (from the file's folder), checked against ``model:`` before any
+    work: the model's input must be the data's sample shape and its last layer one unit per class."""
+    if lecture.data is None:
+        return lecture
+    from .own_data import DataError, check_fits, inspect_data
+
+    path = Path(lecture.data).expanduser()
+    path = base / path if base is not None and not path.is_absolute() else path
+    try:
+        info = inspect_data(path)
+        check_fits(info, lecture.model.input, lecture.model.classes, lecture.model.shapes()[-1].output_shape[0])
+    except DataError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return lecture.model_copy(update={"data": str(path)})
 
 
 def read_yaml(path: Path) -> Any:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LectureConfig
@@ -33,7 +34,7 @@ from .paths import ASSETS, atomic_write, cache_dir
 from .registry import ROOT, SceneSpec, scene_spec, source_files
 from .scene_env import SceneEnv
 
-__all__ = ["ENCODER_OPTIONS", "MANIM_CONFIG", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "encoder_args",
+__all__ = ["ENCODER_OPTIONS", "MANIM_CONFIG", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "input_files", "encoder_args",
            "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
 
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
@@ -124,15 +125,34 @@ def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -
     return [a for k, v in sorted(ENCODER_OPTIONS.get(quality, {}).items()) for a in ("--encoder-option", f"{k}={v}")]
 
 
+def input_files(params: Any) -> dict[str, str]:
+    """The contents' SHA-256 of every file a scene's parameters name (``image``, ``checkpoint``, ``input_image``,
+    ``data``), by key: a clip depends on what the file holds, not where it lies (the same path written again
+    renders afresh; the same bytes elsewhere are the same clip, but for the path in its JSON)."""
+    from .config import PATH_KEYS
+    from .own_data import content_digest
+
+    out: dict[str, str] = {}
+    for key in (*PATH_KEYS, "data"):
+        value = getattr(params, key, None)
+        if isinstance(value, str) and value:
+            resolve = getattr(params, f"{key}_path", None)
+            path = resolve() if callable(resolve) else None
+            out[key] = content_digest(path if path is not None else Path(value).expanduser())
+    return out
+
+
 def cache_key(info: SceneSpec, lecture: LectureConfig, opts: RenderOptions) -> str:
     """A hash of everything a clip depends on: its source files (:func:`cnnviz.registry.source_files`, the
-    list ``preview --watch`` watches too), its config entry, language, theme and quality."""
+    list ``preview --watch`` watches too), its config entry and the contents of the files it names
+    (:func:`input_files`), language, theme and quality."""
     h = hashlib.sha256()
     for f in source_files(info.id):
         h.update(f.relative_to(ROOT).as_posix().encode())
         h.update(f.read_bytes())
     entry = lecture.entry(info.id)
     h.update(json.dumps(entry.params.model_dump(), sort_keys=True, default=str).encode())
+    h.update(json.dumps(input_files(entry.params), sort_keys=True).encode())
     h.update(f"{opts.language or lecture.language}|{opts.theme or lecture.theme}|{opts.quality}|{opts.format}|"
              f"{opts.transparent}|{encoder_args(opts.quality, opts.format, opts.transparent)}".encode())
     h.update(voice_key(opts.voice, info.id).encode())

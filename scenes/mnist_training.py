@@ -89,8 +89,9 @@ class MnistTrainingHistory(LectureScene):
             self.play(*anims, FadeIn(readout), run_time=run)
             if n == 0:
                 self.say("first_epoch", acc=a["test_acc_text"][0])
-                self.say("running_average", train=a["train_acc_text"][0], test=a["test_acc_text"][0])
-                self.say("while_learning")
+                if a["first_train_below_test"]:
+                    self.say("running_average", train=a["train_acc_text"][0], test=a["test_acc_text"][0])
+                    self.say("while_learning")
             else:
                 self.wait(1.5)
         self.say("trend")

@@ -119,7 +119,7 @@ def test_the_shipped_lecture_is_valid():
 # ------------------------------------------------------------------ mistakes
 # (YAML text, fragments the message must contain besides the file name)
 MISTAKES = {
-    "unknown top key": ("titel: CNNs\n", ["'titel'", "allowed: title, language, theme, model, train, scenes"]),
+    "unknown top key": ("titel: CNNs\n", ["'titel'", "allowed: title, language, theme, model, train, data, scenes"]),
     "bad language": ("language: fr\n", ["language", "'fr'", "allowed: en, zh"]),
     "bad theme": ("theme: light\n", ["theme", "'light'", "allowed: dark, solarized"]),
     "title not a string": ("title: 42\n", ["title", "42", "must be a string"]),
@@ -184,7 +184,7 @@ MISTAKES = {
     "duplicated scene id": ("scenes:\n  - {scene: conv2d, stride: 1}\n  - {scene: pooling}\n  - {scene: conv2d}\n",
                             ["scenes[2].scene", "'conv2d'", "appears twice", "may appear once"]),
     "non-mapping top level (list)": ("- conv2d\n- pooling\n",
-                                     ["top level must be a mapping", "title, language, theme, model, train, scenes", "got list"]),
+                                     ["top level must be a mapping", "title, language, theme, model, train, data, scenes", "got list"]),
     "non-mapping top level (scalar)": ("just a title\n", ["top level must be a mapping", "got str"]),
     "invalid YAML": ("title: [unclosed\nscenes: {\n", ["not valid YAML"]),
     "tab-indented YAML": ("scenes:\n\t- scene: conv2d\n", ["not valid YAML"]),
@@ -345,8 +345,8 @@ def test_each_array_and_number_key_names_what_it_takes(scene_id):
         literal = typing.get_origin(cls.model_fields[key].annotation) is typing.Literal
         if key in int_keys(cls) or key in config.PATH_KEYS or literal:  # a path or a choice: "x" may do
             continue
-        if key in config.NETWORK_KEYS:  # the lecture's network: a key of the file's top, refused in a scene
-            continue
+        if key in (*config.NETWORK_KEYS, "data"):  # the lecture's network and data: keys of the file's top,
+            continue                                 # refused in a scene
         with pytest.raises(ConfigError) as info:
             parse_config({"scenes": [{"scene": scene_id, key: "x"}]}, "t.yaml")
         message = str(info.value)
@@ -400,9 +400,10 @@ def test_the_params_written_beside_a_clip_keep_their_keys_order(scene_id, text):
     params = config.SCENE_PARAMS[scene_id]()
     if scene_id == "error_flow":  # its values need MNIST; the params are the point here
         dumped = params.model_dump()
-        # the lecture's network follows the scene's own keys (its model as a lecture file writes it)
-        assert list(dumped)[-2:] == ["model", "train"] and dumped["model"] == config.ModelConfig().to_dict()
-        assert json.dumps({k: v for k, v in dumped.items() if k not in ("model", "train")}) == text
+        # the lecture's network and data follow the scene's own keys (its model as a lecture file writes it)
+        assert list(dumped)[-3:] == ["model", "train", "data"] and dumped["model"] == config.ModelConfig().to_dict()
+        assert dumped["data"] is None  # MNIST
+        assert json.dumps({k: v for k, v in dumped.items() if k not in ("model", "train", "data")}) == text
         return
     assert json.dumps(scene_json(scene_id, params, scene_values(scene_id, params))["params"]) == text
 

@@ -18,8 +18,8 @@ MAX_THREADS = 256
 
 @click.command("train", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A lecture file: train its `model:` with its `train:` recipe, into the folder its MNIST scenes "
-                   "read [default: the course's model and recipe].")
+              help="A lecture file: train its `model:` with its `train:` recipe on its `data:` (default MNIST), into the "
+                   "folder its MNIST scenes read [default: the course's model and recipe].")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help=f"Epochs to train, 1 to {MAX_EPOCHS} [default: the recipe's, 5 for the course].")
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE), default=None,
@@ -63,24 +63,26 @@ def command(config_path: Path | None, epochs: int | None, batch_size: int | None
     """
     # torch is imported only now: `render.py --help` stays fast
     from cnnviz.mnist.data import MnistDataError
+    from cnnviz.own_data import DataError
     from cnnviz.mnist.train import (CheckpointError, DeviceError, OutDirError, TrainingInterrupted, check_out_dir,
                                     default_out_dir, train)
 
     from cnnviz.config import ConfigError, ModelConfig, TrainConfig, load_config
 
     model, recipe = ModelConfig(), TrainConfig()
+    data: str | None = None  # MNIST, unless the lecture names its own data set (`data:`)
     if config_path is not None:
         try:
             lecture = load_config(config_path)
         except (ConfigError, OSError) as exc:
             raise UserError(str(exc)) from None
-        model, recipe = lecture.model, lecture.train
+        model, recipe, data = lecture.model, lecture.train, lecture.data
     given = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed)) if v is not None}
     recipe = recipe.model_copy(update=given)
-    if out_dir is None and (model, recipe) != (ModelConfig(), TrainConfig()):
+    if out_dir is None and ((model, recipe) != (ModelConfig(), TrainConfig()) or data is not None):
         from cnnviz.values.mnist_model import network_dir
 
-        out_dir = network_dir(model, recipe)  # where the lecture's MNIST scenes look for this network
+        out_dir = network_dir(model, recipe, data)  # where the lecture's MNIST scenes look for this network
         if train_limit or test_limit:  # a quick try on part of the data: beside it, never taken for it
             out_dir = out_dir.with_name(out_dir.name + "-subset")
     out = out_dir if out_dir is not None else default_out_dir()
@@ -91,7 +93,7 @@ def command(config_path: Path | None, epochs: int | None, batch_size: int | None
     try:
         result = train(epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr, seed=recipe.seed,
                        device=device, data_dir=data_dir, out_dir=out, resume=resume, train_limit=train_limit,
-                       test_limit=test_limit, threads=threads, config=model)
+                       test_limit=test_limit, threads=threads, config=model, data=data)
     except TrainingInterrupted as exc:
         where = (f"epoch {exc.epochs_done} is saved in {exc.checkpoint}; continue with --resume"
                  if exc.checkpoint is not None else "no epoch was completed, nothing saved")
@@ -102,7 +104,7 @@ def command(config_path: Path | None, epochs: int | None, batch_size: int | None
         raise click.exceptions.Exit(130) from None
     except OutDirError as exc:
         raise UserError(f"--out {out}: {exc}") from None
-    except (MnistDataError, CheckpointError, DeviceError) as exc:
+    except (MnistDataError, DataError, CheckpointError, DeviceError) as exc:
         raise UserError(str(exc)) from None
     last = result.history[-1] if result.history else None
     summary = f"test accuracy {last.test_acc:.4f} after epoch {last.epoch}; " if last else ""

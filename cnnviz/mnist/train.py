@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from ..paths import OutDirError, atomic_write, check_out_dir, user_command
 from .data import cache_dir, load_mnist
+from ..own_data import check_fits, content_digest, load_data
 from ..config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from .model import MnistCNN, ModelConfig, describe_model
 
@@ -197,6 +198,8 @@ class Checkpoint:
     device: str
     optimizer_state: dict[str, Any] = field(repr=False)
     rng_state: dict[str, Any] = field(repr=False)
+    #: SHA-256 of the teacher's own data set it was trained on (cnnviz.own_data.content_digest); None: MNIST
+    data_digest: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -357,8 +360,9 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _save(out: Path, model: MnistCNN, optimizer: torch.optim.Optimizer, settings: TrainSettings, epoch: int,
-          history: list[EpochRecord], device: str) -> Path:
+          history: list[EpochRecord], device: str, data_digest: str | None = None) -> Path:
     ckpt = {
+        "data_digest": data_digest,  # optional (older checkpoints lack it: MNIST)
         "format": _FORMAT,
         "model": model.state_dict(),
         "config": model.config.to_dict(),
@@ -574,6 +578,12 @@ def _check_rng(f: _Fields, rng: Any) -> dict[str, Any]:
     return rng
 
 
+def _check_data_digest(f: _Fields, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+        return value
+    raise f.bad("data_digest", value, "None (MNIST) or the 64 hex digits of a SHA-256 (the own data set's)")
+
+
 def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = None,
                     map_location: str | torch.device = "cpu") -> Checkpoint:
     """Load and validate a checkpoint written by :func:`train` (``torch.load(weights_only=True)``: no
@@ -640,7 +650,8 @@ def load_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None 
     optimizer_state = _check_optimizer(f, raw["optimizer"], shapes)
     rng_state = _check_rng(f, raw["rng"])
     return Checkpoint(path=path, model=model, config=saved, settings=settings, epoch=epoch, history=history,
-                      device=device, optimizer_state=optimizer_state, rng_state=rng_state)
+                      device=device, optimizer_state=optimizer_state, rng_state=rng_state,
+                      data_digest=_check_data_digest(f, raw.get("data_digest")))
 
 
 def check_checkpoint(path: str | os.PathLike[str], *, config: ModelConfig | None = ModelConfig(),
@@ -697,6 +708,7 @@ def train(
     config: ModelConfig | None = None,
     threads: int | None = None,
     stream: IO[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Train the lecture's CNN, saving ``mnist_cnn.pt`` and ``history.json`` after every epoch.
 
@@ -721,6 +733,9 @@ def train(
         Architecture; default :class:`ModelConfig` ().
     threads
         CPU threads while training (see :func:`cpu_threads`); torch's setting is restored afterwards.
+    data
+        The teacher's own data set in place of MNIST (:func:`cnnviz.own_data.load_data`: a folder of class
+        folders or an ``.npz``); ``config``'s input and last layer must fit it. ``data_dir`` is then unused.
 
     Raises
     ------
@@ -732,8 +747,8 @@ def train(
         ``resume`` with a damaged checkpoint, or one of another run or architecture.
     OutDirError
         ``out_dir`` cannot be created or written to (checked before any work).
-    DeviceError, cnnviz.mnist.MnistDataError
-        No such device; no MNIST.
+    DeviceError, cnnviz.mnist.MnistDataError, cnnviz.own_data.DataError
+        No such device; no MNIST; an unusable own data set, or one the model does not fit.
     """
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                              train_limit=train_limit, test_limit=test_limit)
@@ -741,11 +756,12 @@ def train(
     out = check_out_dir(Path(out_dir) if out_dir is not None else default_out_dir())
     with cpu_threads(threads):
         return _train(settings, config if config is not None else ModelConfig(), dev, data_dir, out, resume,
-                      progress, stream if stream is not None else sys.stderr)
+                      progress, stream if stream is not None else sys.stderr, data)
 
 
 def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data_dir: str | os.PathLike[str] | None,
-           out: Path, resume: bool, progress: bool, say: IO[str]) -> TrainResult:
+           out: Path, resume: bool, progress: bool, say: IO[str],
+           data: str | os.PathLike[str] | None = None) -> TrainResult:
     epochs, batch_size, lr, seed = settings.epochs, settings.batch_size, settings.lr, settings.seed
     train_limit, test_limit = settings.train_limit, settings.test_limit
 
@@ -761,10 +777,25 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
         say.write(f"nothing to resume in {out}; training from the start\n")
 
     # data first: a missing data set should fail before any work
-    tr_images, tr_labels = load_mnist("train", data_dir)
-    te_images, te_labels = load_mnist("test", data_dir)
-    x_train, y_train = to_tensors(tr_images[:train_limit], tr_labels[:train_limit], dev)
-    x_test, y_test = to_tensors(te_images[:test_limit], te_labels[:test_limit], dev)
+    data_digest = content_digest(data) if data is not None else None
+    if previous is not None and previous.data_digest != data_digest:
+        def what(d: str | None) -> str:
+            return "MNIST" if d is None else f"the data set of SHA-256 {d[:12]}…"
+        raise CheckpointError(f"{ckpt_path}: checkpoint field 'data_digest' says it was trained on "
+                              f"{what(previous.data_digest)}; cannot resume it on {what(data_digest)}; allowed: the "
+                              "data it was trained on (or train afresh in another --out)", path=ckpt_path,
+                              field="data_digest")
+    if data is not None:  # the teacher's own (cnnviz.own_data: read, normalised to [0, 1], split, seeded)
+        own = load_data(data)
+        check_fits(own.info, config.input, config.classes, config.shapes()[-1].output_shape[0])
+        x_train, y_train, x_test, y_test = (torch.from_numpy(a[:limit].copy()).to(dev) for a, limit in (
+            (own.x_train, train_limit), (own.y_train, train_limit), (own.x_test, test_limit),
+            (own.y_test, test_limit)))
+    else:
+        tr_images, tr_labels = load_mnist("train", data_dir)
+        te_images, te_labels = load_mnist("test", data_dir)
+        x_train, y_train = to_tensors(tr_images[:train_limit], tr_labels[:train_limit], dev)
+        x_test, y_test = to_tensors(te_images[:test_limit], te_labels[:test_limit], dev)
 
     torch.manual_seed(seed)  # before the model is built: the initial weights depend on it
     model = MnistCNN(config)
@@ -805,7 +836,7 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
                               test_acc=test_acc, seconds=round(time.perf_counter() - t0, 3), device=str(dev))
             history.append(rec)
             try:
-                saved = _save(out, model, optimizer, settings, epoch, history, str(dev))
+                saved = _save(out, model, optimizer, settings, epoch, history, str(dev), data_digest)
             except KeyboardInterrupt:  # the atomic write left the previous epoch's files intact
                 raise TrainingInterrupted(epoch - 1, saved) from None
             if display is not None:
@@ -819,10 +850,13 @@ def _train(settings: TrainSettings, config: ModelConfig, dev: torch.device, data
 
 def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None,
                    progress: bool = True, *, config: ModelConfig | None = None,
-                   settings: TrainSettings | None = None) -> Path:
+                   settings: TrainSettings | None = None, data: str | os.PathLike[str] | None = None) -> Path:
     """Path of a fully trained checkpoint of ``config`` (default: the course's model) trained with
     ``settings`` in ``out_dir``, training (or finishing) one if needed. Without ``settings`` a complete
     checkpoint of the model is taken whatever its recipe, and a fresh one is trained with the course's.
+
+    ``data`` is the teacher's own data set (see :func:`train`); ``out_dir`` should then be keyed by it too
+    (:func:`cnnviz.values.mnist_model.network_dir`).
 
     The lecture calls this so that it works from nothing: the first call trains (about a minute per epoch
     of the course's model on a laptop CPU, seconds on a GPU); later calls return at once.
@@ -846,11 +880,12 @@ def ensure_trained(out_dir: str | os.PathLike[str] | None = None, data_dir: str 
         s = ckpt.settings  # an interrupted run: finish it as it was started
         return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
                      test_limit=s.test_limit, data_dir=data_dir, out_dir=out, resume=True, config=config,
-                     progress=progress).checkpoint
-    if settings is None and config == ModelConfig():  # the course's model and recipe: train's own defaults
+                     progress=progress, data=data).checkpoint
+    # the course's model and recipe on MNIST: train's own defaults
+    if settings is None and config == ModelConfig() and data is None:
         return train(data_dir=data_dir, out_dir=out, progress=progress).checkpoint
     s = settings if settings is not None else TrainSettings()
     return train(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, seed=s.seed, train_limit=s.train_limit,
                  test_limit=s.test_limit, data_dir=data_dir, out_dir=out, config=config,
-                 progress=progress).checkpoint
+                 progress=progress, data=data).checkpoint
 

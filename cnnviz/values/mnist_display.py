@@ -28,11 +28,22 @@ NEG_RGB = np.array([88.0, 196.0, 221.0])  # cool
 
 
 def load_digit(p: MnistParams):
-    """(model, images, labels) for the scene: the trained checkpoint's model and the MNIST test split."""
+    """(model, images, labels) for the scene: the trained checkpoint's model and the test split it was tested
+    on: MNIST's (uint8), or that of the lecture's own ``data`` (float in [0, 1], :func:`cnnviz.own_data.load_data`'s
+    seeded split; one-channel pictures, which these scenes draw)."""
     from ..mnist.data import load_mnist
     from .mnist_model import load_trained
 
-    images, labels = load_mnist("test")
+    if getattr(p, "data", None) is not None:
+        from ..own_data import load_data
+
+        own = load_data(p.data)
+        if own.info.shape[0] != 1:
+            raise ValueError(f"data {p.data!r}: its pictures have {own.info.shape[0]} channels; the digit these "
+                             "scenes send through the network is drawn as one greyscale picture (1 channel)")
+        images, labels = own.x_test[:, 0].astype(np.float64), own.y_test
+    else:
+        images, labels = load_mnist("test")
     if not 0 <= p.index < len(images):
         raise ValueError(f"index must be in 0..{len(images) - 1} (a test digit); got {p.index}")
     return load_trained(p).model, images, labels
@@ -74,7 +85,7 @@ def digit_input(p: MnistParams) -> DigitInput:
     if path is None:
         model, images, labels = load_digit(p)
         image = images[p.index]
-        seen = image / 255.0
+        seen = image / 255.0 if image.dtype == np.uint8 else image
         box = ink_box(seen)
         com = centre_of_mass(seen)
         opening = {"own": False, "original_rgb": None, "prepared_rgb": unsigned_rgb(seen, 1.0),

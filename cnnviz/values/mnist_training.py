@@ -27,6 +27,39 @@ def _ticks(low: float, high: float, step: float) -> list[float]:
     return [round(low + i * step, 10) for i in range(n + 1)]
 
 
+#: the most tick intervals on an axis: the plot is 2.8 units (168 px at 480p) tall, its tick labels 16 px
+MAX_INTERVALS = 7
+_LOSS_STEPS = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0)
+_ACC_STEPS = (1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0)
+
+
+def axis_steps(losses: list[float], accuracies: list[float]) -> tuple[float, float, float, float]:
+    """(loss step, loss top, accuracy step, accuracy low) of the two plots.
+
+    Loss: 0 up to the largest loss rounded up to a step of 0.05 (0.1 beyond 0.5); accuracy in percent: from the
+    lowest rounded down to a whole percent, by steps of 1 (a range up to 8 points) or 5, up to 100. Where that
+    gives more than :data:`MAX_INTERVALS` intervals (a short run on a small data set: loss 1.2, accuracy from
+    30 %), the step grows to the next of 0.1, 0.2, 0.25, 0.5, 1, 2, … (loss) or 2, 5, 10, 20, 25, 50 (%) until the
+    tick labels keep apart."""
+    top = max(losses)
+    loss_step = 0.05 if top <= 0.5 else 0.1
+    for step in _LOSS_STEPS:
+        if step >= loss_step:
+            loss_step = step
+            if math.ceil(top / step - 1e-9) <= MAX_INTERVALS:
+                break
+    loss_top = loss_step * math.ceil(top / loss_step - 1e-9)
+    floor_low = float(min(99, math.floor(min(100 * a for a in accuracies))))
+    acc_step = 1.0 if 100 - floor_low <= 8 else 5.0
+    for step in _ACC_STEPS:
+        if step >= acc_step:
+            acc_step = step
+            if math.ceil((100 - floor_low) / step) <= MAX_INTERVALS:
+                break
+    acc_low = 100 - acc_step * math.ceil((100 - floor_low) / acc_step)
+    return loss_step, loss_top, acc_step, acc_low
+
+
 def compute(p: MnistParams) -> SceneValues:
     ckpt = load_trained(p)
     h = ckpt.history
@@ -35,14 +68,7 @@ def compute(p: MnistParams) -> SceneValues:
     train_acc, test_acc = [r.train_acc for r in h], [r.test_acc for r in h]
     seconds = [r.seconds for r in h]
     devices = sorted({r.device for r in h})
-    # loss axis: 0 up to the largest loss rounded up to a step of 0.05 (0.1 beyond 0.5)
-    loss_step = 0.05 if max(train_loss + test_loss) <= 0.5 else 0.1
-    loss_top = loss_step * math.ceil(max(train_loss + test_loss) / loss_step - 1e-9)
-    # accuracy axis in percent: from the lowest accuracy rounded down to a whole percent, up to 100
-    acc_pct = [100 * a for a in train_acc + test_acc]
-    acc_low = float(min(99, math.floor(min(acc_pct))))
-    acc_step = 1.0 if 100 - acc_low <= 8 else 5.0
-    acc_low = 100 - acc_step * math.ceil((100 - acc_low) / acc_step)
+    loss_step, loss_top, acc_step, acc_low = axis_steps(train_loss + test_loss, train_acc + test_acc)
     arrays = {
         "epochs": epochs,
         "train_loss": train_loss, "test_loss": test_loss,
@@ -61,5 +87,8 @@ def compute(p: MnistParams) -> SceneValues:
         "acc_range": [acc_low, 100.0, acc_step], "acc_ticks": _ticks(acc_low, 100.0, acc_step),
         "acc_ticks_text": [f"{fmt(v)}%" for v in _ticks(acc_low, 100.0, acc_step)],
         "settings": asdict(ckpt.settings),
+        # the first epoch's training accuracy (a running mean while the network learned) below its test accuracy:
+        # the narration explains that gap only where there is one
+        "first_train_below_test": bool(train_acc[0] < test_acc[0]),
     }
     return SceneValues(arrays, {"checkpoint": str(ckpt.path)})
