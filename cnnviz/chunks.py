@@ -26,7 +26,7 @@ from pathlib import Path
 
 import av
 
-__all__ = ["Play", "chunk_ranges", "cut_sections", "join_chunks", "read_plan"]
+__all__ = ["Play", "chunk_ranges", "cut_sections", "join_chunks", "read_plan", "video_only"]
 
 #: about this many seconds of video a chunk (issue #19: finer work units than a whole scene)
 CHUNK_SECONDS = 15.0
@@ -107,6 +107,13 @@ def _concat(inputs: Sequence[Path], output: Path) -> None:
                 packet.dts = None  # consecutive files' dts need not increase: let libav compute them
                 packet.stream = out
                 target.mux(packet)
+
+
+def video_only(source: Path, output: Path) -> None:
+    """``source``'s video stream alone in ``output``, remuxed. A chunk's own Manim render carries the sounds of
+    its plays at their times in the whole scene (after silence), which makes its file longer than its video;
+    joined as they are, each next chunk would start after that length, leaving a gap in the timestamps."""
+    _concat([source], output)
 
 
 def _add_sound(video: Path, sound: Path, output: Path) -> None:

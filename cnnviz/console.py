@@ -2,6 +2,7 @@
 
 * :class:`SceneProgress`: ``render``'s bar (scenes done/total, elapsed, ETA, the scenes in flight) and one
   line per finished scene.
+* :class:`TaskProgress`: a course's bar in chunks (tasks done/total, elapsed, ETA) and a line each tenth.
 * :func:`summary_table`: ``render``'s table of results (scene, seconds, cache hit/miss, output).
 * :func:`scene_table`: ``list`` on a terminal.
 * :class:`TrainProgress`: training's bars (epochs, and the batches of the epoch with loss and accuracy)
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .pipeline import RenderResult
     from .registry import SceneSpec
 
-__all__ = ["SceneProgress", "TrainProgress", "err_console", "out_console", "scene_table", "summary_table"]
+__all__ = ["SceneProgress", "TaskProgress", "TrainProgress", "err_console", "out_console", "scene_table", "summary_table"]
 
 #: Where output is no terminal, lines and tables are laid out this wide (never wrapped at rich's default 80).
 UNWRAPPED_WIDTH = 4096
@@ -163,6 +164,37 @@ class SceneProgress(_LiveDisplay):
         self.console.print(line, soft_wrap=True)
         self._progress.update(self._task, completed=done, total=total, running=self._running(),
                               eta_at=time.perf_counter() + eta)
+
+class TaskProgress(_LiveDisplay):
+    """A task graph's progress on stderr (``course --cluster``): plans and chunks done of those known so far
+    (a scene's chunks become known when its plan arrives), elapsed, and the time left at the rate so far; a
+    plain line at each tenth of the way (all a log gets) and for each message (a worker lost)."""
+
+    def __init__(self, *, console: Console | None = None) -> None:
+        self.console = console if console is not None else err_console()
+        self.started = time.perf_counter()
+        self._tenth = -1
+        self._progress = Progress(
+            TextColumn("chunks"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"), TimeElapsedColumn(),
+            _EtaColumn(), console=self.console, transient=True, auto_refresh=_is_live(self.console),
+            refresh_per_second=REFRESH_PER_SECOND)
+        self._task = self._progress.add_task("chunks", total=None, eta_at=None)
+
+    def update(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done * (total - done) if done else None
+        self._progress.update(self._task, completed=done, total=total,
+                              eta_at=None if eta is None else time.perf_counter() + eta)
+        tenth = int(10 * done / total) if total else 0
+        if tenth > self._tenth:
+            self._tenth = tenth
+            left = "" if eta is None else f", ETA {eta:4.0f} s"
+            self.console.print(f"[{done}/{total}] tasks done   elapsed {elapsed:5.0f} s{left}", soft_wrap=True,
+                               highlight=False)
+
+    def say(self, message: str) -> None:
+        self.console.print(message, soft_wrap=True, highlight=False)
+
 
 def summary_table(results: Iterable[RenderResult]) -> Table:
     """The results as a table: scene, seconds, cache (``hit``/``miss``), output (the clip, or ``FAILED``)."""

@@ -34,7 +34,7 @@ from .registry import SceneSpec
 from .store import Store, default_store
 from .tasks import SceneJob, Task, TaskResult, VersionMismatch, code_version, run_task
 
-__all__ = ["GraphEvents", "chunkable", "render_graph"]
+__all__ = ["GraphEvents", "Unit", "chunkable", "render_graph", "render_units"]
 
 #: plans before any chunk: they are short and each unlocks its scene's chunks
 _PLAN_PRIORITY = 10**9
@@ -62,6 +62,8 @@ class _Scene:
     key: str
     job: SceneJob
     work: Path
+    opts: Any
+    store: Store | None
     plan: Plan | None = None
     ranges: list[tuple[int, int]] = field(default_factory=list)
     chunks: dict[tuple[int, int], Path] = field(default_factory=dict)
@@ -69,6 +71,10 @@ class _Scene:
     started: float = field(default_factory=time.perf_counter)
     times: list[list[float]] = field(default_factory=list)  # [first, last, frames, seconds] per fresh chunk
     plan_seconds: float | None = None
+
+    def frames(self, span: tuple[int, int]) -> int:
+        assert self.plan is not None
+        return sum(p.frames for p in self.plan.plays[span[0]:span[1] + 1])
 
 
 def _job(info: SceneSpec, key: str, lecture: LectureConfig, path: Path, opts: Any, store: Store | None,
@@ -88,78 +94,105 @@ def _job(info: SceneSpec, key: str, lecture: LectureConfig, path: Path, opts: An
                     store=str(store.root.resolve()) if store is not None else None)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One clip to render: a scene of a lecture file, with the options (out folder, language, theme …) of its
+    render. A course of several lectures, languages and themes is a list of them, one task graph."""
+
+    info: SceneSpec
+    lecture: LectureConfig
+    path: Path
+    opts: Any
+
+    @property
+    def label(self) -> str:
+        return f"{self.opts.out_dir}/{self.info.id}"
+
+
 def render_graph(infos: Sequence[SceneSpec], lecture: LectureConfig, path: Path, opts: Any, *,
                  events: GraphEvents | None = None, engine: Engine | None = None) -> list[Any]:
-    """Render ``infos`` (in the order to start them) in chunks on ``engine`` (default: ``--cluster`` or the
-    local pool of ``--jobs``). Returns a :class:`~cnnviz.pipeline.RenderResult` per scene, in that order."""
+    """Render ``infos`` (in the order to start them) of one lecture in chunks on ``engine`` (default:
+    ``--cluster`` or the local pool of ``--jobs``). Returns a :class:`~cnnviz.pipeline.RenderResult` per scene,
+    in that order."""
+    return render_units([Unit(i, lecture, path, opts) for i in infos], events=events, engine=engine)
+
+
+def render_units(units: Sequence[Unit], *, events: GraphEvents | None = None, engine: Engine | None = None) -> list[Any]:
+    """Render every unit (scene × lecture × options) in chunks as one task graph; results in the units' order."""
     from .pipeline import RenderResult, cache_key, encoder_args, is_complete, write_outputs
 
+    if not units:
+        return []
     events = events or GraphEvents()
     own_engine = engine is None
-    engine = engine or open_engine(opts.cluster, opts.jobs)
-    store = None if opts.force else Store(opts.store or default_store())
-    out = opts.out_dir
+    first = units[0].opts
+    engine = engine or open_engine(first.cluster, first.jobs)
     results: dict[str, RenderResult] = {}
     scenes: dict[str, _Scene] = {}
     done_queue: queue.Queue = queue.Queue()
-    pending: dict[str, int] = {}  # scene -> tasks in flight
-    tasks_done, tasks_known = 0, 0
+    pending: dict[str, int] = {}  # unit -> tasks in flight
+    counts = {"done": 0, "known": 0}
     workers = engine.workers()
 
-    def finish(res: RenderResult) -> None:
-        results[res.scene] = res
+    def finish(label: str, res: RenderResult) -> None:
+        results[label] = res
         if events.on_done:
-            events.on_done(res, len(results), len(infos))
+            events.on_done(res, len(results), len(units))
 
-    def submit(scene: _Scene, task: Task, priority: float) -> None:
-        nonlocal tasks_known
-        tasks_known += 1
-        pending[scene.info.id] = pending.get(scene.info.id, 0) + 1
-        found = store.read(task.name) if store is not None else None
+    def submit(label: str, scene: _Scene, task: Task, priority: float) -> None:
+        counts["known"] += 1
+        pending[label] = pending.get(label, 0) + 1
+        found = scene.store.read(task.name) if scene.store is not None else None
         if found is not None:  # finished before, on some machine
-            done_queue.put((scene.info.id, task, TaskResult(task.name, found, 0.0, from_store=True), None))
+            done_queue.put((label, task, TaskResult(task.name, found, 0.0, from_store=True), None))
             return
         future = engine.submit(run_task, task, priority=priority, key=task.name)
-        future.add_done_callback(lambda f, s=scene.info.id, t=task: done_queue.put((s, t, None, f)))
+        future.add_done_callback(lambda f, u=label, t=task: done_queue.put((u, t, None, f)))
 
-    (out / ".work").mkdir(parents=True, exist_ok=True)
+    def tell() -> None:
+        if events.on_tasks:
+            events.on_tasks(counts["done"], counts["known"])
+
     try:
-        for info in infos:
-            key = cache_key(info, lecture, opts)
+        for unit in units:
+            info, opts, out = unit.info, unit.opts, unit.opts.out_dir
+            key = cache_key(info, unit.lecture, opts)
             if not opts.force and is_complete(info, opts, key):
-                finish(RenderResult(info.id, True, 0.0, out / f"{info.id}.mp4", cached=True))
+                finish(unit.label, RenderResult(info.id, True, 0.0, out / f"{info.id}.mp4", cached=True))
+                continue
+            (out / ".work").mkdir(parents=True, exist_ok=True)
+            store = None if opts.force else Store(opts.store or default_store())
+            try:
+                job = _job(info, key, unit.lecture, unit.path, opts, store, encoder_args(opts.quality, opts.format))
+            except Exception as exc:  # this scene's values failed: the others go on
+                finish(unit.label, RenderResult(info.id, False, 0.0, None, cached=False,
+                                                error=f"{type(exc).__name__}: {exc}"))
                 continue
             work = Path(tempfile.mkdtemp(prefix=f"{info.id}-", dir=out / ".work"))
-            try:
-                job = _job(info, key, lecture, path, opts, store, encoder_args(opts.quality, opts.format))
-            except Exception as exc:  # this scene's values failed: the others go on
-                finish(RenderResult(info.id, False, 0.0, None, cached=False, error=f"{type(exc).__name__}: {exc}"))
-                continue
-            scene = scenes[info.id] = _Scene(info, key, job, work)
-            submit(scene, Task(job), _PLAN_PRIORITY)
-        if events.on_tasks:
-            events.on_tasks(tasks_done, tasks_known)
+            scene = scenes[unit.label] = _Scene(info, key, job, work, opts, store)
+            submit(unit.label, scene, Task(job), _PLAN_PRIORITY)
+        tell()
 
         while pending:
             try:
-                scene_id, task, result, future = done_queue.get(timeout=1.0)
+                label, task, result, future = done_queue.get(timeout=1.0)
             except queue.Empty:
                 workers = _report_lost(engine, workers, events)
                 continue
             workers = _report_lost(engine, workers, events)
-            pending[scene_id] -= 1
-            if pending[scene_id] == 0:
-                del pending[scene_id]
-            scene = scenes[scene_id]
-            if scene_id in results:  # the scene failed already; drop the rest of its tasks
+            pending[label] -= 1
+            if pending[label] == 0:
+                del pending[label]
+            scene = scenes[label]
+            if label in results:  # the scene failed already; drop the rest of its tasks
                 continue
-            tasks_done += 1
+            counts["done"] += 1
             try:
                 result = result if result is not None else future.result()
             except Exception as exc:
                 kind = "refused" if isinstance(exc, VersionMismatch) else "failed"
-                finish(RenderResult(scene_id, False, time.perf_counter() - scene.started, None, cached=False,
-                                    error=f"{task.name} {kind}: {type(exc).__name__}: {exc}"))
+                finish(label, RenderResult(scene.info.id, False, time.perf_counter() - scene.started, None,
+                                           cached=False, error=f"{task.name} {kind}: {type(exc).__name__}: {exc}"))
                 continue
             if not result.from_store:
                 scene.seconds += result.seconds
@@ -169,34 +202,32 @@ def render_graph(infos: Sequence[SceneSpec], lecture: LectureConfig, path: Path,
                     (scene.work / name).write_bytes(data)
                 scene.plan = read_plan(scene.work / "plan.json")
                 scene.plan_seconds = None if result.from_store else result.seconds
-                scene.ranges = chunk_ranges(scene.plan, opts.chunk_seconds or CHUNK_SECONDS)
-                for span in sorted(scene.ranges, key=lambda r: -sum(p.frames for p in scene.plan.plays[r[0]:r[1] + 1])):
-                    frames = sum(p.frames for p in scene.plan.plays[span[0]:span[1] + 1])
-                    submit(scene, Task(scene.job, span), frames)
+                scene.ranges = chunk_ranges(scene.plan, scene.opts.chunk_seconds or CHUNK_SECONDS)
+                for span in sorted(scene.ranges, key=lambda r: -scene.frames(r)):  # longest first
+                    submit(label, scene, Task(scene.job, span), scene.frames(span))
             else:
                 chunk = scene.work / f"chunk-{task.span[0]:05d}-{task.span[1]:05d}.mp4"
                 chunk.write_bytes(result.files["chunk.mp4"])
                 scene.chunks[task.span] = chunk
                 if not result.from_store:
-                    frames = sum(p.frames for p in scene.plan.plays[task.span[0]:task.span[1] + 1])
-                    scene.times.append([task.span[0], task.span[1], frames, round(result.seconds, 3)])
+                    scene.times.append([task.span[0], task.span[1], scene.frames(task.span), round(result.seconds, 3)])
                 if len(scene.chunks) == len(scene.ranges):
-                    finish(_assemble(scene, opts, write_outputs))
-            if events.on_tasks:
-                events.on_tasks(tasks_done, tasks_known)
+                    finish(label, _assemble(scene, write_outputs))
+            tell()
     finally:
         if own_engine:
             engine.close()
         for scene in scenes.values():
             shutil.rmtree(scene.work, ignore_errors=True)
-    _record_chunk_seconds(opts, scenes.values())
-    return [results[i.id] for i in infos]
+    _record_chunk_seconds(scenes.values())
+    return [results[u.label] for u in units]
 
 
-def _assemble(scene: _Scene, opts: Any, write_outputs: Callable[..., None]) -> Any:
+def _assemble(scene: _Scene, write_outputs: Callable[..., None]) -> Any:
     """The scene's chunks joined, with its sound, subtitles and sections, renamed into ``OUT``."""
     from .pipeline import RenderResult
 
+    opts = scene.opts
     try:
         clip = scene.work / f"{scene.info.id}.mp4"
         sound = scene.work / "narration.aac"
@@ -227,11 +258,14 @@ def chunk_times_file() -> Path:
     return cache_dir() / "chunk-seconds.json"
 
 
-def _record_chunk_seconds(opts: Any, scenes: Any) -> None:
+def _record_chunk_seconds(scenes: Any) -> None:
     """Each fresh plan's and chunk's seconds, for the benchmark's simulation of larger clusters."""
-    fresh = {s.info.id: {"plan": s.plan_seconds, "chunks": sorted(s.times)} for s in scenes
-             if s.times or s.plan_seconds is not None}
-    if not fresh:
+    by_slot: dict[str, dict] = {}
+    for s in scenes:
+        if s.times or s.plan_seconds is not None:
+            slot = f"-q{s.opts.quality} {s.opts.chunk_seconds or CHUNK_SECONDS:g}s"
+            by_slot.setdefault(slot, {})[s.info.id] = {"plan": s.plan_seconds, "chunks": sorted(s.times)}
+    if not by_slot:
         return
     path = chunk_times_file()
     try:
@@ -239,8 +273,8 @@ def _record_chunk_seconds(opts: Any, scenes: Any) -> None:
         doc = doc if isinstance(doc, dict) else {}
     except (OSError, ValueError):
         doc = {}
-    slot = f"-q{opts.quality} {opts.chunk_seconds or CHUNK_SECONDS:g}s"
-    doc[slot] = {**(doc.get(slot) if isinstance(doc.get(slot), dict) else {}), **fresh}
+    for slot, fresh in by_slot.items():
+        doc[slot] = {**(doc.get(slot) if isinstance(doc.get(slot), dict) else {}), **fresh}
     try:
         atomic_write(path, lambda f: f.write(json.dumps(doc, indent=1, sort_keys=True).encode()))
     except OSError:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .chunks import video_only
 from .paths import cache_dir
 from .registry import ROOT, scene_spec
 from .scene_env import SceneEnv
@@ -160,9 +161,10 @@ def run_task(task: Task) -> TaskResult:
             complete = "plan.json" in files and f"{job.scene}.json" in files
         else:
             made = sorted(p for p in media.rglob(f"{job.scene}.mp4") if "partial" not in str(p))
-            if made:
-                files = {"chunk.mp4": made[0].read_bytes()}
-            complete = bool(made)
+            if made and done.returncode == 0:
+                video_only(made[0], work / "chunk.mp4")  # the joined clip gets the plan's whole sound track
+                files = {"chunk.mp4": (work / "chunk.mp4").read_bytes()}
+            complete = bool(files)
         if done.returncode != 0 or not complete:
             tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
             raise TaskError(f"{task.name}: " + ("\n".join(tail) or f"manim exited with {done.returncode}"))

@@ -63,9 +63,10 @@ def write_clip(path: Path, frames: list[np.ndarray], rate: int = 10) -> None:
             out.mux(packet)
 
 
-def frame_digests(path: Path) -> list[str]:
+def frame_digests(path: Path, *, times: bool = False) -> list[str]:
     with av.open(str(path)) as c:
-        return [hashlib.sha1(f.to_ndarray(format="rgb24").tobytes()).hexdigest() for f in c.decode(video=0)]
+        return [(f"{f.time:.4f} " if times else "") + hashlib.sha1(f.to_ndarray(format="rgb24").tobytes()).hexdigest()
+                for f in c.decode(video=0)]
 
 
 @pytest.fixture()
@@ -83,6 +84,9 @@ def clips(tmp_path):
 def test_joined_chunks_hold_every_frame_of_each_in_order(tmp_path, clips):
     join_chunks(clips, tmp_path / "joined.mp4")
     assert frame_digests(tmp_path / "joined.mp4") == [d for c in clips for d in frame_digests(c)]
+    # one frame each 1/10 s from 0: no gap where one chunk ends and the next begins
+    assert [d.split()[0] for d in frame_digests(tmp_path / "joined.mp4", times=True)] == [f"{i / 10:.4f}"
+                                                                                         for i in range(21)]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no part file left behind
 
 
@@ -99,3 +103,30 @@ def test_sections_cut_from_the_joined_clip_hold_their_frames(tmp_path, clips):
     assert frame_digests(tmp_path / "sections" / "demo_0001_b.mp4") == every[12:]
     assert (index[1]["duration"], index[1]["avg_frame_rate"], index[1]["codec_name"]) == ("0.900000", "10/1", "h264")
     assert (tmp_path / "sections" / "sections.json").exists()
+
+
+def test_a_chunk_whose_sound_outlasts_its_video_joins_without_a_gap_once_reduced_to_its_video(tmp_path, clips):
+    """A chunk's own Manim render carries its plays' sounds at their times in the whole scene: its file is longer
+    than its video. Joined as is, the next chunk would start after the sound; reduced to its video, at once."""
+    from cnnviz.chunks import video_only
+
+    long = tmp_path / "long.mp4"
+    with av.open(str(clips[0])) as src, av.open(str(long), "w") as out:
+        v = out.add_stream_from_template(template=src.streams.video[0])
+        a = out.add_stream("aac", rate=48000)
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = v
+                out.mux(packet)
+        silence = np.zeros((1, 1024), np.float32)
+        for k in range(48000 * 3 // 1024):  # 3 s of sound beside 0.7 s of video
+            frame = av.AudioFrame.from_ndarray(silence, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, k * 1024
+            for packet in a.encode(frame):
+                out.mux(packet)
+        for packet in a.encode():
+            out.mux(packet)
+    video_only(long, tmp_path / "short.mp4")
+    join_chunks([tmp_path / "short.mp4", clips[1]], tmp_path / "joined.mp4")
+    times = [float(d.split()[0]) for d in frame_digests(tmp_path / "joined.mp4", times=True)]
+    assert times == pytest.approx([i / 10 for i in range(12)], abs=1e-3)

@@ -28,8 +28,10 @@ pytestmark = pytest.mark.slow
 
 
 def frames(path: Path) -> list[str]:
+    """Each decoded frame's time and pixels: a gap in the timestamps would freeze a player."""
     with av.open(str(path)) as c:
-        return [hashlib.sha1(f.to_ndarray(format="rgb24").tobytes()).hexdigest() for f in c.decode(video=0)]
+        return [f"{f.time:.4f} " + hashlib.sha1(f.to_ndarray(format="rgb24").tobytes()).hexdigest()
+                for f in c.decode(video=0)]
 
 
 def sound(path: Path) -> str:

@@ -28,9 +28,9 @@ def manim_tiny(scene_file: Path, cls: str, tmp_path: Path, **env: str) -> subpro
 #: an edge); measured on the default lecture, 2026-12-02
 LAYOUT_CLEAN = {"conv1d", "conv2d", "dilated", "stride_padding", "pooling", "transposed", "image_filters",
                 "receptive_field", "backprop_conv", "backprop_pool", "group_conv", "depthwise_separable", "lenet",
-                "alexnet", "residual", "conv_theorem", "local_connectivity", "mnist_training"}
+                "alexnet", "residual", "conv_theorem", "local_connectivity", "mnist_training", "inception", "trends"}
 #: the forward-operation scenes ask before they show (LectureScene.ask): the deck holds on the question
-ASKS = {"conv1d", "conv2d", "dilated", "stride_padding", "pooling", "transposed", "residual"}
+ASKS = {"conv1d", "conv2d", "dilated", "stride_padding", "pooling", "transposed", "residual", "inception", "trends"}
 
 
 def render_tiny(info, tmp_path: Path, **env: str) -> tuple[Path, dict]:

@@ -9,13 +9,13 @@ import click
 from . import UserError
 from .gallery import write_gallery
 from .lecture import make_lecture
-from .options import render_options
+from .options import course_options
 from .render import load_lecture
 
 
 @click.command("course")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path), metavar="[FILE...]")
-@render_options
+@course_options
 def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
     """Render a course: every lecture file in order (default: the shipped course, the operations then the
     networks), each joined into OUT/<file name>.mp4 with its chapters and subtitles and its own slide deck
@@ -23,9 +23,15 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
     page, OUT/index.html, linking them all (the folder plays offline).
 
     \b
+    With several languages or themes (--language en,zh --theme dark,solarized) the course is rendered in each,
+    into OUT/<language>-<theme>/. With --cluster (or --chunk-seconds) every clip of every lecture, language and
+    theme is one task graph of chunks, longest first, with the progress of the whole course.
+
+    \b
     Examples:
       python render.py course
       python render.py course lectures/01-mine.yaml lectures/02-mine.yaml -q h --language zh
+      python render.py course --language en,zh --theme dark,solarized -q h --cluster tcp://HOST:8786
     """
     from ..config import COURSE
 
@@ -46,6 +52,19 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
                 raise UserError(f"{path}: scene {entry.scene!r} is also in {seen[entry.scene]}; a scene's clip "
                                 "is OUT/<id>.mp4, so each scene may be in one lecture of a course")
             seen[entry.scene] = str(path)
+    combos = [(lang, theme) for lang in (opts.pop("language") or (None,)) for theme in (opts.pop("theme") or (None,))]
+    out = opts["out_dir"]
+    folders = [out if len(combos) == 1 else out / f"{lang or 'config'}-{theme or 'config'}" for lang, theme in combos]
+    if opts.get("cluster") or opts.get("chunk_seconds"):
+        render_course_graph(paths, lectures, combos, folders, opts)  # every clip first, as one task graph
+    for (lang, theme), folder in zip(combos, folders):
+        if len(combos) > 1:
+            click.echo(f"\n=== {lang or 'config'}, {theme or 'config'}: {folder}", err=True)
+        make_course(paths, lectures, {**opts, "language": lang, "theme": theme, "out_dir": folder}, bool(files))
+
+
+def make_course(paths: list[Path], lectures: list, opts: dict, named: bool) -> None:
+    """Each lecture joined with its deck, then the gallery and the course's index, into ``opts['out_dir']``."""
     from ..web.course import CourseLecture, build_course_index
 
     made = []
@@ -56,10 +75,60 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
         made.append(CourseLecture(path.stem, lecture.title, str(path), done.video.name, deck, done.chapters,
                                   done.seconds))
     language = opts["language"] or lectures[0].language
-    index = build_course_index(opts["out_dir"], made, title=COURSE_TITLE if not files else lectures[0].title,
+    index = build_course_index(opts["out_dir"], made, title=lectures[0].title if named else COURSE_TITLE,
                                language=language)
     click.echo(f"{write_gallery(opts['out_dir'])}: every clip with its parameters and numbers")  # links the index
     click.echo(f"{index}: the course, {len(made)} lecture(s)")
+
+
+def render_course_graph(paths: list[Path], lectures: list, combos: list, folders: list[Path], opts: dict) -> None:
+    """Every clip of every lecture × language × theme rendered in chunks as one task graph (on ``--cluster`` or
+    the local pool), with one progress bar for the whole course; the lectures are then joined from the clips."""
+    import os
+
+    from ..console import TaskProgress
+    from ..graph import GraphEvents, Unit, chunkable, render_units
+    from ..pipeline import RenderOptions
+    from ..registry import scene_spec
+    from .render import check_out_dir, checked_voice, ensure_network, open_cluster, shell_scene_env
+
+    shell = shell_scene_env()
+    base = {k: v for k, v in opts.items() if k != "data_dir"}
+    if opts.get("data_dir") is not None:
+        os.environ["CNNVIZ_DATA_DIR"] = str(opts["data_dir"].resolve())
+    base["voice"] = checked_voice(opts.get("voice") or shell.voice)
+    if base.get("chunk_seconds") is None:
+        base["chunk_seconds"] = 15.0
+    units = []
+    for (lang, theme), folder in zip(combos, folders):
+        check_out_dir(folder)
+        options = RenderOptions(**{**base, "out_dir": folder, "language": lang or shell.language,
+                                   "theme": theme or shell.theme}, speedups=shell.speedups)
+        if not chunkable(options):
+            return  # GIF, WebM, transparent: rendered whole, lecture by lecture
+        for path, lecture in zip(paths, lectures):
+            units += [Unit(scene_spec(e.scene), lecture, path, options) for e in lecture.scenes]
+    for lecture in lectures:
+        ensure_network([e.scene for e in lecture.scenes], lecture)
+    engine = open_cluster(units[0].opts) if units[0].opts.cluster else None
+    click.echo(f"rendering {len(units)} clip(s) of {len(lectures)} lecture(s) × {len(combos)} language/theme(s) "
+               f"in chunks on {units[0].opts.cluster or f'{units[0].opts.jobs} local job(s)'}", err=True)
+    failed = []
+    with TaskProgress() as bar:
+        events = GraphEvents(on_tasks=bar.update, on_message=bar.say,
+                             on_done=lambda r, done, total: None if r.ok else failed.append(r))
+        try:
+            render_units(units, events=events, engine=engine)
+        finally:
+            if engine is not None:
+                engine.close()
+    if events.lost_workers:
+        click.echo(f"{len(events.lost_workers)} worker(s) lost during the render; their tasks ran again elsewhere",
+                   err=True)
+    for r in failed:
+        click.echo(f"\n{r.scene} failed:\n{r.error}", err=True)
+    if failed:
+        raise SystemExit(1)
 
 
 COURSE_TITLE = "Convolutional Neural Networks"

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-__all__ = ["config_option", "render_options"]
+__all__ = ["ChoiceList", "config_option", "course_options", "render_options"]
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -17,17 +17,51 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Lecture YAML (default: cnnviz/assets/lecture.yaml).")(f)
 
 
+class ChoiceList(click.ParamType):
+    """A comma-separated list of choices (``en,zh``), each checked, in the order given, without repeats."""
+
+    name = "list"
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return "[" + "|".join(self.choices) + "][,…]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        items = [v.strip() for v in str(value).split(",") if v.strip()]
+        bad = [v for v in items if v not in self.choices]
+        if bad or not items:
+            self.fail(f"{value!r}: each of a comma-separated list must be one of {', '.join(self.choices)}", param, ctx)
+        return tuple(dict.fromkeys(items))
+
+
 def render_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--config, -q, --language, --theme, --jobs, --force, --format, --transparent, --voice, --data-dir,
     --chunk-seconds, --cluster, --store, --out."""
+    return _render_options(f, many=False)
+
+
+def course_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`render_options` with ``--language`` and ``--theme`` taking comma-separated lists (``en,zh``)."""
+    return _render_options(f, many=True)
+
+
+def _render_options(f: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
+    languages, themes = ("en", "zh"), ("dark", "solarized")
     for opt in reversed([
         config_option,
         click.option("-q", "--quality", type=click.Choice(["l", "m", "h", "k"]), default="l", show_default=True,
                      help="480p15, 720p30, 1080p60 or 2160p60."),
-        click.option("--language", type=click.Choice(["en", "zh"]), default=None,
-                     help="Caption language (default: the config's)."),
-        click.option("--theme", type=click.Choice(["dark", "solarized"]), default=None,
-                     help="Colour theme (default: the config's)."),
+        click.option("--language", type=ChoiceList(languages) if many else click.Choice(languages), default=None,
+                     help="Caption language (default: the config's)" +
+                          ("; several, comma-separated (en,zh), render the course in each, into OUT/<language>-<theme>/."
+                           if many else ".")),
+        click.option("--theme", type=ChoiceList(themes) if many else click.Choice(themes), default=None,
+                     help="Colour theme (default: the config's)" +
+                          ("; several, comma-separated, as --language." if many else ".")),
         click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
                      help="Scenes rendered in parallel."),
         click.option("--force", is_flag=True, help="Render again even when nothing changed."),
