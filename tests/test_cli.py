@@ -247,3 +247,25 @@ def test_ctrl_c_during_a_render_exits_130_with_one_line_and_leaves_no_clip(tmp_p
     assert "Traceback" not in err and "interrupted" in err
     assert not (out / "error_flow.mp4").exists() and not (out / "error_flow.json").exists()
     assert not list((out / ".work").iterdir())  # the work folder went with the render
+
+
+def test_a_course_takes_lists_of_languages_and_themes_and_refuses_an_unknown_one(tmp_path, monkeypatch):
+    from cnnviz.cli import course
+
+    seen = []
+    monkeypatch.setattr(course, "make_course", lambda paths, lectures, opts, named: seen.append(
+        (opts["language"], opts["theme"], opts["out_dir"])))
+    result = CliRunner().invoke(cli, ["course", "--language", "en,zh", "--theme", "solarized", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen == [("en", "solarized", tmp_path / "en-solarized"), ("zh", "solarized", tmp_path / "zh-solarized")]
+    bad = CliRunner().invoke(cli, ["course", "--language", "en,fr", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "fr" in bad.output and "en, zh" in bad.output
+
+
+def test_one_language_and_theme_keep_the_course_in_out_itself(tmp_path, monkeypatch):
+    from cnnviz.cli import course
+
+    seen = []
+    monkeypatch.setattr(course, "make_course", lambda paths, lectures, opts, named: seen.append(opts["out_dir"]))
+    assert CliRunner().invoke(cli, ["course", "--language", "zh", "--out", str(tmp_path)]).exit_code == 0
+    assert seen == [tmp_path]

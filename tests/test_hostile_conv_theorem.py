@@ -3,12 +3,13 @@ what is allowed, before any work (the corpus of tests/test_hostile_config.py, fo
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from cnnviz.cli import main
 from cnnviz.paths import ASSETS
+
+from hostile_support import assert_refused
 
 
 def scene(entry: str) -> str:
@@ -40,19 +41,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_conv_theorem_entry_gets_exit_2_and_a_message(name, tmp_path, capsys):
     body, fragments = CASES[name]
-    path = tmp_path / "hostile.yaml"
-    path.write_text(body, encoding="utf-8")
-    start = time.perf_counter()
-    with pytest.raises(SystemExit) as info:
-        main(["render", "conv_theorem", "--config", str(path), "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert time.perf_counter() - start < 5  # refused before any work
-    assert info.value.code == 2, err
-    assert str(path) in err and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} missing from: {err}"
-    assert len(err) < 1500
-    assert not (tmp_path / "out" / "conv_theorem.mp4").exists()
+    assert_refused("conv_theorem", body, fragments, tmp_path, capsys)
 
 
 def test_a_picture_too_large_is_refused(tmp_path, capsys):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.cli import main
+
+from hostile_support import assert_refused
 
 
 def scene(entry: str) -> str:
@@ -56,13 +57,4 @@ CASES: dict[str, tuple[str, list[str]]] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_bad_group_entry_gets_exit_2_and_a_message_naming_the_key(name, tmp_path, capsys):
     body, fragments = CASES[name]
-    path = tmp_path / "hostile.yaml"
-    path.write_text(body, encoding="utf-8")
-    with pytest.raises(SystemExit) as info:
-        main(["render", "group_conv", "--config", str(path), "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert info.value.code == 2, err
-    assert str(path) in err and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} missing from: {err}"
-    assert not (tmp_path / "out" / "group_conv.mp4").exists()
+    assert_refused("group_conv", body, fragments, tmp_path, capsys)

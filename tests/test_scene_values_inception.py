@@ -16,10 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnviz.cli import main
 from cnnviz.config import SCENE_PARAMS, InceptionParams, parse_config
 from cnnviz.values import scene_json, scene_values
 from cnnviz.values.inception import BRANCHES, InceptionModule, build_googlenet
+
+from hostile_support import assert_refused
 
 KEYS = ("in_channels", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
 
@@ -236,16 +237,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_hostile_inception_entry_gets_exit_2_and_a_message(name, tmp_path, capsys):
     body, fragments = CASES[name]
-    path = tmp_path / "hostile.yaml"
-    path.write_text(body, encoding="utf-8")
-    with pytest.raises(SystemExit) as info:
-        main(["render", "inception", "--config", str(path), "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert info.value.code == 2, err
-    assert str(path) in err and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} missing from: {err}"
-    assert not (tmp_path / "out" / "inception.mp4").exists()
+    assert_refused("inception", body, fragments, tmp_path, capsys)
 
 
 def test_parameters_built_in_code_are_held_to_the_same_rules():

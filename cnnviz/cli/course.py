@@ -52,7 +52,8 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
                 raise UserError(f"{path}: scene {entry.scene!r} is also in {seen[entry.scene]}; a scene's clip "
                                 "is OUT/<id>.mp4, so each scene may be in one lecture of a course")
             seen[entry.scene] = str(path)
-    combos = [(lang, theme) for lang in (opts.pop("language") or (None,)) for theme in (opts.pop("theme") or (None,))]
+    languages, themes = opts.pop("language") or (None,), opts.pop("theme") or (None,)
+    combos = [(lang, theme) for lang in languages for theme in themes]
     out = opts["out_dir"]
     folders = [out if len(combos) == 1 else out / f"{lang or 'config'}-{theme or 'config'}" for lang, theme in combos]
     if opts.get("cluster") or opts.get("chunk_seconds"):
