@@ -71,6 +71,9 @@ def test_multichannel_volume_shapes_equal_torch(kw):
     shown = v.data["shape_text"]
     assert shown == {"input": "×".join(map(str, x.shape)), "kernel": "×".join(map(str, layer.weight.shape[1:])),
                      "output": "×".join(map(str, out.shape))}
+    c_out, c_in, kh, kw = layer.weight.shape
+    assert v.data["count_lines"] == [f"= {kh}×{kw}×{c_in}×{c_out} + {c_out}",
+                                     f"= {sum(p.numel() for p in layer.parameters())}"]
 
 
 def test_multichannel_lecture_entry_equals_torch():

@@ -62,6 +62,8 @@ def compute(p: MultichannelParams) -> SceneValues:
         "step_text": [" + ".join(term(v) for v in part) + f" + {term(s.bias)} = {fmt(s.value)}"
                       for part, s in zip(partials, trace.steps)],
         "count_text": f"{kh}×{kw}×{c_in}×{c_out} + {c_out} = {count}",
+        # the same in two lines, for a narrow room: the terms, then the total
+        "count_lines": [f"= {kh}×{kw}×{c_in}×{c_out} + {c_out}", f"= {count}"],
         "shape_text": {"input": "×".join(map(str, x.shape)), "kernel": "×".join(map(str, w.shape[1:])),
                        "output": "×".join(map(str, trace.output.shape))},
         "pw_count_text": f"1×1×{c_in}×{c_out} + {c_out} = {pw_count}",
