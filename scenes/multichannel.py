@@ -28,11 +28,13 @@ ROW_WIDTH = 12.6
 PARAM_FONT = 58
 #: the overview's volumes: a cell's side (scene units), the font of their sides' names (the i of C_{in} and
 #: the c 16 px tall at 480p), of the signs between them, and of the names and the numbers' shapes
-VOLUME_CELL = 0.4
+VOLUME_CELL = 0.36
 DIM_FONT = 58
 LETTER_FONT = 44
 NAME_FONT = 30
 SHAPE_FONT = 26
+#: kept free above the overview for the frame drawn around a kernel's column
+FRAME_ROOM = 0.15
 #: seconds the window rests on each of a kernel's positions in the overview
 SLIDE_STEP = 0.8
 
@@ -85,7 +87,7 @@ class SumOverInputChannels(LectureScene):
         a_col = column(vin, "A", ("H", "W", r"C_{in}"), shapes["input"], t.input)
         k_cols = VGroup(*(column(k, f"W{subscript(d + 1)}", ("c", "c", r"C_{in}") if d == 0 else None,
                                  shapes["kernel"], t.kernel) for d, k in enumerate(kers)))
-        k_cols.arrange(DOWN, buff=0.25, aligned_edge=LEFT)
+        k_cols.arrange(DOWN, buff=0.4, aligned_edge=LEFT)  # room between them for a kernel's frame
         for col in k_cols[1:]:  # the kernels' grids one above the other
             col.shift(RIGHT * (k_cols[0][0].get_x() - col[0].get_x()))
         z_col = column(vout, "Z", (r"H_{out}", r"W_{out}", r"C_{out}"), shapes["output"], t.output)
@@ -96,7 +98,7 @@ class SumOverInputChannels(LectureScene):
             sign.set_y(vin.grid(0).get_y())
         z_col.set_y(vin.grid(0).get_y() - (vout.grid(0).get_y() - z_col.get_y()))
         law = formula(r"Z = A \otimes W + b", t, font_size=LETTER_FONT)
-        top, bottom = BAND[1], BAND[0]
+        top, bottom = BAND[1] - FRAME_ROOM, BAND[0]
         room = top - bottom
         if row.height > room:
             raise ValueError(f"the volumes take {row.height:.2f} of the {room:.2f} units the band has")
@@ -138,7 +140,7 @@ class SumOverInputChannels(LectureScene):
             boxes = lambda st: VGroup(*(cells_box(vin.grid(ch), st.cells, t.kernel, stroke_width=4)  # noqa: E731
                                         for ch in reversed(range(c_in))))
             # around the kernel's whole column (its sides' names with it: a frame through them would cross them)
-            new_frame = SurroundingRectangle(o["k_cols"][d], color=t.highlight, buff=0.08)
+            new_frame = SurroundingRectangle(o["k_cols"][d], color=t.highlight, buff=0.06)
             out_box = lambda st: cells_box(vout.grid(d), [st.out_pos], t.highlight, stroke_width=4)  # noqa: E731
             first = [FadeIn(new_frame), hidden[d]]
             if d == 0:
@@ -247,12 +249,18 @@ class SumOverInputChannels(LectureScene):
         self.say("maps", c_out=c_out)
 
         self.next_section("parameter count")
-        # in short lines: the room there is narrow, and the letters must stay 16 px tall
-        count = place(VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
-                             formula(r"\cdot\, C_{out}", t, font_size=self.param_font),
-                             formula(r"+\, C_{out}", t, font_size=self.param_font),
-                             *(cached_text(line, font=MONO, font_size=28, color=t.kernel) for line in v.count_lines)
-                             ).arrange(DOWN, buff=0.2, aligned_edge=LEFT))
+        # in short lines (the letters must stay 16 px tall), right of the inputs, under the output maps: the
+        # column there reaches higher than the room right of the kernels, and stays above a caption of two lines
+        count = VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
+                       formula(r"\cdot\, C_{out}", t, font_size=self.param_font),
+                       formula(r"+\, C_{out}", t, font_size=self.param_font),
+                       *(cached_text(line, font=MONO, font_size=28, color=t.kernel) for line in v.count_lines)
+                       ).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
+        count_left = piece.inputs.get_right()[0] + 0.3
+        count_room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - count_left
+        if count.width > count_room:
+            count.scale_to_fit_width(count_room)
+        count.move_to([count_left, piece.biases.get_bottom()[1] - 0.3, 0], aligned_edge=UL)
         self.play(FadeOut(law), run_time=0.4)  # out, then in: the two do not show through each other
         self.play(FadeIn(count), run_time=0.4)
         self.say("params", c_in=c_in, c_out=c_out, c=a["kernel"].shape[2], count=a["param_count"])
