@@ -9,6 +9,7 @@ Render alone with ``manim -ql scenes/multichannel.py SumOverInputChannels``.
 
 from __future__ import annotations
 
+import numpy as np
 from manim import DOWN, LEFT, RIGHT, UL, UP, AnimationGroup, FadeIn, FadeOut, SurroundingRectangle, VGroup, config
 
 from scenes.common import MONO, LectureScene, cached_text, formula, label
@@ -22,6 +23,8 @@ __all__ = ["SumOverInputChannels"]
 #: caption of one line (the lines said while it steps are one line long)
 BAND = (-2.6, 2.9)
 DETAIL_BOTTOM = -2.95
+#: the overview's lowest point: a little above a caption of two lines (its shapes' numbers are small texts)
+OVERVIEW_BOTTOM = -2.45
 #: the widest the channels and the output maps may be together
 ROW_WIDTH = 12.6
 #: the parameter counts' formulas: their smallest letters (the i of C_{in}, the 2 of c²) 16 px tall at 480p
@@ -64,11 +67,22 @@ class SumOverInputChannels(LectureScene):
 
     # ------------------------------------------------------------------ the volumes
     def volumes(self) -> dict:
-        """The overview: A ⊗ (the kernels, one column) = Z, each volume named above, its sides on its edges
-        and its shape in numbers below; the law Z = A ⊗ W + b above the row."""
+        """The overview, as large as the band allows (at most :data:`VOLUME_CELL` a cell): the kernels one above
+        the other where they fit so, else side by side (three kernels, large inputs)."""
+        top, bottom = BAND[1] - FRAME_ROOM, OVERVIEW_BOTTOM
+        for stacked in (True, False):
+            for cell in np.arange(VOLUME_CELL, 0.139, -0.02):
+                o = self.volumes_at(float(cell), stacked)
+                if o["row"].height <= top - bottom and o["row"].width <= ROW_WIDTH:
+                    return o
+        raise ValueError(f"the volumes of a {self.values.shape_text['input']} input and {len(o['kers'])} kernels "
+                         f"do not fit the frame legibly")
+
+    def volumes_at(self, cell: float, stacked: bool) -> dict:
+        """The overview: A ⊗ (the kernels, one column if ``stacked``, else a row) = Z, each volume named above,
+        its sides on its edges and its shape in numbers below; the law Z = A ⊗ W + b above the input."""
         t, v = self.theme, self.values
         a, shapes = v.arrays, v.data["shape_text"]
-        cell = VOLUME_CELL
         vin = TensorVolume(a["input"], theme=t, role="input", cell=cell, show_values="none")
         kers = [TensorVolume(k, theme=t, role="kernel", cell=cell, show_values="none") for k in a["kernel"]]
         vout = TensorVolume(a["output"], theme=t, role="output", cell=cell, show_values="none")
@@ -87,9 +101,14 @@ class SumOverInputChannels(LectureScene):
         a_col = column(vin, "A", ("H", "W", r"C_{in}"), shapes["input"], t.input)
         k_cols = VGroup(*(column(k, f"W{subscript(d + 1)}", ("c", "c", r"C_{in}") if d == 0 else None,
                                  shapes["kernel"], t.kernel) for d, k in enumerate(kers)))
-        k_cols.arrange(DOWN, buff=0.4, aligned_edge=LEFT)  # room between them for a kernel's frame
-        for col in k_cols[1:]:  # the kernels' grids one above the other
-            col.shift(RIGHT * (k_cols[0][0].get_x() - col[0].get_x()))
+        if stacked:
+            k_cols.arrange(DOWN, buff=0.4, aligned_edge=LEFT)  # room between them for a kernel's frame
+            for col in k_cols[1:]:  # the kernels' grids one above the other
+                col.shift(RIGHT * (k_cols[0][0].get_x() - col[0].get_x()))
+        else:
+            k_cols.arrange(RIGHT, buff=0.3, aligned_edge=UP)
+            for col in k_cols[1:]:  # the kernels' grids level with each other
+                col.shift(UP * (k_cols[0][0].get_y() - col[0].get_y()))
         z_col = column(vout, "Z", (r"H_{out}", r"W_{out}", r"C_{out}"), shapes["output"], t.output)
         times = formula(r"\otimes", t, font_size=LETTER_FONT)
         equals = formula("=", t, font_size=LETTER_FONT)
@@ -98,10 +117,7 @@ class SumOverInputChannels(LectureScene):
             sign.set_y(vin.grid(0).get_y())
         z_col.set_y(vin.grid(0).get_y() - (vout.grid(0).get_y() - z_col.get_y()))
         law = formula(r"Z = A \otimes W + b", t, font_size=LETTER_FONT)
-        top, bottom = BAND[1] - FRAME_ROOM, BAND[0]
-        room = top - bottom
-        if row.height > room:
-            raise ValueError(f"the volumes take {row.height:.2f} of the {room:.2f} units the band has")
+        top, bottom = BAND[1] - FRAME_ROOM, OVERVIEW_BOTTOM
         row.move_to([0, (top + bottom) / 2, 0])
         # the law above the input, in the room the kernels' column leaves there
         law.next_to(a_col, UP, buff=0.35).align_to(a_col, LEFT)
@@ -197,7 +213,8 @@ class SumOverInputChannels(LectureScene):
                 moved.append(layer)
         others = [o["a_col"][1:], o["times"], o["equals"], o["law"], o["z_col"][1:],
                   *(col[1:] for col in o["k_cols"]), *o["kers"][1:]]
-        self.play(AnimationGroup(*moves), *(FadeOut(m) for m in others), run_time=1.2)
+        self.play(*(FadeOut(m) for m in others), run_time=0.5)  # first the names: none crosses a moving grid
+        self.play(AnimationGroup(*moves), run_time=1.2)
         for vol, _ in pairs:
             self.remove(vol, *vol.layers)
         self.remove(*others)
@@ -233,15 +250,18 @@ class SumOverInputChannels(LectureScene):
                 self.say("sums")
         self.next_section("formula")
         self.play(piece.conclude(), run_time=0.5)
-        # the formulas go right of the kernels, under the output maps: the room under the kernels is the caption's
-        left = piece.kernels.get_right()[0] + 0.3  # (below the inputs: they may reach further right)
-        room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - left
-        top = min(piece.biases.get_bottom()[1], piece.inputs.get_bottom()[1]) - 0.3
+        # the formulas go under the output maps: right of the inputs where the room there is tall enough, else
+        # right of the kernels (the room under the kernels is the caption's); smaller only where neither holds
+        right = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1
+        spots = [(piece.inputs.get_right()[0] + 0.3, piece.biases.get_bottom()[1] - 0.3),
+                 (piece.kernels.get_right()[0] + 0.3, min(piece.biases.get_bottom()[1], piece.inputs.get_bottom()[1]) - 0.3)]
 
         def place(mob):
-            if mob.width > room:
-                mob.scale_to_fit_width(room)
-            return mob.move_to([left, top, 0], aligned_edge=UL)
+            for n, (left, top) in enumerate(spots):
+                scale = min(1.0, (right - left) / mob.width)
+                if scale == 1.0 and top - mob.height >= BAND[0] or n == len(spots) - 1:
+                    mob.scale(min(scale, (top - BAND[0]) / mob.height))
+                    return mob.move_to([left, top, 0], aligned_edge=UL)
 
         # the input channel is i (c is the kernel size, as in the course); 38: its subscripts 16 px tall at 480p
         law = place(formula(r"Z_d = \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} + b_d", t, font_size=38))
@@ -249,18 +269,12 @@ class SumOverInputChannels(LectureScene):
         self.say("maps", c_out=c_out)
 
         self.next_section("parameter count")
-        # in short lines (the letters must stay 16 px tall), right of the inputs, under the output maps: the
-        # column there reaches higher than the room right of the kernels, and stays above a caption of two lines
-        count = VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
-                       formula(r"\cdot\, C_{out}", t, font_size=self.param_font),
-                       formula(r"+\, C_{out}", t, font_size=self.param_font),
-                       *(cached_text(line, font=MONO, font_size=28, color=t.kernel) for line in v.count_lines)
-                       ).arrange(DOWN, buff=0.15, aligned_edge=LEFT)
-        count_left = piece.inputs.get_right()[0] + 0.3
-        count_room = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1 - count_left
-        if count.width > count_room:
-            count.scale_to_fit_width(count_room)
-        count.move_to([count_left, piece.biases.get_bottom()[1] - 0.3, 0], aligned_edge=UL)
+        # in short lines: the room there is narrow, and the letters must stay 16 px tall
+        count = place(VGroup(formula(r"c^2 \cdot C_{in}", t, font_size=self.param_font),
+                             formula(r"\cdot\, C_{out}", t, font_size=self.param_font),
+                             formula(r"+\, C_{out}", t, font_size=self.param_font),
+                             *(cached_text(line, font=MONO, font_size=28, color=t.kernel) for line in v.count_lines)
+                             ).arrange(DOWN, buff=0.15, aligned_edge=LEFT))
         self.play(FadeOut(law), run_time=0.4)  # out, then in: the two do not show through each other
         self.play(FadeIn(count), run_time=0.4)
         self.say("params", c_in=c_in, c_out=c_out, c=a["kernel"].shape[2], count=a["param_count"])
