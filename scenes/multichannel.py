@@ -130,7 +130,7 @@ class SumOverInputChannels(LectureScene):
         """The input volume, the kernels as deep as it, one map per kernel stacking into the output."""
         t, v = self.theme, self.values
         a, shapes = v.arrays, v.data["shape_text"]
-        c_out, c_in, c = a["kernel"].shape[:3]
+        c_out, c_in = a["kernel"].shape[:2]
         o = self.volumes()
         self.next_section("input volume")
         self.say("volume_input", wait=False, c_in=c_in, h=a["input"].shape[1], w=a["input"].shape[2],
@@ -149,15 +149,20 @@ class SumOverInputChannels(LectureScene):
         hidden = [reveal(vout.layer(d)) for d in range(c_out)]  # each map comes with its kernel
         self.add(vout)
         self.say("volume_maps", wait=False, c_out=c_out, output_shape=shapes["output"])
-        trace = v.trace
+
+        def boxes(st) -> VGroup:
+            """The window on every channel of the input at once (drawn back to front)."""
+            return VGroup(*(cells_box(vin.grid(ch), st.cells, t.kernel, stroke_width=4)
+                            for ch in reversed(range(c_in))))
+
+        def out_box(st) -> VGroup:
+            return cells_box(vout.grid(st.out_channel), [st.out_pos], t.highlight, stroke_width=4)
+
         window = frame = None
         for d in range(c_out):
-            steps = [st for st in trace.steps if st.out_channel == d]
-            boxes = lambda st: VGroup(*(cells_box(vin.grid(ch), st.cells, t.kernel, stroke_width=4)  # noqa: E731
-                                        for ch in reversed(range(c_in))))
+            steps = [st for st in v.trace.steps if st.out_channel == d]
             # around the kernel's whole column (its sides' names with it: a frame through them would cross them)
             new_frame = SurroundingRectangle(o["k_cols"][d], color=t.highlight, buff=0.06)
-            out_box = lambda st: cells_box(vout.grid(d), [st.out_pos], t.highlight, stroke_width=4)  # noqa: E731
             first = [FadeIn(new_frame), hidden[d]]
             if d == 0:
                 window, marker = boxes(steps[0]), out_box(steps[0])
