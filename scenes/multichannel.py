@@ -88,7 +88,7 @@ class SumOverInputChannels(LectureScene):
         vout = TensorVolume(a["output"], theme=t, role="output", cell=cell, show_values="none")
 
         def column(vol: TensorVolume, name: str, dims: tuple[str, str, str] | None, shape: str, color: str) -> VGroup:
-            parts = VGroup(vol, cached_text(name, font_size=NAME_FONT, color=color).next_to(vol, UP, buff=0.12))
+            parts = VGroup(vol, cached_text(name, font_size=NAME_FONT, color=color).next_to(vol, UP, buff=0.2))
             below = vol
             if dims is not None:
                 parts.add(dimension_labels(vol, *dims, color, t))
