@@ -70,8 +70,8 @@ class SumOverInputChannels(LectureScene):
         """The overview, as large as the band allows (at most :data:`VOLUME_CELL` a cell): the kernels one above
         the other where they fit so, else side by side (three kernels, large inputs)."""
         top, bottom = BAND[1] - FRAME_ROOM, OVERVIEW_BOTTOM
-        for stacked in (True, False):
-            for cell in np.arange(VOLUME_CELL, 0.139, -0.02):
+        for cell in np.arange(VOLUME_CELL, 0.139, -0.02):
+            for stacked in (True, False):
                 o = self.volumes_at(float(cell), stacked)
                 if o["row"].height <= top - bottom and o["row"].width <= ROW_WIDTH:
                     return o
@@ -197,10 +197,16 @@ class SumOverInputChannels(LectureScene):
                               cell=cell, fit=False, detailed=self.detailed_steps, run_time=3.0, fast_run_time=0.5,
                               name_font_size=name_font)
 
-        sizes = [(p.width, p.height) for p in (build(0.5), build(1.0))]
+        def extents(p: ChannelSum) -> tuple[float, float, float]:
+            """Its width, its height down to the working's line, and down to the output maps' last bias."""
+            return p.width, p.get_top()[1] - p.line_area.get_bottom()[1], p.get_top()[1] - p.biases.get_bottom()[1]
+
+        sizes = [extents(p) for p in (build(0.5), build(1.0))]
         per_cell = [(b - a) / 0.5 for a, b in zip(*sizes)]
         fixed = [a - 0.5 * d for a, d in zip(sizes[0], per_cell)]
-        cell = min(0.7, (ROW_WIDTH - fixed[0]) / per_cell[0], (BAND[1] - DETAIL_BOTTOM - fixed[1]) / per_cell[1])
+        # the working's line is shown only under captions of one line; the output maps stay above one of two
+        room = [ROW_WIDTH, BAND[1] - DETAIL_BOTTOM, BAND[1] - BAND[0]]
+        cell = min(0.7, *((r - f) / d for r, f, d in zip(room, fixed, per_cell) if d > 0))
         piece = build(cell)
         return piece.shift(RIGHT * -piece.get_x() + UP * (BAND[1] - piece.get_top()[1]))
 
@@ -256,17 +262,24 @@ class SumOverInputChannels(LectureScene):
         self.next_section("formula")
         self.play(piece.conclude(), run_time=0.5)
         # the formulas go under the output maps: right of the inputs where the room there is tall enough, else
-        # right of the kernels (the room under the kernels is the caption's); smaller only where neither holds
+        # right of the kernels (the room under the kernels is the caption's); where neither holds them (three
+        # output maps, two rows of them), the kernels make room and they go under the inputs
         right = config.frame_width * (0.5 - SAFE_MARGIN) - 0.1
-        spots = [(piece.inputs.get_right()[0] + 0.3, piece.biases.get_bottom()[1] - 0.3),
-                 (piece.kernels.get_right()[0] + 0.3, min(piece.biases.get_bottom()[1], piece.inputs.get_bottom()[1]) - 0.3)]
+        under_maps = piece.biases.get_bottom()[1] - 0.3
+        spots = [(piece.inputs.get_right()[0] + 0.3, under_maps),
+                 (piece.kernels.get_right()[0] + 0.3, min(under_maps, piece.inputs.get_bottom()[1] - 0.3))]
+        kernels_out = []  # the kernels' fade, once played
 
         def place(mob):
-            for n, (left, top) in enumerate(spots):
-                scale = min(1.0, (right - left) / mob.width)
-                if scale == 1.0 and top - mob.height >= BAND[0] or n == len(spots) - 1:
-                    mob.scale(min(scale, (top - BAND[0]) / mob.height))
+            for left, top in spots:
+                if left + mob.width <= right and top - mob.height >= BAND[0]:
                     return mob.move_to([left, top, 0], aligned_edge=UL)
+            if not kernels_out:
+                kernels_out.append(True)
+                self.play(PieceStep(piece, conceal(VGroup(piece.kernels, piece.kernel_names))), run_time=0.5)
+            left, top = piece.inputs.get_left()[0], piece.inputs.get_bottom()[1] - 0.3
+            mob.scale(min(1.0, (piece.outputs.get_left()[0] - 0.3 - left) / mob.width, (top - BAND[0]) / mob.height))
+            return mob.move_to([left, top, 0], aligned_edge=UL)
 
         # the input channel is i (c is the kernel size, as in the course); 38: its subscripts 16 px tall at 480p
         law = place(formula(r"Z_d = \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} + b_d", t, font_size=38))

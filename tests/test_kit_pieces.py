@@ -310,6 +310,17 @@ def test_a_channel_sum_writes_its_names_at_the_size_asked_and_its_numbers_as_bef
             kit.ChannelSum(trace, channel_sums=sums, name_font_size=0)
 
 
+def test_a_channel_sum_with_large_names_keeps_its_rows_of_output_maps_apart():
+    trace, sums, _ = channel_cases()["2 in, 3 out, 2x2 kernels"]
+    with tempconfig(DRY):
+        for size in (None, 30, 40):
+            piece = kit.ChannelSum(trace, channel_sums=sums, cell=0.5, fit=False, output_columns=2,
+                                   name_font_size=size)
+            # the third map starts a second row: its name under the first map's bias, nothing overlapping
+            assert piece.outputs[2].get_x() == pytest.approx(piece.outputs[0].get_x())
+            assert piece.output_names[2].get_top()[1] < piece.biases[0].get_bottom()[1]
+
+
 def test_channel_sum_refuses_what_it_cannot_draw():
     with pytest.raises(ValueError, match="no groups"):
         kit.ChannelSum(conv2d_trace(np.ones((3, 3)), np.ones((2, 2))))

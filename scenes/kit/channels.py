@@ -82,9 +82,9 @@ class ChannelSum(StepPiece):
     fit
         Scale down to fit the frame less 5 % on each side (centred either way).
     name_font_size
-        The font size of the channels' names (``A₁``, ``⊙ W₁,₂``, ``Z₁``) before any fitting (``None``: 36 × the
-        cell); a scene gives one at least :func:`~scenes.kit.style.legible_font_size` of them when its cells are
-        small (the names keep their place beside their grids, the piece grows by their height).
+        The font size of the channels' names (``A₁``, ``⊙ W₁,₂``, ``Z₁``) before any fitting (``None``: 36 ×
+        the cell); a scene gives one at least :func:`~scenes.kit.style.legible_font_size` of them when its cells
+        are small (the names keep their place beside their grids, the piece grows by their height).
 
     Examples
     --------
@@ -156,7 +156,11 @@ class ChannelSum(StepPiece):
         self.reference = self.outputs[0]
         cols = min(self.c_out, self.output_columns)
         rows = -(-self.c_out // cols)
-        self.outputs.arrange_in_grid(rows=rows, cols=cols, buff=(0.8 * c, 1.3 * c))
+        row_gap = 1.3 * c
+        if self.labels and self.name_font_size is not None:  # names of a given size: room for one and a bias
+            row_gap = max(row_gap, self._t(f"{z}₁", self.text_size, t.output).height
+                          + self._t(f"{b}₁ = 0", self.line_size, t.kernel).height + 0.5 * c)
+        self.outputs.arrange_in_grid(rows=rows, cols=cols, buff=(0.8 * c, row_gap))
         self.outputs.next_to(self.inputs, RIGHT, buff=1.0 * c).align_to(self.inputs, UP)
         self.output_names, self.biases = VGroup(), VGroup()
         if self.labels:
