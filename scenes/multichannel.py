@@ -10,11 +10,12 @@ Render alone with ``manim -ql scenes/multichannel.py SumOverInputChannels``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UL, UP, AnimationGroup, FadeIn, FadeOut, SurroundingRectangle, VGroup, config
+from manim import (DOWN, LEFT, RIGHT, UL, UP, AnimationGroup, FadeIn, FadeOut, Mobject, SingleStringMathTex,
+                   SurroundingRectangle, Text, VGroup, config)
 
 from scenes.common import MONO, LectureScene, cached_text, formula, label
 from scenes.kit import SAFE_MARGIN, ChannelSum, PieceStep, TensorVolume, cells_box, conceal, reveal, subscript
-from scenes.kit.style import legible_font_size
+from scenes.kit.style import legible_font_size, min_glyph_height
 from scenes.multichannel_parts import pointwise
 
 __all__ = ["SumOverInputChannels"]
@@ -51,6 +52,25 @@ def dimension_labels(volume: TensorVolume, height: str, width: str, depth: str, 
     edge_mid = (front.get_corner(UP + RIGHT) + back.get_corner(UP + RIGHT)) / 2
     c = formula(depth, theme, font_size=DIM_FONT, color=color).next_to(back, RIGHT, buff=0.12).set_y(edge_mid[1])
     return VGroup(h, w, c)
+
+
+def least_scale(mob: Mobject) -> float:
+    """The smallest factor ``mob`` may be scaled by with every glyph to be read still 16 px tall at 480 lines,
+    measured as the layout check measures them (a text's tallest glyph; a formula's glyphs at most twice as
+    wide as tall and at least half its tallest)."""
+    need, least = min_glyph_height(), 0.0
+    for part in mob.get_family():
+        if isinstance(part, Text) and part.submobjects and any(ch.isalnum() for ch in part.text):
+            read = [max(g.height for g in part.submobjects)]
+        elif isinstance(part, SingleStringMathTex) and part.submobjects:
+            glyphs = [g for g in part.family_members_with_points() if g.height > 0]
+            top = max((g.height for g in glyphs), default=0.0)
+            read = [g.height for g in glyphs if g.width <= 2 * g.height and g.height >= top / 2]
+        else:
+            continue
+        if read and min(read) > 0:
+            least = max(least, need / min(read))
+    return least
 
 
 class SumOverInputChannels(LectureScene):
@@ -271,9 +291,11 @@ class SumOverInputChannels(LectureScene):
         kernels_out = []  # the kernels' fade, once played
 
         def place(mob):
+            least = least_scale(mob)  # a little smaller where its glyphs stay legible
             for left, top in spots:
-                if left + mob.width <= right and top - mob.height >= BAND[0]:
-                    return mob.move_to([left, top, 0], aligned_edge=UL)
+                scale = min(1.0, (right - left) / mob.width)
+                if scale >= least and top - mob.height * scale >= BAND[0]:
+                    return mob.scale(scale).move_to([left, top, 0], aligned_edge=UL)
             if not kernels_out:
                 kernels_out.append(True)
                 self.play(PieceStep(piece, conceal(VGroup(piece.kernels, piece.kernel_names))), run_time=0.5)
@@ -282,7 +304,9 @@ class SumOverInputChannels(LectureScene):
             return mob.move_to([left, top, 0], aligned_edge=UL)
 
         # the input channel is i (c is the kernel size, as in the course); 38: its subscripts 16 px tall at 480p
-        law = place(formula(r"Z_d = \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} + b_d", t, font_size=38))
+        # (in two lines, one formula: in one line it is wider than the room beside the kernels at that size)
+        law = place(formula(r"\begin{aligned} Z_d &= \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} \\ &\quad + b_d"
+                            r"\end{aligned}", t, font_size=38))
         self.play(FadeIn(law), run_time=0.8)
         self.say("maps", c_out=c_out)
 
