@@ -131,7 +131,8 @@ SCENES: tuple[SceneSpec, ...] = (
               "narrow, wide and same convolution; the output size formula evaluated live",
               params="cnnviz.config:StridePaddingParams"),
     SceneSpec("multichannel", "SumOverInputChannels", "Multi-channel convolution", "多通道卷积",
-              "one kernel per input channel summed plus bias; C_out maps; 1x1 convolution",
+              "C×H×W volumes, one map per kernel (Z = A ⊗ W + b); one cell in detail: per-channel sums plus "
+              "bias; 1x1 convolution",
               params="cnnviz.config:MultichannelParams", depends=("scenes/multichannel_parts.py",)),
     SceneSpec("group_conv", "SplitChannelsIntoGroups", "Group convolution", "分组卷积",
               "channels split into g groups, each with its own kernels; C_out(C_in/g)c^2 + C_out parameters",

@@ -288,6 +288,39 @@ def test_a_channel_sum_plays_one_step_per_output_cell_with_the_traces_numbers(na
             assert visible_numbers(grid) == {c: fmt(trace.output[o][c]) for c in np.ndindex(grid.shape)}
 
 
+def test_a_channel_sum_writes_its_names_at_the_size_asked_and_its_numbers_as_before():
+    trace, sums, _ = channel_cases()["lecture"]
+    with tempconfig(DRY):
+        plain = kit.ChannelSum(trace, channel_sums=sums, cell=0.6, fit=False)
+        named = kit.ChannelSum(trace, channel_sums=sums, cell=0.6, fit=False, name_font_size=30)
+        assert plain.text_size == pytest.approx(36 * 0.6) and named.text_size == 30
+        for mob in (named.input_names, named.kernel_names[0], named.output_names):
+            assert all(n.font_size == pytest.approx(30) for n in mob)
+        # the grids, the biases and the working keep the cell's sizes; the names sit by their grids as before
+        for a, b in zip([*plain.inputs, *plain.kernels[0], *plain.outputs], [*named.inputs, *named.kernels[0],
+                                                                          *named.outputs]):
+            assert a.font_size == b.font_size and a.cell_size == b.cell_size
+        assert [m.font_size for m in named.biases] == [m.font_size for m in plain.biases]
+        for name, grid in zip(named.input_names, named.inputs):
+            assert name.get_bottom()[1] == pytest.approx(grid.get_top()[1] + 0.15 * 0.6)
+        assert named.height > plain.height  # larger names: a taller piece, nothing overlapping
+        for name, grid, kernel in zip(named.kernel_names[0], named.inputs, named.kernels[0]):  # between the two
+            assert kernel.get_top()[1] < name.get_bottom()[1] < name.get_top()[1] < grid.get_bottom()[1]
+        with pytest.raises(ValueError, match="name_font_size"):
+            kit.ChannelSum(trace, channel_sums=sums, name_font_size=0)
+
+
+def test_a_channel_sum_with_large_names_keeps_its_rows_of_output_maps_apart():
+    trace, sums, _ = channel_cases()["2 in, 3 out, 2x2 kernels"]
+    with tempconfig(DRY):
+        for size in (None, 30, 40):
+            piece = kit.ChannelSum(trace, channel_sums=sums, cell=0.5, fit=False, output_columns=2,
+                                   name_font_size=size)
+            # the third map starts a second row: its name under the first map's bias, nothing overlapping
+            assert piece.outputs[2].get_x() == pytest.approx(piece.outputs[0].get_x())
+            assert piece.output_names[2].get_top()[1] < piece.biases[0].get_bottom()[1]
+
+
 def test_channel_sum_refuses_what_it_cannot_draw():
     with pytest.raises(ValueError, match="no groups"):
         kit.ChannelSum(conv2d_trace(np.ones((3, 3)), np.ones((2, 2))))

@@ -52,6 +52,30 @@ def test_multichannel_json_equals_torch(kw):
     np.testing.assert_allclose(np.sum(a["pointwise_products"], axis=1), np.array(a["pointwise_output"])[:, i, j])
 
 
+@pytest.mark.parametrize("kw", [{}, {"in_channels": 2, "out_channels": 3, "size": 5, "kernel_size": 2, "seed": 4},
+                                {"in_channels": 4, "out_channels": 1, "size": 3, "kernel_size": 2, "seed": 1}])
+def test_multichannel_volume_shapes_equal_torch(kw):
+    """The overview's volumes: input C_in×H×W, each kernel C_in×c×c (C_out of them), output C_out×H'×W'."""
+    p = SCENE_PARAMS["multichannel"](**kw) if kw else load_config().entry("multichannel").params
+    v = scene_values("multichannel", p)
+    a = scene_json("multichannel", p, v)["arrays"]  # as the clip's JSON holds them
+    x, w, b = t(a["input"]), t(a["kernel"]), t(a["bias"])
+    layer = torch.nn.Conv2d(x.shape[0], w.shape[0], w.shape[2], dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(w), layer.bias.copy_(b)
+        out = layer(x[None])[0]
+    assert a["input_shape"] == list(x.shape)
+    assert a["kernel_shape"] == list(layer.weight.shape)
+    assert a["output_shape"] == list(out.shape) and a["output_shape"][0] == layer.out_channels
+    np.testing.assert_allclose(a["output"], out.numpy())
+    shown = v.data["shape_text"]
+    assert shown == {"input": "×".join(map(str, x.shape)), "kernel": "×".join(map(str, layer.weight.shape[1:])),
+                     "output": "×".join(map(str, out.shape))}
+    c_out, c_in, kh, kw = layer.weight.shape
+    assert v.data["count_lines"] == [f"= {kh}×{kw}×{c_in}×{c_out} + {c_out}",
+                                     f"= {sum(p.numel() for p in layer.parameters())}"]
+
+
 def test_multichannel_lecture_entry_equals_torch():
     a = lecture_arrays("multichannel")
     want = F.conv2d(t(a["input"])[None], t(a["kernel"]), t(a["bias"]))[0]

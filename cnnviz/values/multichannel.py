@@ -43,6 +43,9 @@ def compute(p: MultichannelParams) -> SceneValues:
         "products": [s.products for s in trace.steps],
         "channel_sums": partials, "sums": [s.total for s in trace.steps], "values": [s.value for s in trace.steps],
         "param_count": count, "param_terms": [kh, kw, c_in, c_out, c_out],
+        # the three volumes the overview draws: input C_in×H×W, each of the C_out kernels C_in×c×c, the output
+        # C_out×H'×W' (one map per kernel)
+        "input_shape": list(x.shape), "kernel_shape": list(w.shape), "output_shape": list(trace.output.shape),
         "pointwise_kernel": pointwise[:, :, 0, 0], "pointwise_bias": pointwise_bias, "pointwise_output": pw_out,
         "pointwise_pixel": list(pw_pixel), "pointwise_products": pw_products,
         "pointwise_param_count": pw_count,
@@ -59,6 +62,10 @@ def compute(p: MultichannelParams) -> SceneValues:
         "step_text": [" + ".join(term(v) for v in part) + f" + {term(s.bias)} = {fmt(s.value)}"
                       for part, s in zip(partials, trace.steps)],
         "count_text": f"{kh}×{kw}×{c_in}×{c_out} + {c_out} = {count}",
+        # the same in two lines, for a narrow room: the terms, then the total
+        "count_lines": [f"= {kh}×{kw}×{c_in}×{c_out} + {c_out}", f"= {count}"],
+        "shape_text": {"input": "×".join(map(str, x.shape)), "kernel": "×".join(map(str, w.shape[1:])),
+                       "output": "×".join(map(str, trace.output.shape))},
         "pw_count_text": f"1×1×{c_in}×{c_out} + {c_out} = {pw_count}",
         "pw_mix_text": [" + ".join(f"{term(wt)}×{term(a)}" for wt, a in zip(pointwise[d, :, 0, 0], pixel))
                         + f" + {term(pointwise_bias[d])} = {fmt(pw_out[d, pw_pixel[0], pw_pixel[1]])}"

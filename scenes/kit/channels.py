@@ -81,6 +81,10 @@ class ChannelSum(StepPiece):
         Decimals numbers are rounded to.
     fit
         Scale down to fit the frame less 5 % on each side (centred either way).
+    name_font_size
+        The font size of the channels' names (``A₁``, ``⊙ W₁,₂``, ``Z₁``) before any fitting (``None``: 36 ×
+        the cell); a scene gives one at least :func:`~scenes.kit.style.legible_font_size` of them when its cells
+        are small (the names keep their place beside their grids, the piece grows by their height).
 
     Examples
     --------
@@ -97,7 +101,8 @@ class ChannelSum(StepPiece):
                  theme: Theme | None = None, cell: float | None = None, detailed: int | None = None,
                  text: TextBuilder | None = None, labels: bool = True, symbols: Sequence[str] = ("A", "W", "Z", "b"),
                  output_columns: int = 2, run_time: float = 2.0, fast_run_time: float = 0.6,
-                 swap_run_time: float = 0.8, digits: int = 2, fit: bool = True) -> None:
+                 swap_run_time: float = 0.8, digits: int = 2, fit: bool = True,
+                 name_font_size: float | None = None) -> None:
         super().__init__(theme=theme, text=text, detailed=detailed, run_time=run_time, fast_run_time=fast_run_time,
                          digits=digits)
         if not isinstance(trace, ConvTrace):
@@ -115,6 +120,9 @@ class ChannelSum(StepPiece):
             raise ValueError(f"symbols takes four letters (input, kernel, output, bias), got {len(symbols)}")
         if output_columns < 1:
             raise ValueError(f"output_columns must be >= 1, got {output_columns}")
+        if name_font_size is not None and not name_font_size > 0:
+            raise ValueError(f"name_font_size must be None or > 0, got {name_font_size}")
+        self.name_font_size = name_font_size
         self.trace, self.channel_sums, self.labels, self.symbols = trace, channel_sums, labels, tuple(symbols)
         self.output_columns, self.swap_run_time = output_columns, swap_run_time
         self.c_in, self.c_out = c_in, trace.kernel.shape[0]
@@ -125,7 +133,8 @@ class ChannelSum(StepPiece):
     def _build(self, c: float) -> None:
         tr, t, d = self.trace, self.theme, self.digits
         a, w, z, b = self.symbols
-        self.cell_size, self.text_size, self.line_size = c, 36 * c, 42 * c
+        self.cell_size, self.line_size = c, 42 * c
+        self.text_size = 36 * c if self.name_font_size is None else float(self.name_font_size)
         # (legible=False: the piece sizes all its grids from one cell, as before; not yet widened for legibility)
         kw = dict(theme=t, cell=c, digits=d, text=self.text_builder, legible=False)
         self.inputs = VGroup(*(NumberGrid(tr.padded_input[ch], role="input", padding_mask=tr.padding_mask, **kw)
@@ -147,7 +156,11 @@ class ChannelSum(StepPiece):
         self.reference = self.outputs[0]
         cols = min(self.c_out, self.output_columns)
         rows = -(-self.c_out // cols)
-        self.outputs.arrange_in_grid(rows=rows, cols=cols, buff=(0.8 * c, 1.3 * c))
+        row_gap = 1.3 * c
+        if self.labels and self.name_font_size is not None:  # names of a given size: room for one and a bias
+            row_gap = max(row_gap, self._t(f"{z}₁", self.text_size, t.output).height
+                          + self._t(f"{b}₁ = 0", self.line_size, t.kernel).height + 0.5 * c)
+        self.outputs.arrange_in_grid(rows=rows, cols=cols, buff=(0.8 * c, row_gap))
         self.outputs.next_to(self.inputs, RIGHT, buff=1.0 * c).align_to(self.inputs, UP)
         self.output_names, self.biases = VGroup(), VGroup()
         if self.labels:
