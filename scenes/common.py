@@ -368,7 +368,8 @@ class LectureScene(Scene):
         """Record what breaks the layout rules in the frame on screen now: a mobject within
         :data:`SAFE_MARGIN` of an edge, a text or formula glyph under :data:`MIN_GLYPH_PX` tall at 480 lines
         (a formula's bars, signs and dots, wider than twice their height or under half its tallest glyph that is
-        not a big operator, and texts of signs alone, are not glyphs that must be read: :func:`formula_glyph_px`). Each problem is recorded once, with the first time it was seen."""
+        not a big operator, and texts of signs alone, are not glyphs that must be read: :func:`formula_glyph_px`).
+        Each problem is recorded once, with the first time it was seen."""
         from manim import SingleStringMathTex
 
         fw, fh = config.frame_width, config.frame_height

@@ -129,8 +129,9 @@ class MnistArchitecture(LectureScene):
             h, w, c = a["shapes"][i - 1]
             shape = self.lines(r"C\times H\times W", rf"{c}\times {h}\times {w} = {a['shapes'][i][0]}", t.output, room)
         elif kind in ("dropout", "batchnorm"):
-            shape = VGroup(label(self.tr(f"same shape: {chw(a['shapes'][i])}", f"形状不变：{chw(a['shapes'][i])}"), t,
-                                 color=t.output, font_size=FONT_SIZE))
+            same = chw(a["shapes"][i])
+            shape = VGroup(label(self.tr(f"same shape: {same}", f"形状不变：{same}"), t, color=t.output,
+                                 font_size=FONT_SIZE))
         else:
             plain = kind == "conv" and (o["stride"], o["padding"], o["dilation"]) == (1, 0, 1)
             general = {"conv": r"n - c + 1" if plain else r"\lfloor (n + 2p - d(c - 1) - 1) / s \rfloor + 1",
