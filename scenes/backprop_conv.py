@@ -14,7 +14,7 @@ from manim import DOWN, LEFT, PI, RIGHT, UP, FadeIn, FadeOut, SurroundingRectang
 from cnnviz.values import fmt
 
 from scenes.backprop_parts import gradient_window, slide_window
-from scenes.common import MONO, FONT, LectureScene, NumberGrid, cached_text, cells_box, formula, label
+from scenes.common import MONO, FONT, LectureScene, NumberGrid, cached_text, cells_box, formula, label, legible_formula
 from scenes.kit import PieceStep, SlidingWindow, legible_cell, reveal
 
 __all__ = ["BackpropThroughConv"]
@@ -100,7 +100,7 @@ class BackpropThroughConv(LectureScene):
         # ---- ∂ℒ/∂b
         self.next_section("bias")
         box = SurroundingRectangle(d, color=t.highlight, buff=0.06)
-        db = VGroup(formula(grad("b") + r" = \sum_{i,j} \delta_{ij} =", t, font_size=40),
+        db = VGroup(legible_formula(grad("b") + r" = {\textstyle\sum_{i,j}}\, \delta_{ij} =", t, font_size=40),
                     cached_text(fmt(v.arrays["grad_bias"]), font=MONO, font_size=34, color=t.gradient)
                     ).arrange(RIGHT, buff=0.2).move_to(PANEL_Y)
         self.say("bias", wait=False)
@@ -282,8 +282,8 @@ class BackpropThroughConv(LectureScene):
         self.say("check", value=fmt(v.arrays["grad_input"][cell[0]][cell[1]]))
         self.play(FadeOut(check), run_time=0.4)
         self.next_section("summary")
-        summary = VGroup(*(formula(tex, t, font_size=41) for tex in (  # a fraction's parts 16 px at 480p
-            grad("b") + r" = \sum_{i,j} \delta_{ij}",
+        summary = VGroup(*(legible_formula(tex, t, font_size=41) for tex in (  # a fraction's parts 16 px at 480p
+            grad("b") + r" = {\textstyle\sum_{i,j}}\, \delta_{ij}",  # (a Σ of text size: as tall as its neighbours)
             grad(W_) + rf" = {A_} \otimes {D_}",
             grad(A_) + rf" = {ROT_W} \,\tilde{{\otimes}}\, {D_}"))
         ).arrange(RIGHT, buff=0.8).move_to(SUMMARY_Y)

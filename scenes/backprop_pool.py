@@ -9,7 +9,7 @@ from manim import RIGHT, UP, FadeIn, FadeOut, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, cached_text, formula, label
+from scenes.common import LectureScene, cached_text, formula, label, legible_formula
 from scenes.kit import PieceStep, RoutingWindow, conceal, reveal
 
 __all__ = ["BackpropThroughPooling"]
@@ -90,7 +90,7 @@ class BackpropThroughPooling(LectureScene):
                              share=fmt(first.shares.flat[0]))
         self.play(piece.conclude(), run_time=0.6)  # (cells no window covered get their 0)
         self.next_section(f"{name}: rule")
-        law = formula(LAWS[mv.mode], t, font_size=38).move_to(piece.panel_area)
+        law = legible_formula(LAWS[mv.mode], t, font_size=38).move_to(piece.panel_area)
         self.play(FadeIn(law), run_time=0.6)
         self.say(f"rule_{mv.mode}")
         if mv is not self.values.modes[-1]:

@@ -64,7 +64,9 @@ __all__ = [
     "cells_box",
     "taps_box",
     "formula",
+    "formula_glyph_px",
     "label",
+    "legible_formula",
     "paced_steps",
     "step_times",
 ]
@@ -78,6 +80,10 @@ SAFE_EDGE = 0.45
 #: a glyph's outline may be this much shorter and still cover 16 pixel rows once antialiased: a font-26 "1"
 #: measures 15.4 px of outline and is drawn 16 rows tall
 _ANTIALIAS_PX = 0.6
+#: a formula's glyph taller than this many scene units per font point is a big operator or a stretched
+#: delimiter (a display Σ is 1/69, a parenthesis 1/96): it sets no measure for the glyphs beside it, else the
+#: subscripts under a tall Σ would pass as signs
+_BIG_GLYPH_PER_POINT = 1 / 80
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
 
@@ -118,6 +124,32 @@ def label(text: str, theme: Theme, *, color: str | None = None, font_size: float
 def formula(tex: str, theme: Theme, *, font_size: float = 36, color: str | None = None, **kwargs: Any) -> MathTex:
     """A formula in LaTeX (kept apart from Chinese text, which LaTeX here would misalign)."""
     return cached_formula(tex, font_size=font_size, color=color or theme.text, **kwargs)
+
+
+def formula_glyph_px(tex: Any) -> float | None:
+    """The height in pixels at 480 lines of the smallest glyph of ``tex`` (a ``SingleStringMathTex``) that must
+    be read, or ``None`` when it has none. Bars, signs and dots (wider than twice their height, or under half
+    the tallest glyph that is not a big operator or a stretched delimiter) need not be read; big operators
+    (:data:`_BIG_GLYPH_PER_POINT`) are read but set no measure."""
+    glyphs = [g for g in tex.family_members_with_points() if g.height > 0]
+    big = _BIG_GLYPH_PER_POINT * tex.font_size if getattr(tex, "initial_height", 0) else math.inf
+    top = max((g.height for g in glyphs if g.height <= big), default=0)
+    read = [g.height for g in glyphs if g.width <= 2 * g.height and g.height >= top / 2]
+    return min(read) * 480 / config.frame_height if read else None
+
+
+def legible_formula(tex: str, theme: Theme, *, font_size: float = 36, color: str | None = None,
+                    **kwargs: Any) -> MathTex:
+    """:func:`formula` at ``font_size``, or larger where that is needed for every glyph that must be read
+    (:func:`formula_glyph_px`: subscripts and superscripts too) to be :data:`MIN_GLYPH_PX` tall at 480 lines."""
+    from manim import SingleStringMathTex
+
+    mob = formula(tex, theme, font_size=font_size, color=color, **kwargs)
+    sizes = [formula_glyph_px(part) for part in mob.get_family() if isinstance(part, SingleStringMathTex)]
+    smallest = min((s for s in sizes if s is not None), default=None)
+    if smallest is not None and smallest < MIN_GLYPH_PX:
+        mob.scale(MIN_GLYPH_PX / smallest)
+    return mob
 
 
 def arrow(start: Any, end: Any, color: str, *, buff: float = 0.1) -> Arrow:
@@ -338,8 +370,9 @@ class LectureScene(Scene):
     def layout_check(self) -> None:
         """Record what breaks the layout rules in the frame on screen now: a mobject within
         :data:`SAFE_MARGIN` of an edge, a text or formula glyph under :data:`MIN_GLYPH_PX` tall at 480 lines
-        (a formula's bars, signs and dots, wider than twice their height or under half its tallest glyph, and
-        texts of signs alone, are not glyphs that must be read). Each problem is recorded once, with the first time it was seen."""
+        (a formula's bars, signs and dots, wider than twice their height or under half its tallest glyph that is
+        not a big operator, and texts of signs alone, are not glyphs that must be read: :func:`formula_glyph_px`).
+        Each problem is recorded once, with the first time it was seen."""
         from manim import SingleStringMathTex
 
         fw, fh = config.frame_width, config.frame_height
@@ -365,11 +398,9 @@ class LectureScene(Scene):
                     if 0 < tallest < MIN_GLYPH_PX - _ANTIALIAS_PX:
                         note("small text", part.text[:40], px=round(tallest, 1))
                 elif isinstance(part, SingleStringMathTex) and part.submobjects:
-                    glyphs = [g for g in part.family_members_with_points() if g.height > 0]
-                    top = max((g.height for g in glyphs), default=0)
-                    read = [g.height * px for g in glyphs if g.width <= 2 * g.height and g.height >= top / 2]
-                    if read and min(read) < MIN_GLYPH_PX - _ANTIALIAS_PX:
-                        note("small formula glyph", part.tex_string[:40], px=round(min(read), 1))
+                    smallest = formula_glyph_px(part)
+                    if smallest is not None and smallest < MIN_GLYPH_PX - _ANTIALIAS_PX:
+                        note("small formula glyph", part.tex_string[:40], px=round(smallest, 1))
 
     def wait(self, *args: Any, **kwargs: Any) -> None:
         self._retire_spoken()

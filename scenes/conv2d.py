@@ -9,7 +9,7 @@ from manim import DOWN, FadeIn, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, cached_text, formula, step_times
+from scenes.common import LectureScene, cached_text, formula, legible_formula, step_times
 from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
@@ -58,8 +58,9 @@ class SlideKernelOverImage(LectureScene):
             self.play(step)
         self.next_section("formula")
         self.play(window.conclude(), run_time=0.5)
+        # the Σ of text size, its u, v beside it: the law fits the panel's room at a legible size
         law = VGroup(formula(r"Z = A \otimes W + b", self.theme, font_size=44),
-                     formula(r"Z_{ij} = \sum_{u,v} A_{i+u,\,j+v}\, W_{uv} + b", self.theme, font_size=40)
+                     legible_formula(r"Z_{ij} = {\textstyle\sum_{u,v}}\, A_{i+u,\,j+v}\, W_{uv} + b", self.theme, font_size=40)
                      ).arrange(DOWN, buff=0.3)
         room = window.panel_room()
         if law.width > room.width:

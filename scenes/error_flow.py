@@ -12,21 +12,24 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UP, Create, FadeIn, FadeOut, Group, ReplacementTransform, SurroundingRectangle,
                    VGroup)
 
-from scenes.common import MONO, LectureScene, cached_text, formula, label
+from scenes.common import MONO, LectureScene, cached_text, label, legible_formula
 from scenes.mnist_maps import (DIGIT_FONT, digit_opening, map_picture, picture, region, role_color, sign_legend,
                                small_grid)
 
 __all__ = ["ErrorFlowThroughCNN"]
 
-LAW_Y = 2.66  # centre of the law, under the title
 TOP = 2.14  # top of the panels
-ROOM = 5.4  # height the panels may take (their bottom stays above the caption)
+ROOM = 5.1  # height the panels may take (their bottom stays above a caption of one line)
 CHAIN_X = -6.3  # left edge of the layer list (the 5 % margin is at -6.40)
 EDGE = 6.35  # right edge of the panels
 CHAIN_STEP = 0.5  # between two rows of the layer list
-GAP = 0.35  # least space between two panels
+GAP = 0.35  # space between two panels
+MIN_GAP = 0.2  # ... where a row is too wide for that
 PIC = 1.35  # side of a map's picture
-NAME = 38  # font size of a panel's name and of the laws: a full-size glyph ≥ 16 px at 480p
+SMALL_PIC = 1.0  # ... where a panel with the larger one is too tall for the room
+#: font size of a panel's name and of the laws: a p (its descender) ≥ 16 px at 480p; a formula whose subscripts
+#: would be smaller grows (legible_formula)
+NAME = 41
 BUFF = 0.15  # between the parts of a panel
 
 
@@ -64,10 +67,13 @@ class ErrorFlowThroughCNN(LectureScene):
         return out
 
     def law(self, tex: str) -> Any:
-        return formula(rot(tex), self.theme, font_size=NAME).move_to([self.zone_x, LAW_Y, 0])
+        # midway between the title and the panels' tops, whatever its height
+        return legible_formula(rot(tex), self.theme, font_size=NAME).move_to(
+            [self.zone_x, (self.heading.get_bottom()[1] + TOP) / 2, 0])
 
     def unit_tag(self) -> Any:
-        return formula(rf"\times 10^{{{self.values.unit_exponent}}}", self.theme, font_size=NAME,
+        # the exponent at full size, as legible as the numbers it scales
+        return legible_formula(rf"\times 10^{{\textstyle {self.values.unit_exponent}}}", self.theme, font_size=NAME,
                        color=self.theme.gradient)
 
     def panel(self, p: Any, raw: np.ndarray | None, *, min_cell: float = 0.6) -> Group:
@@ -78,20 +84,22 @@ class ErrorFlowThroughCNN(LectureScene):
         color = role_color(t, p.role)
         unit = p.role == "gradient" and p.digits == 0
 
-        def build(pic_above: bool, unit_below: bool) -> Group:
-            head = Group(formula(rot(p.tex), t, font_size=NAME, color=color))
-            if unit and not unit_below:
+        def build(pic_above: bool, unit_below: bool, head_beside: bool = False, side: float = PIC) -> Group:
+            head = Group(legible_formula(rot(p.tex), t, font_size=NAME, color=color))
+            if unit and head_beside:  # a tall grid: its name and unit in a column on its left
+                head.add(self.unit_tag()).arrange(DOWN, buff=BUFF, aligned_edge=RIGHT)
+            elif unit and not unit_below:
                 head.add(self.unit_tag()).arrange(RIGHT, buff=0.15)
             grid = small_grid(p.grid, t, color, digits=p.digits, min_cell=min_cell)
-            pic = None if raw is None else map_picture(raw, PIC, t, signed=p.role == "gradient", role=p.role)
+            pic = None if raw is None else map_picture(raw, side, t, signed=p.role == "gradient", role=p.role)
             if pic is None:
                 body = Group(grid)
             elif pic_above:
                 body = Group(pic, grid).arrange(DOWN, buff=BUFF)
             else:
                 body = Group(pic, grid).arrange(RIGHT, buff=0.2, aligned_edge=UP)
-            parts = [head, body]
-            if unit and unit_below:
+            parts = [Group(head, body).arrange(RIGHT, buff=BUFF, aligned_edge=UP)] if head_beside else [head, body]
+            if unit and unit_below and not head_beside:
                 parts.append(self.unit_tag())
             if p.note[0]:
                 parts.append(label(self.tr(*p.note), t, color=t.muted, font_size=DIGIT_FONT))
@@ -99,10 +107,14 @@ class ErrorFlowThroughCNN(LectureScene):
             g.grid, g.pic = grid, pic
             return g
 
-        options = [build(above, below) for above in ((True, False) if raw is not None else (True,))
-                   for below in (False, True)]
+        # the narrowest that fits the room, its picture as large as that allows; a grid too tall for its name
+        # above it has the name beside it
+        options = [build(above, below, side=side) for side in ((PIC, SMALL_PIC) if raw is not None else (PIC,))
+                   for above in ((True, False) if raw is not None else (True,)) for below in (False, True)]
+        if all(g.height > ROOM for g in options):
+            options.append(build(True, False, head_beside=True))
         fits = [g for g in options if g.height <= ROOM] or [min(options, key=lambda g: g.height)]
-        g = min(fits, key=lambda g: (round(g.width, 2), g.height))
+        g = min(fits, key=lambda g: (round(g.width, 2), -(g.pic.width if g.pic is not None else 0), g.height))
         if g.pic is not None and p.box is not None and p.box[2] < max(g.pic.pixels):
             g.add(region(g.pic, p.box[0], p.box[1], p.box[2], t.highlight))
         return g
@@ -120,9 +132,12 @@ class ErrorFlowThroughCNN(LectureScene):
     def place(self, panels: list[Group]) -> list[np.ndarray]:
         """Centres that put ``panels`` side by side, tops at TOP, the row centred in the panels' zone."""
         widths = [g.width for g in panels]
-        gap = max(GAP, min(1.0, (EDGE - self.zone_left - sum(widths)) / (len(panels) + 1)))
+        room = EDGE - self.zone_left
+        gap = max(GAP, min(1.0, (room - sum(widths)) / (len(panels) + 1)))
+        if sum(widths) + gap * (len(panels) - 1) > room:  # a wide row: closer together, ending at EDGE
+            gap = max(MIN_GAP, (room - sum(widths)) / (len(panels) - 1))
         total = sum(widths) + gap * (len(panels) - 1)
-        x = self.zone_x - total / 2
+        x = min(self.zone_x - total / 2, EDGE - total)
         centres = []
         for g, w in zip(panels, widths):
             centres.append(np.array([x + w / 2, TOP - g.height / 2, 0.0]))
@@ -159,7 +174,7 @@ class ErrorFlowThroughCNN(LectureScene):
                  for p in (first.left, first.middle)] + [top]
         rows = Group()
         for p, grid, tex in zip((first.left, first.middle, first.right), grids, ("p", "y", r"\delta")):
-            name = formula(tex, t, font_size=NAME, color=role_color(t, p.role)).next_to(grid, LEFT, buff=0.3)
+            name = legible_formula(tex, t, font_size=NAME, color=role_color(t, p.role)).next_to(grid, LEFT, buff=0.3)
             rows.add(Group(name, grid))
         rows.arrange(DOWN, buff=0.3, aligned_edge=RIGHT)
         classes = VGroup(*(cached_text(str(i), font=MONO, font_size=DIGIT_FONT, color=t.muted)
@@ -266,7 +281,7 @@ class ErrorFlowThroughCNN(LectureScene):
         self.say("reached", shape=shape_of[steps[-1].key])
 
         self.next_section("summary")
-        grads = VGroup(*(formula(tex, t, font_size=NAME) for tex in (
+        grads = VGroup(*(legible_formula(tex, t, font_size=NAME) for tex in (
             r"\frac{\partial \mathcal{L}}{\partial W_l} = A_{l-1} \otimes \delta_l",
             r"\frac{\partial \mathcal{L}}{\partial b_l} = \sum_{i,j} \delta_{l,ij}"))).arrange(DOWN, buff=0.5)
         self.say("gradients", wait=False)

@@ -12,7 +12,7 @@ from typing import Any
 from manim import (DOWN, LEFT, RIGHT, UP, AnimationGroup, DashedVMobject, FadeIn, FadeOut, SurroundingRectangle, Text,
                    VGroup)
 
-from scenes.common import FONT, MONO, LectureScene, cached_text, formula, label
+from scenes.common import FONT, MONO, LectureScene, cached_text, formula, label, legible_formula
 from scenes.kit import ChannelSum, PieceStep, TensorVolume, reveal
 
 __all__ = ["SplitChannelsIntoGroups"]
@@ -187,11 +187,16 @@ class SplitChannelsIntoGroups(LectureScene):
                 self.say("sums", per_in=txt["per_in"])
         self.play(piece.conclude(), run_time=0.5)
         t = self.theme
-        # the law right of the inputs, under the outputs: G_d, the input channels of output channel d's group
-        law = VGroup(formula(r"Z_d = \sum_{c \in G_d} A_c \otimes W_{d,c} + b_d", t, font_size=40),
-                     label(self.tr("G_d: the channels of d's group", "G_d：d 所在组的输入通道"), t, color=t.muted,
-                           font_size=SMALL)).arrange(DOWN, buff=0.2)
+        # the law right of the inputs, under the outputs: G_d, the input channels of output channel d's group (said
+        # under the law: a c ∈ G_d under the Σ, 16 px tall, makes the law wider than the room)
         room = 6.3 - (piece.inputs.get_right()[0] + 0.3)
+        head, rest = self.tr("c ∈ G_d:", "c ∈ G_d："), self.tr("the channels of d's group", "d 所在组的输入通道")
+        note = label(head + self.tr(" ", "") + rest, t, color=t.muted, font_size=SMALL)
+        if note.width > room:  # on two lines rather than smaller
+            note = VGroup(*(label(s, t, color=t.muted, font_size=SMALL) for s in (head, rest))).arrange(
+                DOWN, aligned_edge=LEFT, buff=0.1)
+        law = VGroup(legible_formula(r"Z_d = {\textstyle\sum_{c}}\, A_c \otimes W_{d,c} + b_d", t, font_size=40),
+                     note).arrange(DOWN, buff=0.2)
         if law.width > room:  # wide inputs (5x5): a little smaller, still 16 px a capital (at most 10 % less)
             law.scale(max(0.9, room / law.width))
         law.next_to(piece.biases, DOWN, buff=0.45)

@@ -10,18 +10,19 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Polygon, VGroup, config
 
-from scenes.common import MONO, LectureScene, cached_text, formula, label, step_times
+from scenes.common import MONO, LectureScene, cached_text, label, legible_formula, step_times
 
 __all__ = ["MnistArchitecture"]
 
-Y_BLOCKS, Y_NAME, Y_PARAMS, Y_PANEL = 0.8, 2.52, -1.7, -2.55
+Y_BLOCKS, Y_NAME, Y_PARAMS, Y_PANEL = 0.95, 2.62, -1.55, -2.38
 #: the shapes alternate between two rows: at 16 px a digit, nine shapes side by side are wider than the frame
-Y_SHAPES = (-0.9, -1.28)
+Y_SHAPES = (-0.75, -1.13)
 OBLIQUE = np.array([0.3, 0.3, 0.0])  # a map's depth (its width W) drawn up and to the right
 FONT_SIZE = 26  # every label and number: a digit 16 px tall at 480p
 MIN_GAP = 0.3  # between two columns; a network that needs less is shown in pages
 MAX_CODE_ROWS = 8  # layer lines of the listing on one screen (with its first and last line, at 16 px)
-TEX = 38  # the formulas: a full-size glyph 16 px tall
+TEX = 58  # a layer's arithmetic: its lowercase n, c and its subscripts 16 px tall at 480p
+TOTAL_TEX = 38  # the sum of the counts, digits and signs: a digit 16 px tall
 SAFE = config.frame_width / 2 * 0.9  # the columns keep 5 % of the frame free on each side
 
 
@@ -108,18 +109,29 @@ class MnistArchitecture(LectureScene):
         key.arrange(DOWN, aligned_edge=RIGHT, buff=0.08)
         return key.move_to([SAFE, config.frame_height / 2 * 0.9, 0], aligned_edge=UP + RIGHT)
 
-    def panel(self, i: int) -> VGroup:
-        """The arithmetic of layer ``i``: its shape (the course's c, s, p) and its parameter count."""
+    def lines(self, general: str, numbers: str, color: str, room: float) -> VGroup:
+        """``general = numbers`` on one line, or on two (``= numbers`` under it) where one is wider than ``room``."""
+        t = self.theme
+        one = legible_formula(f"{general} = {numbers}", t, font_size=TEX, color=color)
+        if one.width <= room:
+            return VGroup(one)
+        return VGroup(legible_formula(general, t, font_size=TEX, color=color),
+                      legible_formula(f"= {numbers}", t, font_size=TEX, color=color)).arrange(DOWN, buff=0.12)
+
+    def panel(self, i: int) -> tuple[VGroup, VGroup, VGroup]:
+        """The arithmetic of layer ``i``, its name and two parts shown one after the other in one place (at 16 px
+        both do not fit under the blocks at once): its shape (the course's c, s, p) and its parameter count."""
         t, a = self.theme, self.values.arrays
         kind, o = a["kinds"][i], a["options"][i]
-        lines = []
+        tag = label(f"{a['names'][i]}:", t, font_size=FONT_SIZE)
+        room = 2 * SAFE - tag.width - 0.35
         if kind == "flatten":
             h, w, c = a["shapes"][i - 1]
-            lines.append(formula(rf"C\times H\times W = {c}\times {h}\times {w} = {a['shapes'][i][0]}", t,
-                                 font_size=TEX, color=t.output))
+            shape = self.lines(r"C\times H\times W", rf"{c}\times {h}\times {w} = {a['shapes'][i][0]}", t.output, room)
         elif kind in ("dropout", "batchnorm"):
-            lines.append(label(self.tr(f"same shape: {chw(a['shapes'][i])}", f"形状不变：{chw(a['shapes'][i])}"), t,
-                               color=t.output, font_size=FONT_SIZE))
+            same = chw(a["shapes"][i])
+            shape = VGroup(label(self.tr(f"same shape: {same}", f"形状不变：{same}"), t, color=t.output,
+                                 font_size=FONT_SIZE))
         else:
             plain = kind == "conv" and (o["stride"], o["padding"], o["dilation"]) == (1, 0, 1)
             general = {"conv": r"n - c + 1" if plain else r"\lfloor (n + 2p - d(c - 1) - 1) / s \rfloor + 1",
@@ -128,17 +140,20 @@ class MnistArchitecture(LectureScene):
             general["avgpool"] = general["maxpool"]
             if kind == "conv" and (o["stride"], o["dilation"]) == (1, 1) and o["padding"]:
                 general["conv"] = r"n + 2p - c + 1"
-            lines.append(formula(rf"{general[kind]} = {a['shape_formulas'][i]}", t, font_size=TEX, color=t.output))
+            shape = self.lines(general[kind], a["shape_formulas"][i], t.output, room)
         if a["param_formulas"][i]:
             general = {"conv": r"c\cdot c\cdot C_{in}\cdot C_{out} + C_{out}" if o.get("groups", 1) == 1 else
                        r"c\cdot c\cdot (C_{in}/g)\cdot C_{out} + C_{out}",
                        "dense": r"n_{in}\cdot n_{out} + n_{out}", "batchnorm": r"2\cdot C"}[kind]
-            lines.append(formula(rf"{general} = {a['param_formulas'][i]}", t, font_size=TEX, color=t.kernel))
+            params = self.lines(general, a["param_formulas"][i], t.kernel, room)
         else:
-            lines.append(label(self.tr("no parameters", "没有参数"), t, color=t.kernel, font_size=FONT_SIZE))
-        new = VGroup(*lines).arrange(DOWN, buff=0.2)
-        tag = label(f"{a['names'][i]}:", t, font_size=FONT_SIZE).next_to(new, LEFT, buff=0.35)
-        return VGroup(tag, new).move_to([0, Y_PANEL, 0])
+            params = VGroup(label(self.tr("no parameters", "没有参数"), t, color=t.kernel, font_size=FONT_SIZE))
+        # the name, then either part from the same left edge, the widest centred with the name
+        left = -(tag.width + 0.35 + max(shape.width, params.width)) / 2
+        tag.move_to([left + tag.width / 2, Y_PANEL, 0])
+        for part in (shape, params):
+            part.move_to([left + tag.width + 0.35, Y_PANEL, 0], aligned_edge=LEFT)
+        return tag, shape, params
 
     def play_scene(self) -> None:
         t, a = self.theme, self.values.arrays
@@ -156,21 +171,29 @@ class MnistArchitecture(LectureScene):
             self.next_section(a["names"][i])
             before_words, after_words = self.words(i, seen)
             self.say(before_words[0], wait=False, **before_words[1])  # while the layer comes in
-            new = self.panel(i)
+            tag, shape, params = self.panel(i)
             if panel is not None:  # one formula goes before the next comes: no two texts on one spot
                 self.play(FadeOut(panel), run_time=0.3)
             if page_of[i] != page_of[i - 1]:  # the next page of a deep network: the previous one goes
                 self.play(*(FadeOut(cols[j]) for j in pages[page_of[i - 1]]), run_time=0.5)
-            self.play(FadeIn(cols[i], shift=RIGHT * 0.3), FadeIn(new), run_time=run)
-            panel = new
-            for key, fields in after_words:  # about the result on screen
+            self.play(FadeIn(cols[i], shift=RIGHT * 0.3), FadeIn(tag), FadeIn(shape), run_time=run)
+            # about the result on screen: the shape's words, then the count's with its arithmetic
+            for key, fields in after_words[:-1]:
+                self.say(key, **fields)
+            if len(after_words) < 2:  # no words of its own: the shape stays while the layer's line is said
+                self.finish_line()
+                self.wait(0.5)
+            self.play(FadeOut(shape), run_time=0.3)
+            self.play(FadeIn(params), run_time=0.5)
+            panel = VGroup(tag, params)
+            for key, fields in after_words[-1:]:
                 self.say(key, **fields)
             if not after_words:
                 self.wait(1.0)
             seen.append((a["kinds"][i], a["options"][i]))
 
         self.next_section("total")
-        total = formula(a["total_formula"], t, font_size=TEX, color=t.kernel).move_to([0, Y_PANEL, 0])
+        total = legible_formula(a["total_formula"], t, font_size=TOTAL_TEX, color=t.kernel).move_to([0, Y_PANEL, 0])
         self.play(FadeOut(panel), run_time=0.3)
         self.play(FadeIn(total), run_time=0.8)
         self.say("total", total=a["total_params_text"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, GrowFromEdge, Rectangle, VGroup
 
-from scenes.common import MONO, LectureScene, arrow, cached_text, formula, label
+from scenes.common import MONO, LectureScene, arrow, cached_text, formula, label, legible_formula
 from scenes.mnist_maps import DIGIT_FONT, digit_opening, map_picture, picture, sign_legend, small_grid
 
 __all__ = ["InsideTrainedNetwork"]
@@ -121,7 +121,7 @@ class InsideTrainedNetwork(LectureScene):
             texts.add(cached_text(s, font=MONO, font_size=DIGIT_FONT, color=t.text).next_to(bar, UP, buff=0.1))
             classes.add(cached_text(str(i), font=MONO, font_size=DIGIT_FONT, color=t.text)
                         .next_to([x, -2.2, 0], DOWN, buff=0.12))
-        law = formula(r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", t, font_size=40)
+        law = legible_formula(r"p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", t, font_size=40)
         law.move_to([5.0, 1.3, 0]).to_edge(RIGHT, buff=0.9)  # its right edge 5 % inside the frame
         self.say("softmax", wait=False)
         self.play(FadeOut(network), run_time=0.6)

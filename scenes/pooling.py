@@ -12,7 +12,7 @@ from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Group, Square, Transfo
 from cnnviz.values import fmt
 
 from scenes.common import MONO, LectureScene, NumberGrid, arrow, cached_text, cells_box, formula, label
-from scenes.kit import PieceStep, SlidingWindow, conceal, number_font_size, reveal, worded
+from scenes.kit import PieceStep, SlidingWindow, conceal, number_font_size, reveal
 
 __all__ = ["PoolWindows"]
 
@@ -44,14 +44,11 @@ class PoolWindows(LectureScene):
         """One sliding window per mode, the same size, sized so that both outputs fit side by side; the second
         reads the input the first one shows (its own is not drawn)."""
         v = self.values
-        a = v.arrays
-        k, s = a["kernel_size"], a["stride"]
-        text = worded({"window": self.tr("window", "窗口"), f"max {k}×{k}": self.tr(f"max {k}×{k}", f"最大 {k}×{k}"),
-                       f"mean {k}×{k}": self.tr(f"mean {k}×{k}", f"平均 {k}×{k}"),
-                       f"stride {s}": self.tr(f"stride {s}", f"步长 {s}")}, cached_text)
 
         def build(mode: str, cell: float) -> SlidingWindow:
-            return SlidingWindow(v.traces[mode], theme=self.theme, text=text, cell=cell, fit=False,
+            # the window's own words ("window", "max 2×2", "max = 7", "stride 2") in the lecture's language
+            return SlidingWindow(v.traces[mode], theme=self.theme, text=cached_text, language=self.language,
+                                 cell=cell, fit=False,
                                  detailed=self.detailed_steps, names=(self.tr("input", "输入"), "",
                                                                       self.tr(*NAMES[mode])),
                                  run_time=2.4 if mode == v.order[0] else 1.8, text_size=TEXT_SIZE,

@@ -13,7 +13,7 @@ from manim import DOWN, RIGHT, UP, FadeIn, FadeOut, Group, Transform, VGroup
 
 from cnnviz.values import fmt
 
-from scenes.common import MONO, LectureScene, cached_text, formula, label
+from scenes.common import MONO, LectureScene, cached_text, formula, label, legible_formula
 from scenes.kit import PieceStep, ScatterWindow, reveal
 from scenes.transposed_parts import MATRIX_TOP, direct_view, matrix_grid, odd_case
 
@@ -67,7 +67,8 @@ class TransposedConvolution(LectureScene):
         VGroup(mat_name, mat).arrange(RIGHT, buff=0.2)
         VGroup(mat_name, mat).move_to([0, MATRIX_TOP - mat.height / 2, 0])
         forward = formula(r"\mathbf{z} = C\,\mathbf{a}", t, font_size=42)
-        law = formula(r"\mathbf{a} = C^{\top}\mathbf{z} = \sum_i z_i\, C_{i,:}", t, font_size=40)
+        # (a Σ of text size, its i beside it: the law keeps clear of the caption)
+        law = legible_formula(r"\mathbf{a} = C^{\top}\mathbf{z} = {\textstyle\sum_i}\, z_i\, C_{i,:}", t, font_size=40)
         for f in (forward, law):
             f.next_to(VGroup(sw.input, sw.kernel), DOWN, buff=0.45)
         self.play(FadeOut(size), run_time=0.4)  # (C takes the size formula's place: out, then in)

@@ -551,7 +551,11 @@ def test_the_lectures_names_symbols_and_notes_in_english_and_chinese():
         assert texts_of(next(plain.steps()).animations[1].mobject)[0] == "输入⊙卷积核="
         pool = kit.SlidingWindow(max_pool2d_trace(np.arange(16.0).reshape(4, 4), 2, stride=1), language="zh")
         assert pool.note.text == "步长1" and "最大值2×2" in texts_of(pool.ops)
-        assert texts_of(next(pool.steps()).animations[1].mobject)[0] == "窗口"
+        panel = texts_of(next(pool.steps()).animations[1].mobject)
+        # the panel's result in the window's language: the largest of 0, 1, 4 and 5
+        assert panel[0] == "窗口" and panel[-1] == "最大值=5"
+        en_pool = kit.SlidingWindow(max_pool2d_trace(np.arange(16.0).reshape(4, 4), 2, stride=1))
+        assert texts_of(next(en_pool.steps()).animations[1].mobject)[-1] == "max=5"
     with pytest.raises(ValueError, match="language"):
         kit.SlidingWindow(trace, language="fr")
     with pytest.raises(ValueError, match="three letters"):

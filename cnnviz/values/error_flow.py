@@ -130,7 +130,8 @@ def compute(p: MnistParams) -> SceneValues:
         rot = np.rot90(w[above][c_out, c_in], 2)
         mid = Panel(rf"\mathrm{{rot180}}(W_{{\text{{{above}}}}}[{c_out},{c_in}])", "kernel", grid=np.round(rot, 2),
                     digits=2, note=(f"+ {len(w[above]) - 1} more channels", f"另有 {len(w[above]) - 1} 个通道相加"))
-        law = (rf"\delta_{{\text{{{below}}}}} = \sum_{{c}} \mathrm{{rot180}}(W_{{\text{{{above}}}}}[c])"
+        # a Σ of text size, its c beside it: the law keeps to one line under the title
+        law = (rf"\delta_{{\text{{{below}}}}} = {{\textstyle\sum_{{c}}}}\, \mathrm{{rot180}}(W_{{\text{{{above}}}}}[c])"
                rf"\,\tilde{{\otimes}}\, \delta_{{\text{{{above}}}}}[c]")
         cap = [(f"Below a conv layer: each of its {len(w[above])} δ maps is wide-convolved with its rot180 kernel,",
                 f"卷积层之下：它的 {len(w[above])} 张 δ 图各自与旋转 180° 的卷积核做宽卷积，"),

@@ -160,7 +160,7 @@ def _conv_view(trace: ConvTrace, channel: int, digits: int) -> _View:
                  _row(spread, nd), _row(trace.footprint, nd).astype(bool), tuple(trace.stride))
 
 
-def _pool_view(trace: PoolTrace, channel: int, digits: int) -> _View:
+def _pool_view(trace: PoolTrace, channel: int, digits: int, language: str = "en") -> _View:
     inp, out, steps = trace.padded_input, trace.output, list(trace.steps)
     if inp.ndim == 3:
         if not 0 <= channel < inp.shape[0]:
@@ -172,7 +172,7 @@ def _pool_view(trace: PoolTrace, channel: int, digits: int) -> _View:
     kh, kw = trace.kernel_size
     drawn = []
     for s in steps:
-        line = (f"max = {fmt(s.value, digits)}" if trace.mode == "max"
+        line = (f"{WORDS[language]['max']} = {fmt(s.value, digits)}" if trace.mode == "max"
                 else f"Σ ÷ {s.divisor} = {fmt(s.value, digits)}")
         drawn.append(_Step(tuple(_cell2(c) for c in s.cells), _cell2(s.out_pos), np.asarray(s.patch, float),
                            np.asarray(s.is_padding, bool).reshape(kh, kw), s.chosen, (line,), s.value))
@@ -335,10 +335,12 @@ class SlidingWindow(VGroup):
                  text_size: float | None = None, note: bool = True, number_height: float | None = None,
                  legible: bool = True) -> None:
         super().__init__()
+        if language not in WORDS:
+            raise ValueError(f"language must be one of {sorted(WORDS)}, not {language!r}")
         if isinstance(trace, ConvTrace):
             view = _conv_view(trace, channel, digits)
         elif isinstance(trace, PoolTrace):
-            view = _pool_view(trace, channel, digits)
+            view = _pool_view(trace, channel, digits, language)
         else:
             raise TypeError(f"SlidingWindow takes a ConvTrace (conv1d_trace, conv2d_trace) or a PoolTrace "
                             f"(max_pool2d_trace, avg_pool2d_trace), not {type(trace).__name__}")
@@ -354,8 +356,6 @@ class SlidingWindow(VGroup):
             raise ValueError("working='sum' writes out a convolution's products; pooling has none")
         if detailed is not None and detailed < 0:
             raise ValueError(f"detailed must be None or >= 0, got {detailed}")
-        if language not in WORDS:
-            raise ValueError(f"language must be one of {sorted(WORDS)}, not {language!r}")
         if symbols is not None and len(symbols) != 3:
             raise ValueError(f"symbols takes three letters (input, kernel, output), got {len(symbols)}")
         if indices and (symbols is None or view.ndim != 1 or view.kind != "conv"):
