@@ -13,7 +13,7 @@ import numpy as np
 from manim import (DOWN, LEFT, RIGHT, UL, UP, AnimationGroup, FadeIn, FadeOut, Mobject, SingleStringMathTex,
                    SurroundingRectangle, Text, VGroup, config)
 
-from scenes.common import MONO, LectureScene, cached_text, formula, label
+from scenes.common import MONO, LectureScene, cached_text, formula, label, legible_formula
 from scenes.kit import SAFE_MARGIN, ChannelSum, PieceStep, TensorVolume, cells_box, conceal, reveal, subscript
 from scenes.kit.style import legible_font_size, min_glyph_height
 from scenes.multichannel_parts import pointwise
@@ -303,10 +303,10 @@ class SumOverInputChannels(LectureScene):
             mob.scale(min(1.0, (piece.outputs.get_left()[0] - 0.3 - left) / mob.width, (top - BAND[0]) / mob.height))
             return mob.move_to([left, top, 0], aligned_edge=UL)
 
-        # the input channel is i (c is the kernel size, as in the course); 38: its subscripts 16 px tall at 480p
-        # (in two lines, one formula: in one line it is wider than the room beside the kernels at that size)
-        law = place(formula(r"\begin{aligned} Z_d &= \sum_{i=1}^{C_{in}} A_i \otimes W_{d,i} \\ &\quad + b_d"
-                            r"\end{aligned}", t, font_size=38))
+        # the input channel is i (c is the kernel size, as in the course); the Σ of text size and its range on a
+        # line of its own: under a tall Σ the limits (C_in's "in" a subscript of a superscript) were 11 px at 480p
+        law = place(legible_formula(r"\begin{aligned} Z_d &= {\textstyle\sum_{i}}\, A_i \otimes W_{d,i} + b_d \\"
+                                    r" i &= 1, \dots, C_{in} \end{aligned}", t, font_size=38))
         self.play(FadeIn(law), run_time=0.8)
         self.say("maps", c_out=c_out)
 

@@ -17,7 +17,7 @@ from scenes.kit.style import safe_size
 
 __all__ = ["StrideAndPadding"]
 
-SIZE_LAW = r"m = \left\lfloor \frac{n + 2p - c}{s} \right\rfloor + 1"
+SIZE_LAW = r"m = \left\lfloor (n + 2p - c)/s \right\rfloor + 1"
 
 
 class StrideAndPadding(LectureScene):

@@ -29,7 +29,8 @@ def manim_tiny(scene_file: Path, cls: str, tmp_path: Path, **env: str) -> subpro
 LAYOUT_CLEAN = {"conv1d", "conv2d", "dilated", "stride_padding", "pooling", "transposed", "image_filters",
                 "receptive_field", "backprop_conv", "backprop_pool", "group_conv", "depthwise_separable", "lenet",
                 "alexnet", "residual", "conv_theorem", "local_connectivity", "mnist_training", "inception",
-                "trends", "multichannel"}
+                "trends", "multichannel", "error_flow", "mnist_architecture",
+                "mnist_features"}
 #: the forward-operation scenes ask before they show (LectureScene.ask): the deck holds on the question
 ASKS = {"conv1d", "conv2d", "dilated", "stride_padding", "pooling", "transposed", "residual", "inception", "trends"}
 

@@ -22,7 +22,8 @@ def size_terms(n: int, c: int, p: int, s: int) -> dict[str, float]:
 
 def size_tex(t: dict[str, float]) -> str:
     """The formula with the numbers put in, in LaTeX (the floor brackets only where the stride divides)."""
-    frac = rf"\frac{{{fmt(t['n'])} + 2\cdot {fmt(t['p'])} - {fmt(t['c'])}}}{{{fmt(t['s'])}}}"
+    # (…)/s on one line, as every scene writes the size law: a fraction's small numerals would be under 16 px
+    frac = rf"({fmt(t['n'])} + 2\cdot {fmt(t['p'])} - {fmt(t['c'])})/{fmt(t['s'])}"
     if t["s"] == 1:
         return rf"{frac} + 1 = {fmt(t['m'])}"
     return (rf"\left\lfloor {frac} \right\rfloor + 1 = \lfloor {fmt(t['quotient'])} \rfloor + 1 = "
