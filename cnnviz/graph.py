@@ -81,12 +81,13 @@ def _job(info: SceneSpec, key: str, lecture: LectureConfig, path: Path, opts: An
          encoder: Sequence[str]) -> SceneJob:
     values = None
     if opts.values_here:
-        from .values import save_values, scene_values
+        from .pipeline import computed_values
+        from .values import save_values
 
         params = lecture.entry(info.id).params
         with tempfile.TemporaryDirectory() as tmp:
             file = Path(tmp) / "values.pkl"
-            save_values(file, info.id, params, scene_values(info.id, params))
+            save_values(file, info.id, params, computed_values(info.id, params))
             values = file.read_bytes()
     return SceneJob(scene=info.id, key=key, version=code_version(), lecture_path=str(path.resolve()),
                     lecture_text=path.read_bytes(), values=values, quality=opts.quality, language=opts.language,

@@ -174,6 +174,20 @@ def _scene_lock(out: Path, scene_id: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+#: Values are computed in this process, on the pool's threads; a values module that seeds torch's global random
+#: generator (alexnet's He-initialised weights, a dropout mask) would draw another thread's numbers when two ran at
+#: once (alexnet's fc6 differed between a --jobs 2 render and a sequential one), so they take turns.
+_VALUES_LOCK = threading.Lock()
+
+
+def computed_values(scene_id: str, params):
+    """:func:`cnnviz.values.scene_values`, one scene at a time in this process (:data:`_VALUES_LOCK`)."""
+    from .values import scene_values
+
+    with _VALUES_LOCK:
+        return scene_values(scene_id, params)
+
+
 def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts: RenderOptions) -> RenderResult:
     start = time.perf_counter()
     out = opts.out_dir
@@ -190,11 +204,11 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
             work = Path(tmp)
             values = None
             if opts.values_here:
-                from .values import save_values, scene_values
+                from .values import save_values
 
                 params = lecture.entry(info.id).params
                 values = work / "values.pkl"
-                save_values(values, info.id, params, scene_values(info.id, params))
+                save_values(values, info.id, params, computed_values(info.id, params))
             scene_env = SceneEnv(
                 config=config_path, language=opts.language, theme=opts.theme, json_dir=work, values=values,
                 # LaTeX and Pango output outlive the per-render media folder (one folder per scene: parallel

@@ -67,7 +67,7 @@ def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_ce
     arr = np.atleast_2d(values)
     longest = max((fmt(x, digits) for x in arr.ravel()), key=len)
     widest = max(cached_text(s, font=MONO, font_size=font_size).width
-                 for s in {fmt(x, digits) for x in arr.ravel()} if len(s) >= len(longest) - 1)
+                 for s in sorted({fmt(x, digits) for x in arr.ravel()}) if len(s) >= len(longest) - 1)
     cell = max(min_cell, widest / FILL)
     return NumberGrid(values, theme, color, cell=cell, font_size=font_size, digits=digits)
 

@@ -274,3 +274,26 @@ def test_clips_are_encoded_with_the_pipelines_x264_settings(tmp_path, monkeypatc
                                  RenderOptions(quality=quality, out_dir=out, jobs=1, values_here=False))
         assert result.ok, result.error
         assert x264_settings(result.clip) == expected, quality
+
+
+def test_values_computed_on_parallel_render_threads_are_those_of_a_sequential_run():
+    """A render's pool computes each scene's values on its own thread; alexnet's seeded weights and dropout mask
+    draw from torch's global generator, so two at once used to give other numbers than one alone."""
+    import threading
+
+    import numpy as np
+
+    from cnnviz.config import COURSE
+    from cnnviz.values import scene_json
+
+    lecture = load_config(COURSE[1])
+    params = lecture.entry("alexnet").params
+    alone = scene_json("alexnet", params, pipeline.computed_values("alexnet", params))["arrays"]["fc6_z"]
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(scene_json(
+        "alexnet", params, pipeline.computed_values("alexnet", params))["arrays"]["fc6_z"])) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 3 and all(np.array_equal(g, alone) for g in got)
