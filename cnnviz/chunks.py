@@ -7,7 +7,7 @@ section starts, so that a slide's step stays within one chunk. Each range is ren
 ``-n FIRST,LAST`` (the plays before it are replayed without drawing; ``LectureScene`` keeps the clock as a
 drawn play would, so every chunk draws exactly the frames of the whole render). :func:`join_chunks`
 concatenates the chunks' packets without re-encoding (each play is its own encoded segment in Manim, so
-every play starts on a key frame) and adds the plan render's narration track; :func:`cut_sections` cuts
+every play starts on a key frame) and adds the plan render's narration track (:mod:`cnnviz.sound`); :func:`cut_sections` cuts
 the section clips and Manim's ``sections.json`` out of the joined clip the same way.
 
 Only the video clips are chunked (MP4; WebM, GIF, transparent and still renders are rendered whole).
@@ -25,6 +25,8 @@ from io import BytesIO
 from pathlib import Path
 
 import av
+
+from .sound import replace_sound
 
 __all__ = ["Play", "chunk_ranges", "cut_sections", "join_chunks", "read_plan", "video_only"]
 
@@ -116,40 +118,15 @@ def video_only(source: Path, output: Path) -> None:
     _concat([source], output)
 
 
-def _add_sound(video: Path, sound: Path, output: Path) -> None:
-    """Manim's ``combine_to_movie`` sound step: the video's packets and the encoded track's, the shorter
-    deciding the length."""
-    with av.open(str(video)) as vin, av.open(str(sound)) as ain:
-        vstream, astream = vin.streams.video[0], ain.streams.audio[0]
-        with av.open(str(output), mode="w") as target:
-            vout = target.add_stream_from_template(template=vstream)
-            aout = target.add_stream_from_template(template=astream)
-            for packet in vin.demux(vstream):
-                if packet.dts is None:
-                    continue
-                packet.stream = vout
-                target.mux(packet)
-            for packet in ain.demux(astream):
-                if packet.dts is None:
-                    continue
-                packet.stream = aout
-                target.mux(packet)
-
-
 def join_chunks(chunks: Sequence[Path], output: Path, *, sound: Path | None = None) -> None:
     """``chunks`` (MP4, in order) joined into ``output`` without re-encoding, with ``sound`` (the plan render's
-    ``narration.aac``) as its sound track. ``output`` appears complete or not at all."""
+    narration, :func:`cnnviz.sound.encode_narration`) as its sound track. ``output`` appears complete or not at all."""
     output = Path(output)
     part = output.with_name(f".{output.name}.part.mp4")
     try:
         _concat(chunks, part)
         if sound is not None and Path(sound).exists():
-            muxed = output.with_name(f".{output.name}.sound.mp4")
-            try:
-                _add_sound(part, Path(sound), muxed)
-                os.replace(muxed, part)
-            finally:
-                muxed.unlink(missing_ok=True)
+            replace_sound(part, Path(sound))
         os.replace(part, output)
     finally:
         part.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from .chunks import video_only
 from .paths import cache_dir
 from .registry import ROOT, scene_spec
 from .scene_env import SceneEnv
+from .sound import encode_narration
 from .store import Store
 
 __all__ = ["SceneJob", "Task", "TaskError", "TaskResult", "VersionMismatch", "code_version", "run_task"]
@@ -155,8 +156,10 @@ def run_task(task: Task) -> TaskResult:
                               env=SceneEnv.child_environ(os.environ, env))
         files: dict[str, bytes] = {}
         if task.span is None:
+            if (work / "narration.wav").exists() and done.returncode == 0:
+                encode_narration(work / "narration.wav", work / "narration.aac")
             wanted = {"plan.json": plan_dir / "plan.json", f"{job.scene}.json": work / f"{job.scene}.json",
-                      "narration.aac": plan_dir / "narration.aac"}
+                      "narration.aac": work / "narration.aac"}
             files = {name: p.read_bytes() for name, p in wanted.items() if p.exists()}
             complete = "plan.json" in files and f"{job.scene}.json" in files
         else:

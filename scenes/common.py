@@ -571,6 +571,8 @@ class LectureScene(Scene):
         doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
         doc["predictions"] = self.predictions  # the questions asked before an answer is shown (ask)
         self._write_json(doc)
+        if self.env.json_dir is not None and self.renderer.file_writer.includes_sound:
+            self._write_narration(self.env.json_dir / "narration.wav")
         if self.env.plan is not None:
             self._write_plan(self.env.plan)
             # a plan render ends here: it drew nothing, and Manim would go on to combine sections of no frames
@@ -579,21 +581,19 @@ class LectureScene(Scene):
             sys.stderr.flush()
             os._exit(0)
 
-    def _write_plan(self, folder: Path) -> None:
-        """For a render in chunks (:mod:`cnnviz.chunks`): ``plan.json`` (each play's frames and section, the
-        frame rate) and, when narrated, ``narration.aac``: the scene's whole sound track, mixed and encoded as
-        Manim's ``combine_to_movie`` does for a whole render."""
-        from manim.scene.scene_file_writer import convert_audio
+    def _write_narration(self, wav: Path) -> None:
+        """The scene's whole sound track as Manim mixed it (``combine_to_movie``'s steps), for the pipeline to encode
+        the same way every time (:mod:`cnnviz.sound`; Manim's stereo AAC differs from run to run)."""
         from pydub import AudioSegment
 
-        folder.mkdir(parents=True, exist_ok=True)
         writer = self.renderer.file_writer
-        if writer.includes_sound:
-            writer.add_audio_segment(AudioSegment.silent(0))  # as combine_to_movie: the track's length settled
-            wav = folder / "narration.wav"
-            writer.audio_segment.export(wav, format="wav", bitrate="312k")
-            convert_audio(wav, folder / "narration.aac", "aac")
-            wav.unlink()
+        writer.add_audio_segment(AudioSegment.silent(0))  # as combine_to_movie: the track's length settled
+        writer.audio_segment.export(wav, format="wav", bitrate="312k")
+
+    def _write_plan(self, folder: Path) -> None:
+        """For a render in chunks (:mod:`cnnviz.chunks`): ``plan.json``, each play's frames and section, and the
+        frame rate (the narration is ``narration.wav`` beside the JSON, :meth:`_write_narration`)."""
+        folder.mkdir(parents=True, exist_ok=True)
         plan = {"scene": self.scene_id, "frame_rate": self.camera.frame_rate, "plays": self.plays}
         atomic_write(folder / "plan.json", lambda f: f.write(json.dumps(plan, indent=1).encode("utf-8")))
 

@@ -1,0 +1,61 @@
+"""cnnviz.sound: the narration encoded the same way every time, in place of a clip's sound."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+
+from cnnviz.sound import SOUND_RATE, encode_narration, replace_sound
+
+
+def write_wav(path: Path, seconds: float = 3.0, rate: int = 22050) -> None:
+    """A voice-like test signal (espeak-ng writes 22.05 kHz mono 16-bit)."""
+    t = np.arange(int(seconds * rate)) / rate
+    signal = 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + 0.05 * np.sin(2 * np.pi * 2400 * t)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((signal * 32767).astype("<i2").tobytes())
+
+
+def test_the_same_narration_encodes_to_the_same_bytes_in_every_process(tmp_path):
+    wav = tmp_path / "narration.wav"
+    write_wav(wav)
+    script = ("import sys, hashlib; from pathlib import Path; from cnnviz.sound import encode_narration; "
+              "encode_narration(Path(sys.argv[1]), Path(sys.argv[2])); print(hashlib.sha256(Path(sys.argv[2]).read_bytes()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script, str(wav), str(tmp_path / f"{i}.aac")], capture_output=True,
+                              text=True, check=True).stdout.strip() for i in range(4)}
+    assert len(digests) == 1
+    with av.open(str(tmp_path / "0.aac")) as c:
+        stream = c.streams.audio[0]
+        assert (stream.rate, stream.channels) == (SOUND_RATE, 1)
+        seconds = sum(f.samples for f in c.decode(audio=0)) / SOUND_RATE
+    assert abs(seconds - 3.0) < 0.1
+
+
+def test_a_clips_sound_is_replaced_and_its_frames_kept(tmp_path):
+    movie = tmp_path / "clip.mp4"
+    with av.open(str(movie), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for k in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * k, np.uint8), format="rgb24")
+            for packet in s.encode(frame):
+                out.mux(packet)
+        for packet in s.encode():
+            out.mux(packet)
+    before = [hashlib.sha1(f.to_ndarray().tobytes()).hexdigest() for f in av.open(str(movie)).decode(video=0)]
+    write_wav(tmp_path / "n.wav")
+    encode_narration(tmp_path / "n.wav", tmp_path / "n.aac")
+    replace_sound(movie, tmp_path / "n.aac")
+    with av.open(str(movie)) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]
+        assert [hashlib.sha1(f.to_ndarray().tobytes()).hexdigest() for f in c.decode(video=0)] == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
