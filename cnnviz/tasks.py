@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .chunks import video_only
-from .paths import cache_dir
+from .paths import ASSETS, cache_dir
 from .registry import ROOT, scene_spec
 from .scene_env import SceneEnv
 from .sound import encode_narration
@@ -146,7 +146,7 @@ def run_task(task: Task) -> TaskResult:
                        plan=plan_dir if task.span is None else None)
         media = work / "media"
         cmd = [sys.executable, "-m", "manim", "render", f"-q{job.quality}", "--media_dir", str(media), "-o", job.scene,
-               "-v", "WARNING", "--progress_bar", "none", "--config_file", str(ROOT / "cnnviz" / "assets" / "manim.cfg"),
+               "-v", "WARNING", "--progress_bar", "none", "--config_file", str(ASSETS / "manim.cfg"),
                "--format", "mp4", *job.encoder_args]
         if task.span is None:
             cmd += ["--save_sections", "-n", str(_PLAN_FROM)]
