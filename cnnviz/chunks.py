@@ -26,6 +26,7 @@ from pathlib import Path
 
 import av
 
+from .paths import replace_folder
 from .sound import replace_sound
 
 __all__ = ["Play", "chunk_ranges", "cut_sections", "join_chunks", "read_plan", "video_only"]
@@ -184,10 +185,5 @@ def cut_sections(clip: Path, plan: Plan, target: Path) -> list[dict[str, object]
                     out.mux(packet)
             index.append({"name": first.name, "type": first.type, "video": first.section, **_metadata(path)})
     (work / "sections.json").write_text(json.dumps(index, indent=4), encoding="utf-8")
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(work, target)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(work, target)
     return index

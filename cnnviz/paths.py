@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ASSETS", "OutDirError", "atomic_write", "cache_dir", "check_out_dir", "user_command"]
+__all__ = ["ASSETS", "OutDirError", "atomic_write", "cache_dir", "check_out_dir", "replace_folder", "user_command"]
 
 #: The files cnnviz ships (package data): the default lecture, the photo, the trained MNIST network,
 #: reveal.js, Manim's settings, the render-time and typeset-ahead references. Found through importlib's
@@ -102,3 +103,15 @@ def user_command(subcommand: str = "") -> str:
     """
     program = "python render.py" if Path(sys.argv[0]).name == "render.py" else "cnnviz"
     return f"{program} {subcommand}".rstrip()
+
+
+def replace_folder(src: Path, target: Path) -> None:
+    """``src`` moved to ``target``, replacing it: the old folder is set aside first and removed after, so
+    ``target`` is never a mix of the two."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.replace(target, old)
+    shutil.move(str(src), str(target))
+    shutil.rmtree(old, ignore_errors=True)

@@ -16,7 +16,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LectureConfig
-from .paths import ASSETS, atomic_write, cache_dir
+from .paths import ASSETS, atomic_write, cache_dir, replace_folder
 from .registry import ROOT, SceneSpec, scene_spec, source_files
 from .scene_env import SceneEnv
 from .sound import encode_narration, replace_sound
@@ -270,14 +269,7 @@ def write_outputs(info: SceneSpec, opts: RenderOptions, key: str, *, work: Path,
         os.replace(work / f"{info.id}.json", out / f"{info.id}.json")
         for suffix in (".srt", ".vtt"):
             os.replace(made[suffix], out / f"{info.id}{suffix}")
-        target = out / "sections" / info.id
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            os.replace(target, old)
-        shutil.move(str(sections), str(target))
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(sections, out / "sections" / info.id)
         atomic_write(out / ".cache" / f"{info.id}.key", lambda f: f.write(key.encode()))
 
 
@@ -325,13 +317,7 @@ def _keep_sections(media: Path, info: SceneSpec, target: Path) -> None:
     src = found[0]
     for index in src.glob("*.json"):  # Manim names it after the output file
         os.replace(index, src / "sections.json")
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.replace(target, old)
-    shutil.move(str(src), str(target))
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(src, target)
 
 
 REFERENCE_TIMES = ASSETS / "render-seconds.json"
