@@ -67,7 +67,6 @@ class _Scene:
     plan: Plan | None = None
     ranges: list[tuple[int, int]] = field(default_factory=list)
     chunks: dict[tuple[int, int], Path] = field(default_factory=dict)
-    seconds: float = 0.0  # the tasks' time, summed
     started: float = field(default_factory=time.perf_counter)
     times: list[list[float]] = field(default_factory=list)  # [first, last, frames, seconds] per fresh chunk
     plan_seconds: float | None = None
@@ -196,7 +195,6 @@ def render_units(units: Sequence[Unit], *, events: GraphEvents | None = None, en
                                            cached=False, error=f"{task.name} {kind}: {type(exc).__name__}: {exc}"))
                 continue
             if not result.from_store:
-                scene.seconds += result.seconds
                 events.task_workers[result.worker] = events.task_workers.get(result.worker, 0) + 1
             if task.span is None:
                 for name, data in result.files.items():

@@ -34,7 +34,7 @@ from .scene_env import SceneEnv
 from .sound import encode_narration, replace_sound
 
 __all__ = ["ENCODER_OPTIONS", "MANIM_CONFIG", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "input_files", "encoder_args",
-           "expected_seconds", "longest_first", "recorded_seconds", "render_scenes"]
+           "expected_seconds", "longest_first", "manim_command", "recorded_seconds", "render_scenes"]
 
 QUALITIES = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
 
@@ -114,6 +114,13 @@ class RenderResult:
 #: Manim's settings for every scene process (passed explicitly: a scene process runs in the installed package's
 #: folder, where Manim would find no manim.cfg of its own)
 MANIM_CONFIG = ASSETS / "manim.cfg"
+
+
+def manim_command(quality: str, media: Path, output: str) -> list[str]:
+    """The start of every scene process's ``python -m manim render`` command (the pipeline's and a task's): quality,
+    media folder, output name, quiet, :data:`MANIM_CONFIG`; the caller adds the format, options, file and class."""
+    return [sys.executable, "-m", "manim", "render", f"-q{quality}", "--media_dir", str(media), "-o", output,
+            "-v", "WARNING", "--progress_bar", "none", "--config_file", str(MANIM_CONFIG)]
 
 
 def encoder_args(quality: str, format: str = "mp4", transparent: bool = False) -> list[str]:
@@ -217,8 +224,7 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
                 exit_after_render=True,  # skip Python's teardown of the finished scene (LectureScene.render)
                 speedups=opts.speedups, voice=opts.voice)
             media = work / "media"  # per render, so parallel renders never share Manim's partial files
-            cmd = [sys.executable, "-m", "manim", "render", f"-q{opts.quality}", "--media_dir", str(media.resolve()),
-                   "-o", info.id, "-v", "WARNING", "--progress_bar", "none", "--config_file", str(MANIM_CONFIG)]
+            cmd = manim_command(opts.quality, media.resolve(), info.id)
             cmd += ["-s"] if opts.format == "png" else ["--format", opts.format, "--save_sections"]
             cmd += ["-t"] if opts.transparent else []
             cmd += encoder_args(opts.quality, opts.format, opts.transparent)

@@ -18,7 +18,6 @@ import os
 import platform
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from .chunks import video_only
-from .paths import ASSETS, cache_dir
+from .paths import cache_dir
+from .pipeline import manim_command
 from .registry import ROOT, scene_spec
 from .scene_env import SceneEnv
 from .sound import encode_narration
@@ -145,9 +145,7 @@ def run_task(task: Task) -> TaskResult:
                        exit_after_render=True, speedups=job.speedups, voice=job.voice,
                        plan=plan_dir if task.span is None else None)
         media = work / "media"
-        cmd = [sys.executable, "-m", "manim", "render", f"-q{job.quality}", "--media_dir", str(media), "-o", job.scene,
-               "-v", "WARNING", "--progress_bar", "none", "--config_file", str(ASSETS / "manim.cfg"),
-               "--format", "mp4", *job.encoder_args]
+        cmd = [*manim_command(job.quality, media, job.scene), "--format", "mp4", *job.encoder_args]
         if task.span is None:
             cmd += ["--save_sections", "-n", str(_PLAN_FROM)]
         else:
