@@ -74,8 +74,12 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 TOP_KEYS = ("title", "language", "theme", "model", "train", "data", "scenes")
 #: the keys a lecture sets once for all its MNIST scenes (one network is trained, shown and explained)
 NETWORK_KEYS = ("model", "train")
-#: the MNIST scenes that draw the course's layers in their order (any sizes); the others follow any model
-COURSE_SHAPED_SCENES = ("error_flow", "mnist_features")
+#: the MNIST scenes that send one digit through the network and draw it (ModelConfig.refuse_for_scene)
+DIGIT_SCENES = ("error_flow", "mnist_features")
+#: classes those scenes draw (a cell or a bar each)
+MAX_DRAWN_CLASSES = 10
+#: layers error_flow lists beside its panels (a row each, with the input's)
+ERROR_FLOW_MAX_LAYERS = 16
 #: the validation context under which a model also reads the files it names (``image:``, ``checkpoint:``)
 READ_FILES = {"read_files": True}
 
@@ -656,21 +660,27 @@ class ModelConfig(BaseModel):
                              "network trains on a CPU)")
         return rows
 
-    @property
-    def course_shaped(self) -> bool:
-        """Whether the layers come in the course's order (conv, pool, conv, pool, conv, flatten, dense, dense;
-        any sizes): what ``error_flow`` and ``mnist_features`` draw so far."""
-        return [(r.kind, r.name) for r in self.shapes()] == [
-            ("conv", "conv1"), ("maxpool", "pool1"), ("conv", "conv2"), ("maxpool", "pool2"), ("conv", "conv3"),
-            ("flatten", "flatten"), ("dense", "dense1"), ("dense", "dense2")]
-
-    def refuse_unless_course_shaped(self, scene_id: str) -> None:
-        """ValueError, naming the scene and the model's layers, for a scene that draws the course's layer order."""
-        if not self.course_shaped:
-            kinds = ", ".join(r.name for r in self.shapes())
-            raise ValueError(f"scene {scene_id} draws the course's layers in their order (conv1, pool1, conv2, pool2, "
-                             f"conv3, flatten, dense1, dense2; any sizes) for now; the model {self.name!r} has {kinds}. "
-                             "mnist_architecture and mnist_training follow any model")
+    def refuse_for_scene(self, scene_id: str) -> None:
+        """ValueError, naming the scene, the model and what the scene can draw, for a model that scene cannot
+        show: ``error_flow`` and ``mnist_features`` draw the digit as one greyscale picture and one cell (or
+        bar) per class; ``mnist_features`` shows the kernels of the first conv layer; ``error_flow`` lists the
+        layers beside its panels (:data:`ERROR_FLOW_MAX_LAYERS`)."""
+        if scene_id not in DIGIT_SCENES:
+            return
+        rows = self.shapes()
+        what = f"scene {scene_id}: the model {self.name!r}"
+        if self.input[0] != 1:
+            raise ValueError(f"{what} reads {self.input[0]} channels; the scene draws the digit it sends through "
+                             "the network as one greyscale picture: input [1, H, W]")
+        if self.classes > MAX_DRAWN_CLASSES:
+            raise ValueError(f"{what} has {self.classes} classes; the scene draws one cell per class, at most "
+                             f"{MAX_DRAWN_CLASSES}")
+        if scene_id == "mnist_features" and not any(r.kind == "conv" for r in rows):
+            raise ValueError(f"{what} has no conv layer ({', '.join(r.name for r in rows)}); the scene shows the "
+                             "first conv layer's learned kernels and the feature maps: add a conv layer")
+        if scene_id == "error_flow" and len(rows) > ERROR_FLOW_MAX_LAYERS:
+            raise ValueError(f"{what} has {len(rows)} layers; the scene lists the layers beside its panels, at most "
+                             f"{ERROR_FLOW_MAX_LAYERS} (mnist_architecture shows any depth)")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (lists, ints, strings), so ``torch.load(weights_only=True)`` reads it back."""
@@ -1010,10 +1020,10 @@ def parse_config(data: Any, source: str = "<config>") -> LectureConfig:
             raise ConfigError(f"{source}: scenes[{[x.scene for x in entries].index(e.scene)}] (error_flow): "
                               "input_image is given but label is not; allowed: label 0 to 9, the digit the picture "
                               "shows (error_flow's δ = p − y needs the true class)")
-    for e in entries:  # before any work: a scene that cannot draw this network yet
-        if e.scene in COURSE_SHAPED_SCENES:
+    for e in entries:  # before any work: a scene that cannot draw this network
+        if e.scene in DIGIT_SCENES:
             try:
-                lecture.model.refuse_unless_course_shaped(e.scene)
+                lecture.model.refuse_for_scene(e.scene)
             except ValueError as exc:
                 raise ConfigError(f"{source}: model: {exc}") from None
     return lecture.model_copy(update={"scenes": tuple(entries)})

@@ -283,6 +283,12 @@ class LectureScene(Scene):
         new = self.caption(line.text("en", **values), line.text("zh", **values), wait=wait, key=key)
         return new
 
+    def tell(self, key: str, *, wait: bool = True, **values: Any) -> Text:
+        """:meth:`say` given more fields than line ``key`` has: those it has are filled, the others left (a
+        scene that picks one of several lines, whose fields differ, offers them all)."""
+        fields = self.script[key].fields
+        return self.say(key, wait=wait, **{k: v for k, v in values.items() if k in fields})
+
     def finish_line(self) -> None:
         """Wait until the line being spoken has ended, then fade its caption out (nothing if none)."""
         if self._caption is None:

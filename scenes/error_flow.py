@@ -23,14 +23,25 @@ ROOM = 5.1  # height the panels may take (their bottom stays above a caption of 
 CHAIN_X = -6.3  # left edge of the layer list (the 5 % margin is at -6.40)
 EDGE = 6.35  # right edge of the panels
 CHAIN_STEP = 0.5  # between two rows of the layer list
+CHAIN_TOP = 2.7  # the first row's y where the list is too long to start level with the panels (under the title)
+CHAIN_BOTTOM = -2.4  # the lowest row's y
+LEGEND_LOWEST = -3.1  # the colour legend's lowest bottom under the list (above a caption); else in the corner
+LEGEND_CORNER_Y = 3.3  # ... of the frame, left of the title
 GAP = 0.35  # space between two panels
 MIN_GAP = 0.2  # ... where a row is too wide for that
+MASK_CELL = 0.45  # the cell of a 0/1 mask where a row is too wide for the usual 0.6
 PIC = 1.35  # side of a map's picture
 SMALL_PIC = 1.0  # ... where a panel with the larger one is too tall for the room
 #: font size of a panel's name and of the laws: a p (its descender) ≥ 16 px at 480p; a formula whose subscripts
 #: would be smaller grows (legible_formula)
 NAME = 41
 BUFF = 0.15  # between the parts of a panel
+
+
+#: the line that opens the first step below a layer of each kind, and the later ones' (ReLU below, none)
+FIRST_LINE = {"conv": "conv_law", "maxpool": "pool_up", "avgpool": "avg_up", "batchnorm": "bn_law"}
+AGAIN_LINE = {"conv": ("conv_again", "conv_again"), "maxpool": ("pool_again", "pool_again_linear"),
+              "avgpool": ("avg_again", "avg_again_linear"), "batchnorm": ("bn_again", "bn_again_linear")}
 
 
 def rot(tex: str) -> str:
@@ -48,8 +59,13 @@ class ErrorFlowThroughCNN(LectureScene):
         """The layers, input at the top, one name a row; and their shapes C×H×W beside them."""
         t = self.theme
         names, shapes = VGroup(), VGroup()
+        rows = len(self.values.chain)
+        top, step = TOP - 0.15, CHAIN_STEP
+        if top - step * (rows - 1) < CHAIN_BOTTOM:  # a deep model: from higher up, the rows closer
+            top = CHAIN_TOP
+            step = min(CHAIN_STEP, (top - CHAIN_BOTTOM) / (rows - 1))
         for i, (n, s) in enumerate(self.values.chain):
-            y = TOP - 0.15 - CHAIN_STEP * i
+            y = top - step * i
             names.add(label(n, t, color=t.muted, font_size=DIGIT_FONT).move_to([CHAIN_X, y, 0], aligned_edge=LEFT))
             shapes.add(cached_text(s, font=MONO, font_size=DIGIT_FONT, color=t.muted))
         x = names.get_right()[0] + 0.35
@@ -129,6 +145,10 @@ class ErrorFlowThroughCNN(LectureScene):
             out.add(region(panel.pic, p.box[0] + r, p.box[1] + c, s, t.highlight))
         return out
 
+    def too_wide(self, panels: list[Group]) -> bool:
+        """Whether ``panels`` side by side, at the smallest gap, are wider than the panels' zone."""
+        return sum(g.width for g in panels) + MIN_GAP * (len(panels) - 1) > EDGE - self.zone_left
+
     def place(self, panels: list[Group]) -> list[np.ndarray]:
         """Centres that put ``panels`` side by side, tops at TOP, the row centred in the panels' zone."""
         widths = [g.width for g in panels]
@@ -137,12 +157,31 @@ class ErrorFlowThroughCNN(LectureScene):
         if sum(widths) + gap * (len(panels) - 1) > room:  # a wide row: closer together, ending at EDGE
             gap = max(MIN_GAP, (room - sum(widths)) / (len(panels) - 1))
         total = sum(widths) + gap * (len(panels) - 1)
-        x = min(self.zone_x - total / 2, EDGE - total)
+        x = max(min(self.zone_x - total / 2, EDGE - total), self.zone_left)  # never over the list of layers
         centres = []
         for g, w in zip(panels, widths):
             centres.append(np.array([x + w / 2, TOP - g.height / 2, 0.0]))
             x += w + gap
         return centres
+
+    def passed(self, step: Any) -> None:
+        """A dropout layer δ crossed on its way down: said before the step (off at evaluation, δ unchanged)."""
+        drops = [n for n in step.passed if n.startswith("dropout")]
+        if drops:
+            self.say("dropout_pass", layer=", ".join(drops))
+
+    def conv_notes(self, step: Any) -> None:
+        """What a conv layer's options change in its backward pass, a line each (stride, padding, dilation,
+        groups)."""
+        e = step.extra
+        if e["stride"] > 1:
+            self.say("conv_stride", s=e["stride"])
+        if e["padding"] > 0:
+            self.say("conv_padding", p=e["padding"])
+        if e["dilation"] > 1:
+            self.say("conv_dilation", d=e["dilation"])
+        if e["groups"] > 1:
+            self.say("conv_groups", g=e["groups"], n=e["summed"])
 
     # ------------------------------------------------------------------ the scene
     def play_scene(self) -> None:
@@ -190,93 +229,139 @@ class ErrorFlowThroughCNN(LectureScene):
         self.say("true_class", label=v.label, **v.true_class_text)
         self.say("others")
 
-        # ---- dense1: the row of ten folds into δ_dense2 (2 × 5); h′ mask; then the product
+        # ---- one layer down: the row of the output's δ folds into the grid the next step takes
         step = steps[1]
-        self.next_section(step.key)
         given = self.panel(step.left, None, min_cell=top.cell_size)
-        mask = self.panel(step.middle, None, min_cell=0.45)
-        centres = self.place([given, mask])
-        given.move_to(centres[0])
-        mask.move_to(centres[1])
-        new_marks = self.marks(names, step.layers)
-        new_law = self.law(step.law)
-        fold = [top.cell(0, k).animate.move_to(given.grid.cell(k // 5, k % 5)) for k in range(10)]
-        fold += [top.number(0, k).animate.move_to(given.grid.number(k // 5, k % 5)) for k in range(10)]
-        self.say("dense_back", wait=False)
-        self.play(FadeOut(law), FadeOut(rows[:2]), FadeOut(classes), FadeOut(rows[2][0]), run_time=0.6)
-        self.play(*fold, ReplacementTransform(marks, new_marks), run_time=1.2)
-        # the folded row is δ_dense2's grid now (the same cells and numbers where the panel has its own)
-        given = Group(given[0], top, *given[2:])
-        self.play(FadeIn(new_law), FadeIn(given[0]), *(FadeIn(m) for m in given[2:]), run_time=0.6)
-        law, marks = new_law, new_marks
-        self.say("relu_mask", wait=False)
-        self.play(FadeIn(mask), run_time=0.8)
-        right = self.panel(step.right, None)
-        mask_to, right_at = self.place([mask, right])
-        self.say("units", wait=False, unit=v.unit_text)
-        self.play(FadeOut(given), run_time=0.5)
-        self.play(mask.animate.move_to(mask_to), run_time=0.8)
-        self.play(FadeIn(right.move_to(right_at)), run_time=0.9)
-        self.say("zero_stopped")
-        # the 0s of δ where h′(Z) = 1: the error passed there, it is just smaller than half a unit
-        small = np.argwhere((np.asarray(step.middle.grid) == 1) & (np.asarray(step.right.grid) == 0))
-        boxes = VGroup(*(SurroundingRectangle(g.cell(int(i), int(j)), color=t.highlight, buff=0, stroke_width=4)
-                         for g in (mask.grid, right.grid) for i, j in small))
-        self.say("zero_small", wait=False)
-        if len(boxes):
-            self.play(Create(boxes), run_time=0.8)
-            self.wait(1.0)
-        middle = Group(mask, boxes)
+        n, cols = len(first.right.grid[0]), step.left.grid.shape[1]
+
+        def fold() -> list[Any]:  # the row's cells and numbers to where the placed panel has its own
+            return ([top.cell(0, k).animate.move_to(given.grid.cell(k // cols, k % cols)) for k in range(n)]
+                    + [top.number(0, k).animate.move_to(given.grid.number(k // cols, k % cols)) for k in range(n)])
+
+        if step.kind == "dense":  # a dense layer below the output: its own folding step (mask, then δ)
+            self.next_section(step.key)
+            mask = self.panel(step.middle, None, min_cell=MASK_CELL) if step.middle is not None else None
+            centres = self.place([given, mask] if mask is not None else [given])
+            given.move_to(centres[0])
+            if mask is not None:
+                mask.move_to(centres[1])
+            new_marks = self.marks(names, step.layers)
+            new_law = self.law(step.law)
+            self.say("dense_back", wait=False)
+            self.play(FadeOut(law), FadeOut(rows[:2]), FadeOut(classes), FadeOut(rows[2][0]), run_time=0.6)
+            self.play(*fold(), ReplacementTransform(marks, new_marks), run_time=1.2)
+            # the folded row is the given δ's grid now (the same cells and numbers where the panel has its own)
+            given = Group(given[0], top, *given[2:])
+            self.play(FadeIn(new_law), FadeIn(given[0]), *(FadeIn(m) for m in given[2:]), run_time=0.6)
+            law, marks = new_law, new_marks
+            self.passed(step)
+            right = self.panel(step.right, None)
+            if mask is not None:
+                self.say("relu_mask", wait=False)
+                self.play(FadeIn(mask), run_time=0.8)
+                mask_to, right_at = self.place([mask, right])
+                self.say("units", wait=False, unit=v.unit_text, layer=step.key)
+                self.play(FadeOut(given), run_time=0.5)
+                self.play(mask.animate.move_to(mask_to), run_time=0.8)
+            else:
+                self.say("no_relu", layer=step.key)
+                given_to, right_at = self.place([given, right])
+                self.say("units_linear", wait=False, unit=v.unit_text, layer=step.key)
+                self.play(given.animate.move_to(given_to), run_time=0.8)
+            self.play(FadeIn(right.move_to(right_at)), run_time=0.9)
+            middle: Any = Group(mask) if mask is not None else given
+            if mask is not None:
+                self.say("zero_stopped")
+                # the 0s of δ where h′(Z) = 1: the error passed there, it is just smaller than half a unit
+                small = np.argwhere((np.asarray(step.middle.grid) == 1) & (np.asarray(step.right.grid) == 0))
+                boxes = VGroup(*(SurroundingRectangle(g.cell(int(i), int(j)), color=t.highlight, buff=0,
+                                                      stroke_width=4) for g in (mask.grid, right.grid) for i, j in small))
+                self.say("zero_small", wait=False)
+                if len(boxes):
+                    self.play(Create(boxes), run_time=0.8)
+                    self.wait(1.0)
+                middle = Group(mask, boxes)
+            rest = steps[2:]
+        else:  # a volume right below the output: the loop's reshape step takes the folded row
+            given.move_to(self.place([given])[0])
+            self.play(FadeOut(law), FadeOut(rows[:2]), FadeOut(classes), FadeOut(rows[2][0]), run_time=0.6)
+            self.play(*fold(), run_time=1.2)
+            given = Group(given[0], top, *given[2:])
+            self.play(FadeIn(given[0]), *(FadeIn(m) for m in given[2:]), run_time=0.6)
+            right, middle, rest = given, Group(), steps[1:]
 
         # ---- one step per layer below: the δ just found moves left and gives the next one
-        legend = sign_legend(t).move_to([CHAIN_X, -2.8, 0], aligned_edge=LEFT)
-        conv_seen = pool_seen = False
-        for step in steps[2:]:
+        legend = sign_legend(t)
+        if names.get_bottom()[1] - 0.2 - legend.height > LEGEND_LOWEST:  # under the list
+            legend.move_to([CHAIN_X, names.get_bottom()[1] - 0.2 - legend.height / 2, 0], aligned_edge=LEFT)
+        else:  # a long list: in one row, in the corner left of the title
+            legend = sign_legend(t, across=True).move_to([CHAIN_X, LEGEND_CORNER_Y, 0], aligned_edge=LEFT)
+        seen: set[str] = set()
+        legend_shown = False
+        for step in rest:
             self.next_section(step.key)
-            key, pooling = step.key, step.left.sub is not None
-            conv = not pooling and key != "conv3"  # below a conv layer (conv3 itself is below the dense layers)
+            key, kind = step.key, step.kind
+            again = kind in seen
             raw = a.get(f"delta_{key}_shown") if step.right.image is not None else None
-            mid_raw = a.get(f"relu_slope_{key}_shown") if step.middle.image is not None else None
-            mid = self.panel(step.middle, mid_raw)
+            mid = None
+            if step.middle is not None:
+                mid_raw = a.get(f"relu_slope_{key}_shown") if step.middle.image is not None else None
+                mid = self.panel(step.middle, mid_raw)
             new_right = self.panel(step.right, raw)
-            at = self.place([right, mid, new_right])
-            mid.move_to(at[1])
-            new_right.move_to(at[2])
+            if mid is not None and step.middle.role == "output" and self.too_wide([right, mid, new_right]):
+                mid = self.panel(step.middle, mid_raw, min_cell=MASK_CELL)  # 0s and 1s: legible in smaller cells
+            # the δ given stays on the left while there is room for it (else the law alone says what it was)
+            keep = not self.too_wide([right, *([mid] if mid is not None else []), new_right])
+            row = [*([right] if keep else []), *([mid] if mid is not None else []), new_right]
+            at = self.place(row)
+            if mid is not None:
+                mid.move_to(at[-2])
+            new_right.move_to(at[-1])
             new_law = self.law(step.law)
             new_marks = self.marks(names, step.layers)
-            if key == "conv3":
-                self.say("reshape", wait=False, flat=shape_of["flatten"], shape=shape_of["conv3"])
-            elif pooling:
-                self.say("pool_again", wait=False, layer=key) if pool_seen else self.say("pool_up", wait=False)
+            self.passed(step)
+            fields = {"layer": key, "above": step.layers[0]}
+            if kind == "reshape":
+                self.tell("reshape", wait=False, flat=step.extra["flat"], shape=shape_of[key], **fields)
+            elif kind == "dense":
+                self.tell("dense_again" if step.relu else "dense_again_linear", wait=False, **fields)
             else:
-                self.say("conv_again", wait=False, layer=key) if conv_seen else self.say("conv_law", wait=False)
-            self.play(FadeOut(middle), FadeOut(law), ReplacementTransform(marks, new_marks), run_time=0.6)
-            self.play(right.animate.move_to(at[0]), FadeIn(new_law), run_time=1.0)
+                self.tell(AGAIN_LINE[kind][not step.relu] if again else FIRST_LINE[kind], wait=False,
+                          cells=step.extra.get("cells"), **fields)
+            self.play(FadeOut(middle), FadeOut(law), ReplacementTransform(marks, new_marks),
+                      *([] if keep else [FadeOut(right)]), run_time=0.6)
+            self.play(*([right.animate.move_to(at[0])] if keep else []), FadeIn(new_law), run_time=1.0)
             law, marks = new_law, new_marks
             given = VGroup()
-            if pooling:
+            if step.left.sub is not None and keep:
                 given = self.sub_boxes(step.left, right)
                 self.play(Create(given), run_time=0.6)
-            if key == "conv3":
-                self.say("channel", wait=False, channel=a["delta_conv3_channel"])
-            elif pooling and not pool_seen:
-                self.say("pool_rest", wait=False, layer=key)
-            elif conv and not conv_seen:
+            if kind == "reshape":
+                self.say("channel" if step.relu else "channel_linear", wait=False, channel=step.extra["channel"])
+            elif not again and kind in ("maxpool", "avgpool"):
+                rest = "pool_rest" if kind == "maxpool" else "avg_rest"
+                self.tell(rest if step.relu else f"{rest}_linear", wait=False, **fields)
+            elif not again and kind == "conv":
                 self.say("conv_rot", wait=False)
-            self.play(FadeIn(mid), run_time=0.8)
-            if conv and not conv_seen:
-                self.say("conv_sum", wait=False, layer=key)
+            elif not again and kind == "batchnorm":
+                self.tell("bn_scale" if step.relu else "bn_scale_linear", wait=False, **fields)
+            if mid is not None:
+                self.play(FadeIn(mid), run_time=0.8)
+            if kind == "conv" and not again:
+                self.tell("conv_sum" if not step.relu else "conv_sum_relu", wait=False, **fields)
             self.play(FadeIn(new_right), run_time=0.9)
-            if key == "conv3":
+            if raw is not None and not legend_shown:
                 self.say("signs", wait=False)
                 self.play(FadeIn(legend), run_time=0.6)
-            elif pooling and not pool_seen:
+                legend_shown = True
+            elif kind == "maxpool" and not again:
                 self.say("pool_block")
             else:
                 self.wait(1.0)
-            pool_seen = pool_seen or pooling
-            conv_seen = conv_seen or conv
-            middle = Group(right, given, mid)
+            if kind == "conv":
+                self.conv_notes(step)
+            seen.add(kind)
+            middle = Group(*([right] if keep else []), given, *([mid] if mid is not None else []))
             right = new_right
         self.say("reached", shape=shape_of[steps[-1].key])
 

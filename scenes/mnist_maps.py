@@ -64,23 +64,25 @@ def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_ce
                font_size: float = DIGIT_FONT) -> NumberGrid:
     """A NumberGrid whose numbers are ``font_size`` (never smaller: a digit at least 16 px tall at 480p), its
     cells as large as the widest number needs (and at least ``min_cell``)."""
-    arr = np.atleast_2d(values)
-    longest = max((fmt(x, digits) for x in arr.ravel()), key=len)
+    arr = np.atleast_2d(np.asarray(values, float))
+    shown = [fmt(x, digits) for x in arr.ravel() if np.isfinite(x)]  # NaN: an empty cell
+    longest = max(shown, key=len)
     widest = max(cached_text(s, font=MONO, font_size=font_size).width
-                 for s in sorted({fmt(x, digits) for x in arr.ravel()}) if len(s) >= len(longest) - 1)
+                 for s in sorted(set(shown)) if len(s) >= len(longest) - 1)
     cell = max(min_cell, widest / FILL)
     return NumberGrid(values, theme, color, cell=cell, font_size=font_size, digits=digits)
 
 
-def sign_legend(theme: Theme, *, font_size: float = DIGIT_FONT) -> VGroup:
-    """Two swatches of the diverging palette with "< 0" and "> 0", one above the other."""
+def sign_legend(theme: Theme, *, font_size: float = DIGIT_FONT, across: bool = False) -> VGroup:
+    """Two swatches of the diverging palette with "< 0" and "> 0", one above the other (``across``: side by
+    side)."""
     rows = VGroup()
     for color, text in ((theme.negative, "< 0"), (theme.positive, "> 0")):
         swatch = Square(side_length=0.26, stroke_width=1.5, stroke_color=theme.muted, fill_color=color,
                         fill_opacity=1.0)
         rows.add(VGroup(swatch, cached_text(text, font=FONT, font_size=font_size, color=theme.muted))
                  .arrange(RIGHT, buff=0.1))
-    return rows.arrange(DOWN, buff=0.14, aligned_edge=LEFT)
+    return rows.arrange(RIGHT, buff=0.35) if across else rows.arrange(DOWN, buff=0.14, aligned_edge=LEFT)
 
 
 OPENING_SIDE = 2.8  # height of the pictures of the digit's before/after opening
@@ -113,9 +115,11 @@ def digit_opening(scene: LectureScene) -> None:
     An own ``input_image``: the picture as given with its ink's box, an arrow, and the 28×28 with the resized
     box and the centre of mass marked. A test digit: its 28×28 as MNIST prepared it, with the same marks. The
     lines ``source`` and ``prepare`` describe MNIST's preparation, which holds for both; everything is faded
-    out at the end."""
+    out at the end. A sample of the lecture's own ``data:`` has no opening."""
     t, v = scene.theme, scene.values
-    o: dict[str, Any] = v.opening
+    o: dict[str, Any] | None = v.opening
+    if o is None:  # a test sample of the lecture's own data: nothing of MNIST's preparation holds for it
+        return
     scene.next_section("the digit's preparation")
     prepared = picture(o["prepared_rgb"], OPENING_SIDE, t.input)
     top, left, bottom, right = o["box"]

@@ -48,7 +48,7 @@ def test_error_flow_of_the_sample_digit_equals_autograd():
     loss.backward()
     assert a["label"] == 7 and a["loss"] == pytest.approx(loss.item(), rel=1e-9, abs=1e-15)
     np.testing.assert_allclose(a["delta_dense2"], zs["dense2"].grad[0].numpy(), atol=1e-12)
-    np.testing.assert_allclose(a["delta_dense1"], zs["dense1"].grad[0].numpy(), atol=1e-12)
+    np.testing.assert_allclose(a["delta_dense1_shown"], zs["dense1"].grad[0].numpy(), atol=1e-12)
     for name in ("conv3", "pool2", "conv2", "pool1", "conv1"):
         c = a[f"delta_{name}_channel"]
         np.testing.assert_allclose(a[f"delta_{name}_shown"], zs[name].grad[0, c].numpy(), atol=1e-12)

@@ -2,12 +2,6 @@
 their four MNIST scenes (mnist_architecture, mnist_training, error_flow, mnist_features) with plain ``manim`` at a
 tiny resolution; the numbers in each clip's JSON are checked against torch (forward, evaluation) and autograd
 (the error terms δ = ∂L/∂Z), in float64.
-
-``error_flow`` and ``mnist_features`` draw the course's layer order (any sizes) for now and refuse any other when
-the lecture is read (``ModelConfig.course_shaped``). The combinations refused today are listed in
-:data:`REFUSED_TODAY`: each is asserted to be refused clearly, naming the scene and the model's layers. When a
-scene learns another layer order, move its pairs from that list to being rendered (delete them there): the render
-test then renders them and checks their JSON against autograd like the others.
 """
 
 from __future__ import annotations
@@ -24,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.config import ConfigError, ModelConfig, TrainConfig, load_config
+from cnnviz.config import ModelConfig, TrainConfig, load_config
 from cnnviz.mnist.data import load_mnist
 from cnnviz.mnist.train import load_checkpoint, train
 from cnnviz.registry import ROOT, scene_spec
@@ -44,14 +38,10 @@ ARCHITECTURES = {
         {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}},
         {"flatten": {}}, {"dense": {"units": 64, "activation": "relu"}}, {"dense": {"units": 10}}],
 }
-#: (architecture, scene) pairs refused today, when the lecture is read: error_flow and mnist_features draw the
-#: course's layer order only. Delete a pair here when its scene follows that model: it is then rendered below.
-REFUSED_TODAY = [(arch, scene) for arch in UNLIKE_THE_COURSE for scene in ("error_flow", "mnist_features")]
-RENDERED = [(arch, scene) for arch in ARCHITECTURES for scene in SCENES if (arch, scene) not in REFUSED_TODAY]
+RENDERED = [(arch, scene) for arch in ARCHITECTURES for scene in SCENES]
 #: (architecture, scene) pairs whose numbers are right but whose layout is not yet: some of their frames leave the
-#: picture (JSON ``out_of_frame``), found by this test on 2026-12-02. Strict: a fixed layout fails here until the
-#: pair is deleted from this list.
-LEAVES_THE_FRAME_TODAY = [("course_order", "error_flow"), ("course_order", "mnist_features")]
+#: picture (JSON ``out_of_frame``). Strict: a fixed layout fails here until the pair is deleted from this list.
+LEAVES_THE_FRAME_TODAY: list[tuple[str, str]] = []
 RECIPE = TrainConfig(epochs=1, batch_size=64, lr=0.003, seed=1)
 TRAIN_LIMIT, TEST_LIMIT = 512, 200
 INDEX = 3  # the test digit error_flow and mnist_features send through the network
@@ -155,14 +145,14 @@ def check_against_torch(scene: str, doc: dict, ckpt_path: Path, mnist_dir: Path)
         label = int(labels[INDEX])
         trace = autograd_trace(net, images[INDEX] / 255.0, label)
         np.testing.assert_allclose(a["image"], images[INDEX] / 255.0, atol=1e-12)
-        checked = 0
-        for conv in ("conv1", "conv2", "conv3"):
-            key = f"delta_{conv}_shown"
-            if key in a:
-                np.testing.assert_allclose(a[key], trace[conv]["delta"][a[f"delta_{conv}_channel"]], rtol=1e-7,
-                                           atol=1e-12)
-                checked += 1
-        assert checked >= 2, sorted(a)
+        passing = {name for name, kind in zip(a["layers"], (r.kind for r in model.shapes()))
+                   if kind in ("dropout", "flatten")}
+        # a step for every layer below the output that has a δ of its own, from the top down
+        assert a["steps"] == ["output"] + [n for n in reversed(list(trace)[:-1]) if n not in passing]
+        for name in a["steps"][1:]:  # each δ drawn is autograd's: the whole vector, or the channel's map
+            c = a.get(f"delta_{name}_channel")
+            expect = trace[name]["delta"] if c is None else trace[name]["delta"][c]
+            np.testing.assert_allclose(a[f"delta_{name}_shown"], expect, rtol=1e-7, atol=1e-12)
         last = list(trace)[-1]
         probs = torch.softmax(torch.from_numpy(trace[last]["z"]), 0).numpy()
         assert float(a["true_class_text"]["p"]) == pytest.approx(probs[label], abs=10 ** -len(
@@ -185,20 +175,10 @@ def check_against_torch(scene: str, doc: dict, ckpt_path: Path, mnist_dir: Path)
 # ------------------------------------------------------------------ the tests
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
 def test_each_architecture_validates_and_reads_from_a_lecture_file(arch, tmp_path):
-    path = write_lecture(tmp_path / "l.yaml", arch, [s for s in SCENES if (arch, s) not in REFUSED_TODAY])
+    path = write_lecture(tmp_path / "l.yaml", arch, SCENES)
     lecture = load_config(path)
     assert lecture.model == model_of(arch) and lecture.train == RECIPE
     assert [r.name for r in lecture.model.shapes()] == [r.name for r in model_of(arch).shapes()]
-
-
-@pytest.mark.parametrize("arch, scene", REFUSED_TODAY)
-def test_the_scenes_that_cannot_draw_a_layer_order_yet_refuse_it_clearly(arch, scene, tmp_path):
-    path = write_lecture(tmp_path / "l.yaml", arch, ["mnist_architecture", scene])
-    with pytest.raises(ConfigError) as err:
-        load_config(path)
-    names = ", ".join(r.name for r in model_of(arch).shapes())
-    for fragment in (str(path), f"scene {scene} draws the course's layers", f"the model {arch!r} has {names}"):
-        assert fragment in str(err.value), str(err.value)
 
 
 @pytest.mark.slow

@@ -99,22 +99,23 @@ def test_error_flow_json_deltas_equal_autograd(env, index):
     grads, zs, loss = autograd_deltas(model64(p), x, label)
     assert a["label"] == label and a["loss"] == pytest.approx(loss.item(), rel=1e-12)
     np.testing.assert_allclose(a["delta_dense2"], grads["dense2"], atol=1e-12)
-    np.testing.assert_allclose(a["delta_dense1"], grads["dense1"], atol=1e-12)
     np.testing.assert_allclose(np.asarray(a["probabilities"]) - np.asarray(a["onehot"]), grads["dense2"], atol=1e-12)
     unit = 10.0 ** -a["unit_exponent"]
-    for name in ("conv3", "pool2", "conv2", "pool1", "conv1"):
-        c = a[f"delta_{name}_channel"]
-        np.testing.assert_allclose(a[f"delta_{name}_shown"], grads[name][c], atol=1e-12)
-        grid = np.asarray(a["shown_grids"][name])
-        if name == "conv3":
-            expect = grads[name][c]
+    for name in a["steps"][1:]:  # every δ drawn: a whole vector, or one channel's map and a crop in numbers
+        grid = np.asarray(a["shown_grids"][name], float)
+        if grads[name].ndim == 1:
+            np.testing.assert_allclose(a[f"delta_{name}_shown"], grads[name], atol=1e-12)
+            expect = grads[name][:grid.size].reshape(grid.shape)  # folded into rows (64 units: 8×8)
         else:
+            c = a[f"delta_{name}_channel"]
+            np.testing.assert_allclose(a[f"delta_{name}_shown"], grads[name][c], atol=1e-12)
             r, q, s = a[f"delta_{name}_crop"]
             expect = grads[name][c, r:r + s, q:q + s]
         np.testing.assert_array_equal(grid, np.round(expect * unit))  # the integers on screen
-    for name in ("conv2", "conv1"):  # h′ shown is ReLU's slope of the real Z
-        c = a[f"delta_{name}_channel"]
-        np.testing.assert_array_equal(a[f"relu_slope_{name}_shown"], (zs[name][c] > 0).astype(float))
+    for name in ("dense1", "conv3", "conv2", "conv1"):  # h′ shown is ReLU's slope of the real Z
+        c = a.get(f"delta_{name}_channel")
+        slope = (zs[name] > 0).astype(float)
+        np.testing.assert_array_equal(a[f"relu_slope_{name}_shown"], slope if c is None else slope[c])
     assert a["max_abs_diff_core_vs_autograd"] < 1e-10
     assert a["steps"] == ["output", "dense1", "conv3", "pool2", "conv2", "pool1", "conv1"]
 

@@ -201,7 +201,8 @@ def _autograd(m: MnistCNN, x: torch.Tensor, label: int) -> tuple[float, np.ndarr
     for p in m.parameters():
         p.requires_grad_(True)
         p.grad = None
-    trace = m.trace(x)
+    # the input too: every layer's output then has a gradient, a first layer without weights (flatten) as well
+    trace = m.trace(x.clone().requires_grad_(True))
     for t in trace:
         t.z.retain_grad()
     loss = F.cross_entropy(trace[-1].z, torch.tensor([label]))

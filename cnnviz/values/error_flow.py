@@ -1,17 +1,20 @@
 """Values of the ``error_flow`` scene: the real error terms δ = ∂L/∂Z of one digit (test digit ``index``, or
 the teacher's ``input_image`` prepared as MNIST's were, with its ``label``) flowing back through the trained
-MNIST network, from δ = p − onehot at the output down to the first conv layer.
+network, from δ = p − onehot at the output down to its first layer, whatever the model's layers.
 
 Every δ comes from :func:`cnnviz.mnist.values.digit_backprop`, which computes it with the core's backprop
-functions and asserts it equal to torch.autograd's. One step per layer, each a panel pair: the δ above
-(left, the previous step's result) and the δ it gives (right), with the ingredient between (h′(Z) as a
-0/1 mask below a pooling layer, one rot180(W) below a conv layer). Conv δ maps show one channel as a
-picture and a 4×4 crop (whole pooling blocks) in numbers; numbers below the output are integers in
-units of 10^-k, one k for the whole scene.
+functions and asserts it equal to torch.autograd's. One :class:`Step` per layer that has a δ of its own
+(dropout and flatten pass δ on unchanged or reshaped: their steps are notes of the next one), each a panel
+row: the δ given (left, the previous step's result), the ingredient of the layer above (one rot(W) below a
+conv layer, h′(Z) as a 0/1 mask below a dense or pooling layer, γ/√(σ² + ε) below batch norm; none where
+the layer has no activation and nothing else multiplies) and the δ it gives (right). Maps show one channel
+as a picture and a crop in numbers; a long vector shows its first :data:`MAX_FLAT` units. Numbers below the
+output are integers in units of 10^-k, one k for the whole scene.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +24,11 @@ from ..config import MnistParams
 from . import SceneValues, fmt
 from .mnist_display import crop, digit_input, scale_exponent, signed_rgb, unsigned_rgb
 
-CROP = 4  # side of the numbers crop of a conv δ map
+__all__ = ["CROP", "MAX_FLAT", "Panel", "Step", "compute", "fold_shape", "strongest"]
+
+CROP = 4  # side of the numbers crop of a δ map (a map of at most CROP + 1 is shown whole)
+MAX_FLAT = 64  # units of a vector shown in numbers (the first ones)
+PASSING = ("dropout", "flatten")  # layers δ passes through unchanged (dropout at evaluation) or reshaped
 
 
 @dataclass
@@ -30,7 +37,7 @@ class Panel:
 
     tex: str
     role: str  # "gradient", "kernel", "output", "input": the theme colour
-    grid: np.ndarray | None = None  # what the cells show (already rounded/scaled)
+    grid: np.ndarray | None = None  # what the cells show (already rounded/scaled; NaN: an empty cell)
     image: np.ndarray | None = None  # (H, W, 3) uint8
     box: tuple[int, int, int] | None = None  # (row, col, size) of the crop on the picture
     sub: tuple[int, int, int] | None = None  # (row, col, size) of a block inside the grid to mark
@@ -40,23 +47,57 @@ class Panel:
 
 @dataclass
 class Step:
+    """δ of layer ``key`` from δ of the layer above it; ``kind`` is that layer's: ``"output"``, ``"dense"``
+    (a flat δ below a dense layer), ``"reshape"`` (a volume below one), ``"conv"``, ``"maxpool"``,
+    ``"avgpool"``, ``"batchnorm"``. ``middle`` is ``None`` where nothing is shown between. ``relu``: whether
+    the layer ``key`` has ReLU (its h′(Z) multiplies); ``passed``: the dropout/flatten layers in between."""
+
     key: str
     law: str  # MathTex
     left: Panel
-    middle: Panel
+    middle: Panel | None
     right: Panel
-    captions: list[tuple[str, str]]  # (en, zh), one after another
     layers: tuple[str, str]  # (layer whose δ is given, layer whose δ is computed)
+    kind: str = "output"
+    relu: bool = False
+    passed: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def strongest(a: np.ndarray) -> int:
-    """The channel of ``(C, H, W)`` with the largest Σ|δ|."""
-    return int(np.argmax(np.abs(a).reshape(len(a), -1).sum(1)))
+def strongest(a: np.ndarray, among: range | None = None) -> int:
+    """The channel of ``(C, H, W)`` with the largest Σ|δ| (only those in ``among`` when given)."""
+    sums = np.abs(a).reshape(len(a), -1).sum(1)
+    if among is None:
+        return int(np.argmax(sums))
+    return among[int(np.argmax(sums[among.start:among.stop]))]
+
+
+def fold_shape(n: int, *, wide: bool = False) -> tuple[int, int]:
+    """Rows × columns for a vector of ``n`` numbers drawn as a grid: near-square, ⌈√n⌉ (or one more) columns
+    that divide ``n`` (64 → 8×8, 12 → 3×4), else ⌈√n⌉ columns with the last row part-filled (32 → 6×6);
+    ``wide``: the columns of a divisor pair up to twice that (10 → 2×5, as the output's row of ten folds)."""
+    side = math.ceil(math.sqrt(n))
+    for cols in range(side, (2 * side if wide else side + 1) + 1):
+        if n % cols == 0:
+            return n // cols, cols
+    return math.ceil(n / side), side
+
+
+def folded(v: np.ndarray, *, wide: bool = False) -> np.ndarray:
+    """The first MAX_FLAT numbers of a vector as a grid of :func:`fold_shape`, NaN where the last row is short."""
+    v = np.asarray(v, float).ravel()[:MAX_FLAT]
+    rows, cols = fold_shape(len(v), wide=wide)
+    out = np.full(rows * cols, np.nan)
+    out[:len(v)] = v
+    return out.reshape(rows, cols)
+
+
+def _tex_name(name: str) -> str:
+    return rf"\text{{{name}}}"
 
 
 def compute(p: MnistParams) -> SceneValues:
-    p.model.refuse_unless_course_shaped("error_flow")
+    p.model.refuse_for_scene("error_flow")
     from ..mnist.values import digit_backprop
 
     din = digit_input(p)
@@ -65,12 +106,20 @@ def compute(p: MnistParams) -> SceneValues:
                          "shows: the output's error term δ = p − y needs the true class y")
     model = din.model
     bp = digit_backprop(model, din.image, din.label)
+    rows = {r.name: r for r in p.model.shapes()}
+    order = [lg.name for lg in bp.layers]
+    kind = {lg.name: lg.kind for lg in bp.layers}
     d = {lg.name: lg.delta for lg in bp.layers}
     z = {lg.name: lg.z for lg in bp.layers}
-    w = {name: layer.weight.detach().double().numpy() for name, layer in model.layers.items()
-         if getattr(layer, "weight", None) is not None}
-    k = scale_exponent(np.concatenate([d[n].ravel() for n in ("dense1", "conv3", "pool2", "conv2", "pool1",
-                                                             "conv1")])) + 2
+    relu = {name: model.activations[name] == "relu" for name in order}
+    last = order[-1]
+    below = [n for n in order[:-1] if kind[n] not in PASSING]
+    k = scale_exponent(np.concatenate([d[n].ravel() for n in below])) + 2 if below else 2
+    # three digits for the largest |δ|, unless a vector's grid (up to 8 rows) would then hold a number of four
+    # characters (−235): its cells would make it taller than the room; then two
+    flat = [d[n].ravel()[:MAX_FLAT] for n in below if d[n].ndim == 1]
+    if flat and max(len(fmt(x)) for x in np.round(np.concatenate(flat) * 10.0 ** k)) > 3:
+        k -= 1
     unit = 10.0 ** k
 
     def shown(a: np.ndarray) -> np.ndarray:
@@ -78,115 +127,172 @@ def compute(p: MnistParams) -> SceneValues:
 
     arrays: dict[str, Any] = {"index": din.index, "input": din.record, "label": bp.label, "loss": bp.loss,
                               "probabilities": bp.probabilities, "unit_exponent": -k,
-                              "max_abs_diff_core_vs_autograd": bp.max_abs_diff}
+                              "max_abs_diff_core_vs_autograd": bp.max_abs_diff, "layers": order}
     onehot = np.eye(len(bp.probabilities))[bp.label]
-    arrays.update({"onehot": onehot, "delta_dense2": d["dense2"], "delta_dense1": d["dense1"]})
-    steps: list[Step] = []
-    out = Panel(r"\delta = p - y", "gradient", grid=np.round(d["dense2"][None], 2), digits=2)
-    steps.append(Step("output", r"\delta_{\text{dense2}} = p - y", Panel("p", "output",
-                      grid=np.round(bp.probabilities[None], 2), digits=2), Panel("y", "input", grid=onehot[None]),
-                      out, [("At the output, softmax with cross-entropy gives δ = p − y.",
-                             "输出层：softmax 加交叉熵给出 δ = p − y。"),
-                            (f"The true class {bp.label} gets {fmt(bp.probabilities[bp.label])} − 1 = "
-                             f"{fmt(d['dense2'][bp.label])}: raise it; the others get p: lower them.",
-                             f"真实类别 {bp.label} 处为 {fmt(bp.probabilities[bp.label])} − 1 = "
-                             f"{fmt(d['dense2'][bp.label])}：要升高；其余类别为 p：要降低。")], ("loss", "dense2")))
-    active1 = (z["dense1"] > 0).astype(float)
-    dense1 = Panel(r"\delta_{\text{dense1}}", "gradient", grid=shown(d["dense1"]).reshape(8, 8))
-    steps.append(Step("dense1", r"\delta_{\text{dense1}} = h'(Z_{\text{dense1}}) \odot "
-                      r"\left(W_{\text{dense2}}^{\top}\, \delta_{\text{dense2}}\right)",
-                      Panel(r"\delta_{\text{dense2}}", "gradient", grid=np.round(d["dense2"].reshape(2, 5), 2), digits=2,
-                            note=("classes 0–4 and 5–9", "类别 0–4 与 5–9")),
-                      Panel(r"h'(Z_{\text{dense1}})", "output", grid=active1.reshape(8, 8)), dense1,
-                      [("A dense layer sends δ back through its weights: Wᵀδ.", "全连接层把 δ 经权重传回：Wᵀδ。"),
-                       (f"ReLU lets it pass only where Z > 0: {int(active1.sum())} of {active1.size} units.",
-                        f"ReLU 只在 Z > 0 处放行：{active1.size} 个单元中的 {int(active1.sum())} 个。")],
-                      ("dense2", "dense1")))
-    arrays["active_dense1"] = active1
+    arrays.update({"onehot": onehot, f"delta_{last}": d[last]})
+    out = Panel(r"\delta = p - y", "gradient", grid=np.round(d[last][None], 2), digits=2)
+    steps: list[Step] = [Step(
+        "output", rf"\delta_{{{_tex_name(last)}}} = p - y",
+        Panel("p", "output", grid=np.round(bp.probabilities[None], 2), digits=2),
+        Panel("y", "input", grid=onehot[None]), out, ("loss", last))]
+    # the output's δ as the next step takes it: folded into rows (10 classes: 0–4 above 5–9)
+    given = Panel(rf"\delta_{{{_tex_name(last)}}}", "gradient", grid=np.round(folded(d[last], wide=True), 2), digits=2,
+                  note=(("classes 0–4 and 5–9", "类别 0–4 与 5–9") if len(d[last]) == 10 else ("", "")))
+    channel: int | None = None  # the channel the given δ shows (None: a vector)
 
-    c3 = strongest(d["conv3"])
-    conv3 = Panel(rf"\delta_{{\text{{conv3}}}}[{c3}]", "gradient", grid=shown(d["conv3"][c3]),
-                  image=signed_rgb(d["conv3"][c3]), box=(0, 0, 3))
-    steps.append(Step("conv3", r"\delta_{\text{conv3}} = h'(Z_{\text{conv3}}) \odot "
-                      r"\mathrm{reshape}\left(W_{\text{dense1}}^{\top}\, \delta_{\text{dense1}}\right)",
-                      dense1, Panel(rf"h'(Z_{{\text{{conv3}}}}[{c3}])", "output",
-                                    grid=(z["conv3"][c3] > 0).astype(float)), conv3,
-                      [("Back through the first dense layer, 576 values take the shape of 64 maps of 3×3.",
-                        "经过第一个全连接层传回，576 个值还原为 64 张 3×3 的图。"),
-                       (f"One of them, channel {c3}, times its own h′(Z).", f"这里是其中第 {c3} 个通道，再乘以它的 h′(Z)。")],
-                      ("dense1", "conv3"),
-                      {"channel": c3}))
-    arrays.update({"delta_conv3_channel": c3, "delta_conv3_shown": d["conv3"][c3]})
+    def map_panel(name: str, c: int, *, at: tuple[int, int] | None = None, align: int = 1) -> Panel:
+        """δ of layer ``name``, channel ``c``: its picture and a crop in numbers (at ``at``, else around its
+        largest |δ|), the whole map where it is small."""
+        m = d[name][c]
+        h, w = m.shape
+        if h <= CROP + 1 and w <= CROP + 1:
+            r, q, size = 0, 0, max(h, w)
+            grid = shown(m)
+        else:
+            size = min(CROP, h, w)
+            if at is None:
+                center = np.unravel_index(np.argmax(np.abs(m)), m.shape)
+                at = crop(m, (int(center[0]), int(center[1])), size, align=align)
+            r, q = at
+            grid = shown(m[r:r + size, q:q + size])
+        arrays.update({f"delta_{name}_channel": c, f"delta_{name}_crop": [r, q, size], f"delta_{name}_shown": m})
+        return Panel(rf"\delta_{{{_tex_name(name)}}}[{c}]", "gradient", grid=grid, image=signed_rgb(m),
+                     box=(r, q, size))
 
-    def conv_step(below: str, above: str, c_out: int, given: Panel) -> tuple[Step, Panel, int]:
-        """δ of pool layer ``below`` from the conv layer ``above``: rot180(W) ⊗̃ δ, summed over channels."""
-        dl = d[below]
-        c_in = strongest(dl)
-        size = min(CROP + 1 if dl.shape[1] <= CROP + 1 else CROP, dl.shape[1])
-        center = np.unravel_index(np.argmax(np.abs(dl[c_in])), dl[c_in].shape)
-        r, c = (int(n) for n in crop(dl[c_in], center, size, align=2))
-        right = Panel(rf"\delta_{{\text{{{below}}}}}[{c_in}]", "gradient", grid=shown(dl[c_in, r:r + size, c:c + size]),
-                      image=signed_rgb(dl[c_in]), box=(r, c, size))
-        rot = np.rot90(w[above][c_out, c_in], 2)
-        mid = Panel(rf"\mathrm{{rot180}}(W_{{\text{{{above}}}}}[{c_out},{c_in}])", "kernel", grid=np.round(rot, 2),
-                    digits=2, note=(f"+ {len(w[above]) - 1} more channels", f"另有 {len(w[above]) - 1} 个通道相加"))
-        # a Σ of text size, its c beside it: the law keeps to one line under the title
-        law = (rf"\delta_{{\text{{{below}}}}} = {{\textstyle\sum_{{c}}}}\, \mathrm{{rot180}}(W_{{\text{{{above}}}}}[c])"
-               rf"\,\tilde{{\otimes}}\, \delta_{{\text{{{above}}}}}[c]")
-        cap = [(f"Below a conv layer: each of its {len(w[above])} δ maps is wide-convolved with its rot180 kernel,",
-                f"卷积层之下：它的 {len(w[above])} 张 δ 图各自与旋转 180° 的卷积核做宽卷积，"),
-               (f"and the {len(w[above])} results are summed. {below} has no activation, so h′ = 1.",
-                f"再把 {len(w[above])} 个结果相加。{below} 没有激活函数，h′ = 1。")]
-        arrays.update({f"delta_{below}_channel": c_in, f"delta_{below}_crop": [r, c, size],
-                       f"delta_{below}_shown": dl[c_in], f"rot180_{above}_shown": rot})
-        return Step(below, law, given, mid, right, cap, (above, below), {"channel": c_in}), right, c_in
+    def mask_panel(name: str, c: int | None, box: tuple[int, int, int] | None) -> Panel:
+        """h′(Z) of layer ``name`` (ReLU's slope, 0 or 1) where the right panel shows δ."""
+        mask = (z[name] > 0).astype(float)
+        arrays[f"relu_slope_{name}_shown"] = mask if c is None else mask[c]
+        if c is None:
+            return Panel(rf"h'(Z_{{{_tex_name(name)}}})", "output", grid=folded(mask))
+        r, q, size = box
+        cropped = size < max(mask[c].shape)  # a picture of the whole mask where the numbers are a crop of it
+        return Panel(rf"h'(Z_{{{_tex_name(name)}}}[{c}])", "output", grid=mask[c][r:r + size, q:q + size],
+                     image=unsigned_rgb(mask[c]) if cropped else None, box=box if cropped else None)
 
-    def pool_step(conv: str, pool: str, ch: int, given: Panel) -> tuple[Step, Panel]:
-        """δ of conv layer ``conv`` below pooling layer ``pool``: up(δ) routed to each window's max, times h′."""
-        dp = d[pool][ch]
-        r0, c0, size = given.box
-        # the 2×2 block of the pool crop whose 4×4 image one layer down keeps the most error
-        def score(i: int, j: int) -> tuple[int, float]:  # most values surviving h′, then most error
-            q = d[conv][ch, 2 * (r0 + i):2 * (r0 + i) + CROP, 2 * (c0 + j):2 * (c0 + j) + CROP]
-            return int(np.count_nonzero(np.round(q * unit))), float(np.abs(q).sum())
+    i = len(order) - 1
+    while True:
+        j, passed = i - 1, []
+        while j >= 0 and kind[order[j]] in PASSING:
+            passed.append(order[j])
+            j -= 1
+        if j < 0:
+            break
+        above, name = order[i], order[j]
+        ka, flat = kind[above], d[name].ndim == 1
+        hp = rf"h'(Z_{{{_tex_name(name)}}}) \odot " if relu[name] else ""
+        dl, da = rf"\delta_{{{_tex_name(name)}}}", rf"\delta_{{{_tex_name(above)}}}"
+        extra: dict[str, Any] = {}
+        middle: Panel | None = None
+        if ka == "dense":
+            back = rf"W_{{{_tex_name(above)}}}^{{\top}}\, {da}"
+            if flat:
+                step_kind = "dense"
+                law = rf"{dl} = {hp}\left({back}\right)" if relu[name] else rf"{dl} = {back}"
+                right = Panel(dl, "gradient", grid=shown(folded(d[name])))
+                arrays[f"delta_{name}_shown"] = d[name]
+                middle = mask_panel(name, None, None) if relu[name] else None
+                c = None
+            else:
+                step_kind = "reshape"
+                law = rf"{dl} = {hp}\mathrm{{reshape}}\left({back}\right)"
+                c = strongest(d[name])
+                right = map_panel(name, c)
+                middle = mask_panel(name, c, right.box) if relu[name] else None
+                extra["flat"] = int(d[name].size)
+        elif ka == "conv":
+            step_kind = "conv"
+            layer = rows[above].layer
+            w = model.layers[above].weight.detach().double().numpy()
+            c_out = channel if channel is not None else strongest(d[above])
+            per_group = len(d[name]) // layer.groups  # input channels a kernel of the group reads
+            group = c_out // (len(w) // layer.groups)
+            c = strongest(d[name], range(group * per_group, (group + 1) * per_group))
+            right = map_panel(name, c, align=2 if kind[name].endswith("pool") else 1)
+            rot = np.rot90(w[c_out, c - group * per_group], 2)
+            summed = len(w) // layer.groups  # the δ maps of the layer above that reach channel c
+            middle = Panel(rf"\mathrm{{rot180}}(W_{{{_tex_name(above)}}}[{c_out},{c}])", "kernel",
+                           grid=np.round(rot, 2), digits=2,
+                           note=((f"+ {summed - 1} more channels", f"另有 {summed - 1} 个通道相加") if summed > 1
+                                 else ("", "")))
+            # a Σ of text size, its c beside it: the law keeps to one line under the title
+            law = (rf"{dl} = {hp}{{\textstyle\sum_{{c}}}}\, \mathrm{{rot180}}(W_{{{_tex_name(above)}}}[c])"
+                   rf"\,\tilde{{\otimes}}\, {da}[c]")
+            arrays[f"rot180_{above}_shown"] = rot
+            extra.update(summed=summed, stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
+                         groups=layer.groups, kernel=layer.kernel)
+        elif ka in ("maxpool", "avgpool"):
+            step_kind = ka
+            layer = rows[above].layer
+            size, stride = layer.size, layer.stride or layer.size
+            c = channel
+            r0, c0, gs = given.box
+            m = d[name][c]
+            h = m.shape[0]
+            side = h if h <= CROP + 1 and m.shape[1] <= CROP + 1 else min(CROP, *m.shape)
+            block = max(1, min(gs, (side - size) // stride + 1))
 
-        _, i, j = max((score(i, j), i, j) for i in range(size - 1) for j in range(size - 1))
-        r, c = 2 * (r0 + i), 2 * (c0 + j)
-        mask = (z[conv][ch] > 0).astype(float)
-        right = Panel(rf"\delta_{{\text{{{conv}}}}}[{ch}]", "gradient", grid=shown(d[conv][ch, r:r + CROP, c:c + CROP]),
-                      image=signed_rgb(d[conv][ch]), box=(r, c, CROP))
-        mid = Panel(rf"h'(Z_{{\text{{{conv}}}}}[{ch}])", "output", grid=mask[r:r + CROP, c:c + CROP],
-                    image=unsigned_rgb(mask), box=(r, c, CROP))
-        given = Panel(given.tex, given.role, given.grid, given.image, given.box, (i, j, 2))
-        law = (rf"\delta_{{\text{{{conv}}}}} = \mathrm{{up}}(\delta_{{\text{{{pool}}}}}) \odot "
-               rf"h'(Z_{{\text{{{conv}}}}})")
-        cap = [("Below max pooling: up(δ) sends each value to where its window's maximum was;",
-                "最大池化之下：up(δ) 把每个值送回其窗口中最大值所在的位置；"),
-               ("the other three cells get 0. Then ⊙ h′(Z): 1 where Z > 0, else 0.",
-                "其余三个位置为 0。再 ⊙ h′(Z)：Z > 0 处为 1，否则为 0。")]
-        arrays.update({f"delta_{conv}_channel": ch, f"delta_{conv}_crop": [r, c, CROP], f"delta_{conv}_shown": d[conv][ch],
-                       f"relu_slope_{conv}_shown": mask, f"delta_{pool}_block": [r0 + i, c0 + j, 2],
-                       f"delta_{pool}_used": dp})
-        return Step(conv, law, given, mid, right, cap, (pool, conv), {"channel": ch}), right
+            def score(i_: int, j_: int) -> tuple[int, float]:  # most values surviving h′, then most error
+                r_, q_ = place(i_, j_)
+                part = m[r_:r_ + side, q_:q_ + side]
+                return int(np.count_nonzero(np.round(part * unit))), float(np.abs(part).sum())
 
-    s, pool2, ch2 = conv_step("pool2", "conv3", c3, conv3)
-    steps.append(s)
-    s, conv2 = pool_step("conv2", "pool2", ch2, pool2)
-    steps.append(s)
-    s, pool1, ch1 = conv_step("pool1", "conv2", ch2, conv2)
-    steps.append(s)
-    s, conv1 = pool_step("conv1", "pool1", ch1, pool1)
-    steps.append(s)
+            def place(i_: int, j_: int) -> tuple[int, int]:  # the crop below the block (i_, j_) of the given
+                r_ = min(max(stride * (r0 + i_) - layer.padding, 0), m.shape[0] - side)
+                q_ = min(max(stride * (c0 + j_) - layer.padding, 0), m.shape[1] - side)
+                return r_, q_
+
+            if side == max(m.shape):  # the whole map below: the whole given crop lands in it
+                bi = bj = 0
+                block = gs
+                at = (0, 0)
+            else:
+                _, bi, bj = max((score(a_, b_), a_, b_) for a_ in range(gs - block + 1)
+                                for b_ in range(gs - block + 1))
+                at = place(bi, bj)
+            right = map_panel(name, c, at=at)
+            middle = mask_panel(name, c, right.box) if relu[name] else None
+            given = Panel(given.tex, given.role, given.grid, given.image, given.box, (bi, bj, block), given.note,
+                          given.digits)
+            law = (rf"{dl} = \mathrm{{up}}({da}) \odot h'(Z_{{{_tex_name(name)}}})" if relu[name]
+                   else rf"{dl} = \mathrm{{up}}({da})")
+            arrays.update({f"delta_{above}_block": [r0 + bi, c0 + bj, block], f"delta_{above}_used": d[above][c]})
+            extra.update(size=size, stride=stride, cells=size * size)
+        else:  # batchnorm: at evaluation δ times γ/√(σ² + ε), per channel (or unit)
+            step_kind = "batchnorm"
+            bn = model.layers[above]
+            scale = (bn.weight.detach().double().numpy()
+                     / np.sqrt(bn.running_var.detach().double().numpy() + bn.eps))
+            arrays[f"bn_scale_{above}_shown"] = scale
+            frac = r"\tfrac{\gamma}{\sqrt{\sigma^2 + \epsilon}}"
+            law = rf"{dl} = {hp}{frac}\, {da}"
+            if flat:
+                c = None
+                right = Panel(dl, "gradient", grid=shown(folded(d[name])))
+                arrays[f"delta_{name}_shown"] = d[name]
+                middle = None  # a factor per unit: the law says it (a grid of them leaves no room for δ beside)
+            else:
+                c = channel
+                right = map_panel(name, c, at=None if given.box is None else given.box[:2])
+                middle = Panel(rf"\gamma_{{{c}}} / \sqrt{{\sigma_{{{c}}}^2 + \epsilon}}", "kernel",
+                               grid=np.round(scale[c:c + 1, None], 2), digits=2)
+            extra["scale"] = float(scale[c]) if c is not None else None
+        extra["channel"] = c
+        steps.append(Step(name, law, given, middle, right, (above, name), step_kind, relu[name],
+                          tuple(passed), extra))
+        given, channel, i = right, c, j
     arrays["shown_grids"] = {st.key: st.right.grid for st in steps}
     arrays["steps"] = [st.key for st in steps]
-    chain = [("X", "1×28×28")] + [(lg.name, "×".join(str(n) for n in lg.z.shape)) for lg in bp.layers]
+    arrays["step_kinds"] = [st.kind for st in steps]
+    input_shape = "×".join(str(n) for n in p.model.input)
+    chain = [("X", input_shape)] + [(lg.name, "×".join(str(n) for n in lg.z.shape)) for lg in bp.layers]
     sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
     data = {"steps": steps, "chain": chain, "unit_exponent": -k, "unit_text": f"10{str(-k).translate(sup)}", "label": bp.label,
             "prediction": int(np.argmax(bp.probabilities)), "image": unsigned_rgb(np.asarray(din.image, float)),
-            "opening": din.opening, "own": din.own, "name": din.name, "index": din.index}
+            "opening": din.opening, "own": din.own, "name": din.name, "index": din.index, "last": last}
     # p and δ of the true class, with decimals enough that δ is not rounded to 0 (a confident right answer
     # has p ≈ 1 and δ ≈ −10⁻⁶); p − 1 = δ holds for the written numbers to their last digit
-    delta_true = float(d["dense2"][bp.label])
+    delta_true = float(d[last][bp.label])
     places = max(2, 1 - int(np.floor(np.log10(abs(delta_true))))) if delta_true else 2
     data["true_class_text"] = {"p": f"{bp.probabilities[bp.label]:.{places}f}", "delta": f"{delta_true:.{places}f}"}
     arrays["true_class_text"] = data["true_class_text"]

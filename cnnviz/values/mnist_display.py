@@ -67,7 +67,7 @@ class DigitInput:
     label: int | None
     index: int | None
     name: str | None  # the picture's file name, for an own digit
-    opening: dict[str, Any]
+    opening: dict[str, Any] | None  # None for a sample of the lecture's own data (no MNIST preparation to show)
     record: dict[str, Any]
 
     @property
@@ -91,6 +91,9 @@ def digit_input(p: MnistParams) -> DigitInput:
         opening = {"own": False, "original_rgb": None, "prepared_rgb": unsigned_rgb(seen, 1.0),
                    "box": box, "centre_of_mass": com}
         record = {"source": "mnist_test", "index": p.index, "ink_box": list(box), "centre_of_mass": list(com)}
+        if getattr(p, "data", None) is not None:  # a sample of the lecture's own data: MNIST did not prepare it
+            opening = None
+            record = {"source": "data_test", "data": str(p.data), "index": p.index}
         return DigitInput(model, image, int(labels[p.index]), p.index, None, opening, record)
     from PIL import Image
 
