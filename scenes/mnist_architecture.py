@@ -20,6 +20,7 @@ Y_SHAPES = (-0.75, -1.13)
 OBLIQUE = np.array([0.3, 0.3, 0.0])  # a map's depth (its width W) drawn up and to the right
 FONT_SIZE = 26  # every label and number: a digit 16 px tall at 480p
 MIN_GAP = 0.3  # between two columns; a network that needs less is shown in pages
+CODE_WIDTH = 12.6  # the listing with its columns: 5 % of the frame kept free on either side
 MAX_CODE_ROWS = 8  # layer lines of the listing on one screen (with its first and last line, at 16 px)
 TEX = 58  # a layer's arithmetic: its lowercase n, c and its subscripts 16 px tall at 480p
 TOTAL_TEX = 38  # the sum of the counts, digits and signs: a digit 16 px tall
@@ -270,8 +271,10 @@ class MnistArchitecture(LectureScene):
             code.arrange(DOWN, aligned_edge=LEFT, buff=0.14).to_edge(LEFT, buff=0.8).set_y(0.1)
             for r, mob in zip(shown_lines, code):
                 mob.shift(RIGHT * indent * (len(lines[r]) - len(lines[r].lstrip())))
-            x_shape = code.get_right()[0] + 0.5 + wide
-            x_par = x_shape + 0.5 + par_wide
+            # the two columns 0.5 beside the code, closer where a long line (stride, padding, dilation) needs it
+            gap = min(0.5, max(0.2, (CODE_WIDTH - code.width - wide - par_wide) / 2))
+            x_shape = code.get_right()[0] + gap + wide
+            x_par = x_shape + gap + par_wide
             targets = VGroup()
             for r, mob in zip(shown_lines, code):
                 if r in chunk:
