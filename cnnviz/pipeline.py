@@ -31,7 +31,6 @@ from .config import DEFAULT_CONFIG, LectureConfig
 from .paths import ASSETS, atomic_write, cache_dir, replace_folder
 from .registry import ROOT, SceneSpec, scene_spec, source_files
 from .scene_env import SceneEnv
-from .sound import encode_narration, replace_sound
 
 __all__ = ["ENCODER_OPTIONS", "MANIM_CONFIG", "QUALITIES", "RenderOptions", "RenderResult", "cache_key", "input_files", "encoder_args",
            "expected_seconds", "longest_first", "manim_command", "recorded_seconds", "render_scenes"]
@@ -237,11 +236,6 @@ def _render_one(info: SceneSpec, lecture: LectureConfig, config_path: Path, opts
                 tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
                 return RenderResult(info.id, False, time.perf_counter() - start, None, cached=False,
                                     error="\n".join(tail) or f"manim exited with {done.returncode}")
-            narration = work / "narration.wav"
-            if narration.exists() and clip.suffix == ".mp4" and not opts.transparent:
-                # the sound encoded the same way every time, in place of Manim's (cnnviz.sound says why)
-                encode_narration(narration, work / "narration.aac")
-                replace_sound(rendered[0], work / "narration.aac")
             if subs:  # the narration's subtitles beside the clip and, in an MP4, as its subtitle track
                 made = write_subtitles(work / f"{info.id}.json", rendered[0], work, info.id,
                                        mux=clip.suffix == ".mp4")

@@ -40,6 +40,7 @@ from cnnviz.script import Script, load_script
 from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
 from cnnviz.scene_env import SceneEnv
+from cnnviz.sound import encode_narration, replace_sound
 from cnnviz.theme import THEMES, Theme
 from cnnviz.values import SceneValues, load_values, scene_json, scene_values
 
@@ -213,7 +214,14 @@ class LectureScene(Scene):
         return voice
 
     def render(self, preview: bool = False) -> Any:
+        self._narration_wav: Path | None = None
         result = super().render(preview)
+        movie = Path(getattr(self.renderer.file_writer, "movie_file_path", None) or "")
+        if self._narration_wav is not None and movie.is_file():  # the sound tear_down took from Manim's writer
+            aac = self._narration_wav.with_suffix(".aac")
+            encode_narration(self._narration_wav, aac)
+            replace_sound(movie, aac)
+            aac.unlink()
         if self.env.exit_after_render:
             # set by the render pipeline, whose scene process has written everything by now: freeing the
             # scene's objects one by one as Python exits took about 1 s (~12 % of a render), so skip it
@@ -577,8 +585,17 @@ class LectureScene(Scene):
         doc["narration"] = self.narration  # the spoken lines: the pipeline writes <id>.srt/.vtt from them
         doc["predictions"] = self.predictions  # the questions asked before an answer is shown (ask)
         self._write_json(doc)
-        if self.env.json_dir is not None and self.renderer.file_writer.includes_sound:
+        writer = self.renderer.file_writer
+        if self.env.json_dir is not None and writer.includes_sound:
             self._write_narration(self.env.json_dir / "narration.wav")
+        if writer.includes_sound and self.env.plan is None and self._sound_our_own():
+            # the sound encoded once, our way (cnnviz.sound), not first as Manim's stereo AAC (2.4 s a minute of
+            # narration at -ql, then replaced): Manim writes the video alone; render() adds the track
+            wav = (self.env.json_dir or Path(writer.movie_file_path).parent) / "narration.wav"
+            if not wav.exists():
+                self._write_narration(wav)
+            writer.includes_sound = False
+            self._narration_wav = None if self._partial_render() else wav  # a chunk's sound is the plan's
         if self.env.plan is not None:
             self._write_plan(self.env.plan)
             # a plan render ends here: it drew nothing, and Manim would go on to combine sections of no frames
@@ -586,6 +603,16 @@ class LectureScene(Scene):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
+
+    def _sound_our_own(self) -> bool:
+        """Whether :mod:`cnnviz.sound` encodes this render's sound: an MP4 movie (WebM, GIF and MOV keep Manim's
+        own handling)."""
+        spec = getattr(self.renderer.file_writer, "output_spec", None)
+        return spec is not None and spec.format.value == "mp4" and not spec.transparent
+
+    def _partial_render(self) -> bool:
+        """A render of some of the scene's animations (Manim's ``-n``: a chunk, :mod:`cnnviz.chunks`)."""
+        return config.from_animation_number > 0 or math.isfinite(config.upto_animation_number)
 
     def _write_narration(self, wav: Path) -> None:
         """The scene's whole sound track as Manim mixed it (``combine_to_movie``'s steps), for the pipeline to encode
