@@ -14,6 +14,8 @@ from scenes.kit import PieceStep, RoutingWindow, conceal, reveal
 
 __all__ = ["BackpropThroughPooling"]
 
+LAW_LOWEST = -2.9  # the law's lowest bottom: clear of a caption's top (one line, about -3.2)
+
 #: the grids' top (scene units): the formulas naming them fit between it and the title
 TOP_Y = 2.42
 #: the largest cell: the panel of a step's working stays above a one-line caption, and a four-character
@@ -91,6 +93,8 @@ class BackpropThroughPooling(LectureScene):
         self.play(piece.conclude(), run_time=0.6)  # (cells no window covered get their 0)
         self.next_section(f"{name}: rule")
         law = legible_formula(LAWS[mv.mode], t, font_size=38).move_to(piece.panel_area)
+        if law.get_bottom()[1] < LAW_LOWEST:  # a tall law (the mean's sum and fraction): clear of the caption
+            law.shift(UP * (LAW_LOWEST - law.get_bottom()[1]))
         self.play(FadeIn(law), run_time=0.6)
         self.say(f"rule_{mv.mode}")
         if mv is not self.values.modes[-1]:

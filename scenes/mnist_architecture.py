@@ -32,6 +32,24 @@ def chw(shape: list[int]) -> str:
     return "×".join(str(n) for n in ([shape[2], shape[0], shape[1]] if len(shape) == 3 else shape))
 
 
+def _page_width(page: list[int], width: list[float], cols: list[VGroup]) -> float:
+    """The width of a page of columns at the smallest gap (its first column as wide as its shape, too)."""
+    return max(width[page[0]], cols[page[0]][2].width) + sum(MIN_GAP + width[i] for i in page[1:])
+
+
+def _balanced(n: int, count: int, fits) -> list[list[int]] | None:
+    """``n`` columns in the fewest pages from ``count`` on whose sizes differ by one at most, each page ``fits``."""
+    for pages in range(count, n + 1):
+        size, extra = divmod(n, pages)
+        bounds = [0]
+        for k in range(pages):
+            bounds.append(bounds[-1] + size + (k < extra))
+        split = [list(range(a, b)) for a, b in zip(bounds, bounds[1:])]
+        if all(fits(page) for page in split):
+            return split
+    return None
+
+
 class MnistArchitecture(LectureScene):
     """Input → conv/pool slabs → vectors, one layer at a time with its arithmetic; then the code."""
 
@@ -83,6 +101,8 @@ class MnistArchitecture(LectureScene):
             else:
                 pages[-1].append(i)
                 used += MIN_GAP + width[i]
+        if len(pages) > 1:  # as many pages, the columns spread evenly over them: no page of one or two columns
+            pages = _balanced(len(cols), len(pages), lambda page: _page_width(page, width, cols) <= 2 * SAFE) or pages
         for page in pages:
             first = page[0]
             w = [max(width[first], cols[first][2].width)] + [width[i] for i in page[1:]]  # the first: no neighbour
