@@ -41,7 +41,7 @@ BUFF = 0.15  # between the parts of a panel
 #: the line that opens the first step below a layer of each kind, and the later ones' (ReLU below, none)
 FIRST_LINE = {"conv": "conv_law", "maxpool": "pool_up", "avgpool": "avg_up", "batchnorm": "bn_law"}
 AGAIN_LINE = {"conv": ("conv_again", "conv_again"), "maxpool": ("pool_again", "pool_again_linear"),
-              "avgpool": ("avg_again", "avg_again_linear"), "batchnorm": ("bn_again", "bn_again_linear")}
+              "avgpool": ("avg_again", "avg_again_linear"), "batchnorm": ("bn_again", "bn_again")}
 
 
 def rot(tex: str) -> str:
@@ -339,8 +339,8 @@ class ErrorFlowThroughCNN(LectureScene):
             if kind == "reshape":
                 self.say("channel" if step.relu else "channel_linear", wait=False, channel=step.extra["channel"])
             elif not again and kind in ("maxpool", "avgpool"):
-                rest = "pool_rest" if kind == "maxpool" else "avg_rest"
-                self.tell(rest if step.relu else f"{rest}_linear", wait=False, **fields)
+                line = "pool_rest" if kind == "maxpool" else "avg_rest"
+                self.tell(line if step.relu else f"{line}_linear", wait=False, **fields)
             elif not again and kind == "conv":
                 self.say("conv_rot", wait=False)
             elif not again and kind == "batchnorm":

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import MnistParams
+from ..config import MnistParams, shape_text
 from . import SceneValues, fmt
 from .mnist_display import crop, digit_input, scale_exponent, signed_rgb, unsigned_rgb
 
-__all__ = ["CROP", "MAX_FLAT", "Panel", "Step", "compute", "fold_shape", "strongest"]
+__all__ = ["CROP", "MAX_FLAT", "Panel", "Step", "compute", "crop_side", "fold_shape", "strongest"]
 
 CROP = 4  # side of the numbers crop of a δ map (a map of at most CROP + 1 is shown whole)
 MAX_FLAT = 64  # units of a vector shown in numbers (the first ones)
@@ -92,6 +92,14 @@ def folded(v: np.ndarray, *, wide: bool = False) -> np.ndarray:
     return out.reshape(rows, cols)
 
 
+def crop_side(shape: tuple[int, ...]) -> tuple[bool, int]:
+    """Whether a map of ``shape`` (H, W) is shown whole, and the side of the numbers' square: the whole map's
+    larger side, else :data:`CROP` (at most the map's smaller side)."""
+    h, w = shape
+    whole = h <= CROP + 1 and w <= CROP + 1
+    return whole, max(h, w) if whole else min(CROP, h, w)
+
+
 def _tex_name(name: str) -> str:
     return rf"\text{{{name}}}"
 
@@ -144,12 +152,11 @@ def compute(p: MnistParams) -> SceneValues:
         """δ of layer ``name``, channel ``c``: its picture and a crop in numbers (at ``at``, else around its
         largest |δ|), the whole map where it is small."""
         m = d[name][c]
-        h, w = m.shape
-        if h <= CROP + 1 and w <= CROP + 1:
-            r, q, size = 0, 0, max(h, w)
+        whole, size = crop_side(m.shape)
+        if whole:
+            r, q = 0, 0
             grid = shown(m)
         else:
-            size = min(CROP, h, w)
             if at is None:
                 center = np.unravel_index(np.argmax(np.abs(m)), m.shape)
                 at = crop(m, (int(center[0]), int(center[1])), size, align=align)
@@ -158,6 +165,11 @@ def compute(p: MnistParams) -> SceneValues:
         arrays.update({f"delta_{name}_channel": c, f"delta_{name}_crop": [r, q, size], f"delta_{name}_shown": m})
         return Panel(rf"\delta_{{{_tex_name(name)}}}[{c}]", "gradient", grid=grid, image=signed_rgb(m),
                      box=(r, q, size))
+
+    def vector_panel(name: str) -> Panel:
+        """δ of layer ``name``, a vector: its first MAX_FLAT units in numbers, folded into rows."""
+        arrays[f"delta_{name}_shown"] = d[name]
+        return Panel(rf"\delta_{{{_tex_name(name)}}}", "gradient", grid=shown(folded(d[name])))
 
     def mask_panel(name: str, c: int | None, box: tuple[int, int, int] | None) -> Panel:
         """h′(Z) of layer ``name`` (ReLU's slope, 0 or 1) where the right panel shows δ."""
@@ -189,8 +201,7 @@ def compute(p: MnistParams) -> SceneValues:
             if flat:
                 step_kind = "dense"
                 law = rf"{dl} = {hp}\left({back}\right)" if relu[name] else rf"{dl} = {back}"
-                right = Panel(dl, "gradient", grid=shown(folded(d[name])))
-                arrays[f"delta_{name}_shown"] = d[name]
+                right = vector_panel(name)
                 middle = mask_panel(name, None, None) if relu[name] else None
                 c = None
             else:
@@ -220,7 +231,7 @@ def compute(p: MnistParams) -> SceneValues:
                    rf"\,\tilde{{\otimes}}\, {da}[c]")
             arrays[f"rot180_{above}_shown"] = rot
             extra.update(summed=summed, stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
-                         groups=layer.groups, kernel=layer.kernel)
+                         groups=layer.groups)
         elif ka in ("maxpool", "avgpool"):
             step_kind = ka
             layer = rows[above].layer
@@ -228,8 +239,7 @@ def compute(p: MnistParams) -> SceneValues:
             c = channel
             r0, c0, gs = given.box
             m = d[name][c]
-            h = m.shape[0]
-            side = h if h <= CROP + 1 and m.shape[1] <= CROP + 1 else min(CROP, *m.shape)
+            whole, side = crop_side(m.shape)
             block = max(1, min(gs, (side - size) // stride + 1))
 
             def score(i_: int, j_: int) -> tuple[int, float]:  # most values surviving h′, then most error
@@ -242,7 +252,7 @@ def compute(p: MnistParams) -> SceneValues:
                 q_ = min(max(stride * (c0 + j_) - layer.padding, 0), m.shape[1] - side)
                 return r_, q_
 
-            if side == max(m.shape):  # the whole map below: the whole given crop lands in it
+            if whole:  # the whole map below: the whole given crop lands in it
                 bi = bj = 0
                 block = gs
                 at = (0, 0)
@@ -257,7 +267,7 @@ def compute(p: MnistParams) -> SceneValues:
             law = (rf"{dl} = \mathrm{{up}}({da}) \odot h'(Z_{{{_tex_name(name)}}})" if relu[name]
                    else rf"{dl} = \mathrm{{up}}({da})")
             arrays.update({f"delta_{above}_block": [r0 + bi, c0 + bj, block], f"delta_{above}_used": d[above][c]})
-            extra.update(size=size, stride=stride, cells=size * size)
+            extra["cells"] = size * size
         else:  # batchnorm: at evaluation δ times γ/√(σ² + ε), per channel (or unit)
             step_kind = "batchnorm"
             bn = model.layers[above]
@@ -268,15 +278,13 @@ def compute(p: MnistParams) -> SceneValues:
             law = rf"{dl} = {hp}{frac}\, {da}"
             if flat:
                 c = None
-                right = Panel(dl, "gradient", grid=shown(folded(d[name])))
-                arrays[f"delta_{name}_shown"] = d[name]
+                right = vector_panel(name)
                 middle = None  # a factor per unit: the law says it (a grid of them leaves no room for δ beside)
             else:
                 c = channel
                 right = map_panel(name, c, at=None if given.box is None else given.box[:2])
                 middle = Panel(rf"\gamma_{{{c}}} / \sqrt{{\sigma_{{{c}}}^2 + \epsilon}}", "kernel",
                                grid=np.round(scale[c:c + 1, None], 2), digits=2)
-            extra["scale"] = float(scale[c]) if c is not None else None
         extra["channel"] = c
         steps.append(Step(name, law, given, middle, right, (above, name), step_kind, relu[name],
                           tuple(passed), extra))
@@ -284,12 +292,11 @@ def compute(p: MnistParams) -> SceneValues:
     arrays["shown_grids"] = {st.key: st.right.grid for st in steps}
     arrays["steps"] = [st.key for st in steps]
     arrays["step_kinds"] = [st.kind for st in steps]
-    input_shape = "×".join(str(n) for n in p.model.input)
-    chain = [("X", input_shape)] + [(lg.name, "×".join(str(n) for n in lg.z.shape)) for lg in bp.layers]
+    chain = [("X", shape_text(p.model.input))] + [(lg.name, shape_text(lg.z.shape)) for lg in bp.layers]
     sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
     data = {"steps": steps, "chain": chain, "unit_exponent": -k, "unit_text": f"10{str(-k).translate(sup)}", "label": bp.label,
             "prediction": int(np.argmax(bp.probabilities)), "image": unsigned_rgb(np.asarray(din.image, float)),
-            "opening": din.opening, "own": din.own, "name": din.name, "index": din.index, "last": last}
+            "opening": din.opening, "own": din.own, "name": din.name, "index": din.index}
     # p and δ of the true class, with decimals enough that δ is not rounded to 0 (a confident right answer
     # has p ≈ 1 and δ ≈ −10⁻⁶); p − 1 = δ holds for the written numbers to their last digit
     delta_true = float(d[last][bp.label])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import MnistParams
+from ..config import MnistParams, shape_text
 from . import SceneValues, fmt
 from .mnist_display import digit_input, signed_rgb, unsigned_rgb
 
@@ -77,7 +77,7 @@ def compute(p: MnistParams) -> SceneValues:
         scale = float(np.max(maps)) or 1.0
         layer = rows[name].layer
         arrays.update({f"{name}_channels": channels, f"{name}_maps": maps, f"{name}_display_scale": scale})
-        stages.append({"name": name, "kind": lv.kind, "shape": "×".join(str(n) for n in lv.a.shape),
+        stages.append({"name": name, "kind": lv.kind, "shape": shape_text(lv.a.shape),
                        "channels": channels, "total": len(lv.a), "pictures": [unsigned_rgb(m, scale) for m in maps],
                        "relu": lv.activation == "relu", "side_in": rows[name].input_shape[1],
                        "side_out": rows[name].output_shape[1],
