@@ -1,7 +1,7 @@
 """Cluster benchmark: whole scenes vs chunks, on the local pool and on a Dask cluster; then larger clusters
 simulated from the recorded task times.
 
-    .venv/bin/python benchmarks/bench_cluster.py [--quality h] [--repeat N] [--chunk-seconds 15] [SCENE ...]
+    .venv/bin/python benchmarks/bench_cluster.py [--quality h] [--repeat N] [--chunk-seconds 15] [--voice none] [SCENE ...]
     .venv/bin/python benchmarks/bench_cluster.py --simulate-only
 
 Measured here (default: the default lecture's scenes), each configuration in the same run, interleaved and
@@ -51,11 +51,12 @@ def _proc_cpu(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def run(config: str, n: int, scenes: list[str], quality: str, chunk: float, tmp: Path) -> tuple[float, float]:
+def run(config: str, n: int, scenes: list[str], quality: str, chunk: float, tmp: Path,
+        voice: str = "espeak") -> tuple[float, float]:
     """One render from scratch; returns (wall seconds, CPU seconds of everything that rendered)."""
     out, store = Path(tempfile.mkdtemp(dir=tmp)), Path(tempfile.mkdtemp(dir=tmp))
     lecture = load_config(None)
-    opts = RenderOptions(quality=quality, out_dir=out, jobs=n, force=True, store=store,
+    opts = RenderOptions(quality=quality, out_dir=out, jobs=n, force=True, store=store, voice=voice,
                          chunk_seconds=0 if config == "whole" else chunk)
     if config == "dask":
         from cluster_support import local_cluster
@@ -140,6 +141,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--chunk-seconds", type=float, default=15.0)
     ap.add_argument("--configs", default="whole:1,whole:2,chunks:1,chunks:2,dask:1,dask:2")
+    ap.add_argument("--voice", default="espeak", help="narration, as render.py's --voice (none: silent, reading-speed timing)")
     ap.add_argument("--simulate-only", action="store_true")
     args = ap.parse_args()
     if not args.simulate_only:
@@ -149,7 +151,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for _ in range(args.repeat):
                 for config, n in configs:
-                    wall, cpu = run(config, n, scenes, args.quality, args.chunk_seconds, Path(tmp))
+                    wall, cpu = run(config, n, scenes, args.quality, args.chunk_seconds, Path(tmp), args.voice)
                     print(f"  {config:6} x{n}: {wall:7.1f} s wall, {cpu:7.1f} s CPU", flush=True)
                     if (config, n) not in best or wall < best[(config, n)][0]:
                         best[(config, n)] = (wall, cpu)
