@@ -9,7 +9,8 @@ Three voices (``--voice``):
 ``espeak`` (default)
     Offline text-to-speech with ``espeak-ng`` (a Debian package the set-up installs), English ``en-us`` and
     Mandarin ``cmn``. Its output is the same bytes for the same text, so clips stay reproducible; each line's
-    WAV is kept in the cache folder (``~/.cache/cnnviz/voice``).
+    WAV is kept in the cache folder (``~/.cache/cnnviz/voice``). A scene's first render can have its lines
+    spoken ahead on a thread (:func:`speak_ahead`: espeak-ng then runs on the free core while the scene draws).
 ``none``
     Silent. Each line lasts its reading time (:func:`reading_seconds`).
 a folder
@@ -27,7 +28,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import wave
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +38,7 @@ from pathlib import Path
 from .paths import cache_dir
 
 __all__ = ["ESPEAK_VOICES", "RECORDING_SUFFIXES", "Speech", "Voice", "VoiceError", "check_voice", "line_file", "parse_voice",
-           "reading_seconds", "speak"]
+           "reading_seconds", "speak", "speak_ahead", "stop_speaking_ahead"]
 
 #: espeak-ng's voice and speed (words per minute) per lecture language: a measured teaching pace
 ESPEAK_VOICES = {"en": ("en-us", 160), "zh": ("cmn", 240)}
@@ -144,27 +147,85 @@ def _espeak_version() -> str:
     return done.stdout.split("Data at")[0].strip()
 
 
-def _espeak(text: str, language: str) -> Path:
-    """The WAV espeak-ng makes of ``text`` (made once; the cache key holds the text, voice, speed and version)."""
+def _espeak_path(text: str, language: str) -> Path:
+    """Where the WAV of ``text`` is kept (the key holds the text, voice, speed and espeak-ng's version)."""
     name, rate = ESPEAK_VOICES[language]
     key = hashlib.sha256(f"{_espeak_version()}|{name}|{rate}|{text}".encode()).hexdigest()[:24]
-    path = cache_dir() / "voice" / f"espeak-{name}-{key}.wav"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
+    return cache_dir() / "voice" / f"espeak-{name}-{key}.wav"
+
+
+def _espeak(text: str, language: str) -> Path:
+    """The WAV espeak-ng makes of ``text`` (made once; a line being spoken ahead is waited for, not made again)."""
+    path = _espeak_path(text, language)
+    with _ahead_lock:
+        pending = _ahead.get(path)
+    if pending is not None:
         try:
-            # the text on stdin: a line starting with "-" is never read as an option
-            done = subprocess.run(["espeak-ng", "-v", name, "-s", str(rate), "-w", tmp], input=text.encode(),
-                                  capture_output=True, timeout=120)
-            if done.returncode != 0 or os.path.getsize(tmp) < 44:
-                raise VoiceError(f"espeak-ng failed on {text[:60]!r}: "
-                                 f"{done.stderr.decode(errors='replace')[-300:]}")
-            os.replace(tmp, path)  # whole or not at all: parallel renders may make the same line
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            pending.result()
+        except Exception:  # noqa: BLE001 - made here instead, where its error reaches the scene
+            pass
+    if not path.is_file():
+        _make_espeak(text, language, path)
     return path
+
+
+def _make_espeak(text: str, language: str, path: Path) -> None:
+    name, rate = ESPEAK_VOICES[language]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        # the text on stdin: a line starting with "-" is never read as an option
+        done = subprocess.run(["espeak-ng", "-v", name, "-s", str(rate), "-w", tmp], input=text.encode(),
+                              capture_output=True, timeout=120)
+        if done.returncode != 0 or os.path.getsize(tmp) < 44:
+            raise VoiceError(f"espeak-ng failed on {text[:60]!r}: "
+                             f"{done.stderr.decode(errors='replace')[-300:]}")
+        os.replace(tmp, path)  # whole or not at all: parallel renders may make the same line
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+#: lines being spoken ahead (:func:`speak_ahead`), by the file each will be; one thread speaks them in order
+_ahead: dict[Path, Future[None]] = {}
+_ahead_lock = threading.Lock()
+_ahead_pool: ThreadPoolExecutor | None = None
+
+
+def speak_ahead(texts: list[str], language: str) -> int:
+    """Have espeak-ng speak ``texts`` (in ``language``) on a thread, in order, into the cache :func:`speak` reads.
+
+    A scene's first render on a machine spoke each line when it reached it: one espeak-ng process at a time,
+    30–50 ms each, on the scene's own time. Given the lines it will speak (the reference render's, as its texts
+    are typeset ahead), the processes run beside the scene instead, on the free core; :func:`speak` waits for a
+    line still being made rather than making it twice, and makes any line not listed itself, as always. Lines
+    already in the cache are skipped. Returns how many were started.
+    """
+    global _ahead_pool
+    if language not in ESPEAK_VOICES or shutil.which("espeak-ng") is None:
+        return 0
+    todo = [(text, path) for text, path in ((t, _espeak_path(t, language)) for t in dict.fromkeys(texts))
+            if not path.is_file()]
+    if not todo:
+        return 0
+    with _ahead_lock:
+        if _ahead_pool is None:
+            _ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnnviz-speak-ahead")
+        for text, path in todo:
+            if path not in _ahead:
+                _ahead[path] = _ahead_pool.submit(_make_espeak, text, language, path)
+    return len(todo)
+
+
+def stop_speaking_ahead() -> None:
+    """Drop the lines not started yet and wait for the one being made (its file is whole or absent)."""
+    global _ahead_pool
+    with _ahead_lock:
+        pool, _ahead_pool = _ahead_pool, None
+        _ahead.clear()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def speak(text: str, language: str, voice: Voice, *, scene_id: str, number: int) -> Speech:

@@ -35,7 +35,7 @@ from manim import (
 )
 
 from cnnviz.config import scene_entry
-from cnnviz.narration import Speech, Voice, VoiceError, check_voice, parse_voice, speak
+from cnnviz.narration import Speech, Voice, VoiceError, check_voice, parse_voice, speak, speak_ahead, stop_speaking_ahead
 from cnnviz.script import Script, load_script
 from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
@@ -47,7 +47,7 @@ from cnnviz.values import SceneValues, load_values, scene_json, scene_values
 from scenes import speedups
 from scenes.kit import NumberGrid as KitNumberGrid
 from scenes.kit import cells_box, conceal, taps_box
-from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead
+from scenes.speedups.ahead import build_ahead, reference_spoken, reference_typeset, stop_building_ahead
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, formulas_built, frame_extent,
                                      keep_display_lists, raise_moving, typeset_built, updaters_in_play)
 from scenes.speedups.interpolate import allow_fused_interpolation
@@ -197,6 +197,9 @@ class LectureScene(Scene):
         self.narration: list[dict[str, Any]] = []  # each spoken line: number, start, end, text (into the JSON)
         self.predictions: list[dict[str, Any]] = []  # each prediction step (ask): key, section, start, text
         self.voice = self._voice()
+        if self.fast and self.voice.kind == "espeak":  # after build_ahead's fork: a thread is not forked
+            # a first render on this machine has espeak-ng speak the reference's lines beside the scene
+            speak_ahead(reference_spoken(self.scene_id, self.language), self.language)
         self.out_of_frame: list[str] = []
         self.layout_problems: list[dict[str, Any]] = []  # layout_check's findings (into the JSON)
         self.plays: list[dict[str, Any]] = []  # each play's frames and section (a render in chunks plans by them)
@@ -576,6 +579,7 @@ class LectureScene(Scene):
     def tear_down(self) -> None:
         if self.fast:
             stop_building_ahead()
+        stop_speaking_ahead()
         doc = scene_json(self.scene_id, self.params, self.values)
         doc["language"], doc["theme"] = self.language, self.lecture.theme
         # the formulas for readers; everything typeset for cnnviz/assets/typeset-ahead.json (scenes/speedups/ahead.py)

@@ -73,6 +73,37 @@ def test_espeak_speaks_both_languages_reproducibly(language, text, tmp_path, mon
         assert w.getnframes() / w.getframerate() == pytest.approx(first.seconds, abs=1e-3)
 
 
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed")
+def test_lines_spoken_ahead_are_the_lines_speak_gives_and_are_not_made_twice(tmp_path, monkeypatch):
+    lines = [f"Line {i}: the kernel slides one step to the right." for i in range(4)]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "direct"))
+    direct = [speak(t, "en", Voice("espeak"), scene_id="x", number=i + 1).audio.read_bytes() for i, t in enumerate(lines)]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ahead"))
+    made = []
+    real = narration._make_espeak
+    monkeypatch.setattr(narration, "_make_espeak", lambda *a: (made.append(a[0]), real(*a))[1])
+    try:
+        assert narration.speak_ahead(lines + lines[:1], "en") == 4  # a line listed twice is spoken once
+        ahead = [speak(t, "en", Voice("espeak"), scene_id="x", number=i + 1) for i, t in enumerate(lines)]
+    finally:
+        narration.stop_speaking_ahead()
+    assert [s.audio.read_bytes() for s in ahead] == direct
+    assert sorted(made) == sorted(lines)  # speak() waited for the thread's file instead of making it again
+    assert narration.speak_ahead(lines, "en") == 0  # all in the cache: nothing to do
+    assert not list((tmp_path / "ahead").rglob("*.tmp"))
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng not installed")
+def test_stopping_the_lines_spoken_ahead_leaves_only_whole_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    narration.speak_ahead([f"Caption {i}: the error flows back, layer by layer." for i in range(40)], "en")
+    narration.stop_speaking_ahead()
+    made = list((tmp_path / "cnnviz" / "voice").glob("*")) if (tmp_path / "cnnviz" / "voice").exists() else []
+    assert len(made) < 40 and all(p.suffix == ".wav" and p.stat().st_size > 44 for p in made)
+    later = speak("Caption 39: the error flows back, layer by layer.", "en", Voice("espeak"), scene_id="x", number=1)
+    assert later.audio.is_file()  # a line dropped from the queue is made when it is spoken
+
+
 def test_a_missing_espeak_is_refused_with_the_fix(monkeypatch):
     monkeypatch.setattr(narration.shutil, "which", lambda name: None)
     with pytest.raises(VoiceError, match="apt-get install espeak-ng.*--voice none"):

@@ -26,7 +26,7 @@ from scenes import speedups
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
                                      raise_moving, updaters_in_play)
 from scenes.speedups.copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
-from scenes.speedups.ahead import reference_typeset
+from scenes.speedups.ahead import reference_spoken, reference_typeset
 from scenes.speedups.paths import _fast_set_path, manim_cairo_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -351,6 +351,8 @@ def test_speed_measures_keep_every_frame_of_a_lecture_scene(scene_id, cls, tmp_p
     # what a first render builds ahead (assets/typeset-ahead.json) is what this scene shows
     doc = json.loads(next((tmp_path / "on").rglob(f"{scene_id}.json")).read_text(encoding="utf-8"))
     assert doc["formulas"] and [(k, t, o) for k, t, o in doc["typeset"]] == reference_typeset(scene_id)
+    # and the lines it speaks ahead (espeak-ng on a thread) are the lines it speaks
+    assert [line["text"] for line in doc["narration"]] == reference_spoken(scene_id, doc["language"])
 
 
 @pytest.mark.parametrize("kind, text", [("text", "The kernel slides over the input."),

@@ -13,7 +13,7 @@ from manim import MathTex, Text, config
 
 import scenes.speedups.ahead as speed_ahead
 from scenes.speedups.drawing import _key, built_path
-from scenes.speedups.ahead import build_ahead, reference_typeset, stop_building_ahead, write_reference
+from scenes.speedups.ahead import build_ahead, reference_spoken, reference_typeset, stop_building_ahead, write_reference
 
 pytestmark = pytest.mark.usefixtures("speedups_installed")
 
@@ -81,3 +81,25 @@ def test_the_reference_list_comes_from_a_lecture_renders_json_and_anything_unrea
         target.write_text(broken, encoding="utf-8")
         assert reference_typeset("conv2d", target) == []
     assert reference_typeset("conv2d", tmp_path / "missing.json") == []
+
+
+def test_the_reference_keeps_each_scenes_spoken_lines_for_its_language_only(tmp_path):
+    renders = tmp_path / "out"
+    renders.mkdir()
+    narration = [{"line": 1, "text": "The kernel slides."}, {"line": 2, "text": "Each output is a sum."}]
+    (renders / "conv2d.json").write_text(json.dumps({"scene": "conv2d", "language": "en", "typeset": [],
+                                                     "narration": narration}), encoding="utf-8")
+    (renders / "pooling.json").write_text(json.dumps({"scene": "pooling", "typeset": []}), encoding="utf-8")
+    target = tmp_path / "typeset-ahead.json"
+    write_reference(renders, target)
+    assert reference_spoken("conv2d", "en", target) == ["The kernel slides.", "Each output is a sum."]
+    assert reference_spoken("conv2d", "zh", target) == []  # a Chinese render speaks other lines
+    assert reference_spoken("pooling", "en", target) == [] and reference_spoken("conv2d", "en", tmp_path / "x") == []
+    target.write_text('{"typeset": {}, "spoken": {"conv2d": {"language": "en", "lines": "not a list"}}}')
+    assert reference_spoken("conv2d", "en", target) == []
+
+
+def test_the_shipped_reference_speaks_the_default_lecture_in_english():
+    # a fresh machine's first render has espeak-ng speak these ahead: they must be the lines the scenes speak
+    lines = reference_spoken("conv2d", "en")
+    assert len(lines) >= 5 and all(isinstance(line, str) and line for line in lines)

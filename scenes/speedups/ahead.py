@@ -38,7 +38,7 @@ from cnnviz import registry
 from cnnviz.paths import ASSETS, atomic_write
 from scenes.speedups.drawing import _key, _stored, built_path
 
-__all__ = ["REFERENCE", "build_ahead", "reference_typeset", "stop_building_ahead", "write_reference"]
+__all__ = ["REFERENCE", "build_ahead", "reference_spoken", "reference_typeset", "stop_building_ahead", "write_reference"]
 
 ROOT = registry.ROOT
 REFERENCE = ASSETS / "typeset-ahead.json"
@@ -60,18 +60,34 @@ def reference_typeset(scene_id: str, path: Path = REFERENCE) -> list[tuple[str, 
             and isinstance(e[1], str) and isinstance(e[2], dict)]
 
 
+def reference_spoken(scene_id: str, language: str, path: Path = REFERENCE) -> list[str]:
+    """The lines ``scene_id`` spoke in the reference render, in order, if it was rendered in ``language``
+    (``[]`` otherwise, or if unknown or unreadable): what :func:`cnnviz.narration.speak_ahead` is given."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))["spoken"].get(scene_id, {})
+        lines = found["lines"] if found.get("language") == language else []
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return []
+    return [line for line in lines if isinstance(line, str)] if isinstance(lines, list) else []
+
+
 def write_reference(json_dir: Path, path: Path = REFERENCE) -> None:
-    """Gather the ``typeset`` list of every scene's ``<id>.json`` in ``json_dir`` into ``path``."""
-    typeset = {}
+    """Gather the ``typeset`` list and the spoken lines of every scene's ``<id>.json`` in ``json_dir`` into
+    ``path``."""
+    typeset, spoken = {}, {}
     for doc in sorted(json_dir.glob("*.json")):
         data = json.loads(doc.read_text(encoding="utf-8"))
         if isinstance(data, dict) and isinstance(data.get("scene"), str) and isinstance(data.get("typeset"), list):
             typeset[data["scene"]] = data["typeset"]
+            if isinstance(data.get("narration"), list) and isinstance(data.get("language"), str):
+                spoken[data["scene"]] = {"language": data["language"],
+                                         "lines": [line["text"] for line in data["narration"]]}
     about = ("What each scene of the default lecture typesets, in order of first use: texts and formulas (LaTeX), "
-             "with their options, gathered from the <id>.json of a render (python -m scenes.speedups.ahead OUT_DIR). "
-             "Only a hint: a scene's first render on a machine builds these ahead on the other core; anything "
-             "not listed is built when needed, as always.")
-    text = json.dumps({"about": about, "typeset": typeset}, indent=1, ensure_ascii=False) + "\n"
+             "with their options, and the lines it speaks, gathered from the <id>.json of a render "
+             "(python -m scenes.speedups.ahead OUT_DIR). Only a hint: a scene's first render on a machine builds "
+             "these texts and formulas ahead on the other core and has espeak-ng speak its lines on a thread; "
+             "anything not listed is made when needed, as always.")
+    text = json.dumps({"about": about, "typeset": typeset, "spoken": spoken}, indent=1, ensure_ascii=False) + "\n"
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
