@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -321,21 +322,39 @@ PROBE = textwrap.dedent('''
 ''')
 
 
-def frame_hashes(mode: str, scene_file: Path, cls: str, tmp_path: Path) -> list[str]:
+def frame_hashes(modes: Sequence[str], scene_file: Path, cls: str, tmp_path: Path) -> list[list[str]]:
+    """Each mode's frame hashes of ``cls``; the modes render at once (independent processes, media folders of
+    their own: on the suite's two cores a pair takes little more than one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CNNVIZ_") or k == "CNNVIZ_DATA_DIR"}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, "-c", HASHER, mode, str(scene_file), cls, str(tmp_path / mode)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    line = [s for s in done.stdout.splitlines() if s.startswith("HASHES")]
-    assert done.returncode == 0 and line, done.stdout[-2000:] + done.stderr[-2000:]
-    return line[0].split()[1:]
+    runs = []
+    for mode in modes:
+        (tmp_path / mode).mkdir()
+        with open(tmp_path / mode / "out.txt", "w") as out:  # a file, not a pipe: nothing blocks on a full pipe
+            runs.append(subprocess.Popen([sys.executable, "-c", HASHER, mode, str(scene_file), cls, str(tmp_path / mode)],
+                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True))
+    try:
+        for run in runs:
+            run.wait(timeout=600)
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    hashes = []
+    for mode, run in zip(modes, runs, strict=True):
+        out = (tmp_path / mode / "out.txt").read_text()
+        line = [s for s in out.splitlines() if s.startswith("HASHES")]
+        assert run.returncode == 0 and line, f"{mode}: {out[-4000:]}"
+        hashes.append(line[0].split()[1:])
+    return hashes
 
 
 @pytest.mark.slow
 def test_raising_keeps_every_frame_of_a_probe_scene_where_naive_raising_would_not(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE, encoding="utf-8")
-    off, on, naive = (frame_hashes(m, probe, "Probe", tmp_path) for m in ("off", "on", "naive"))
+    off, on, naive = frame_hashes(("off", "on", "naive"), probe, "Probe", tmp_path)
     assert len(off) > 5
     assert on == off
     assert naive != off  # the probe can tell: drawing the box over the circle shows
@@ -347,7 +366,8 @@ def test_raising_keeps_every_frame_of_a_probe_scene_where_naive_raising_would_no
                                            ("receptive_field", "GrowReceptiveField")])  # .animate
 def test_speed_measures_keep_every_frame_of_a_lecture_scene(scene_id, cls, tmp_path):
     scene = ROOT / "scenes" / f"{scene_id}.py"
-    assert frame_hashes("on", scene, cls, tmp_path) == frame_hashes("manim", scene, cls, tmp_path)
+    on, manim = frame_hashes(("on", "manim"), scene, cls, tmp_path)
+    assert on == manim
     # what a first render builds ahead (assets/typeset-ahead.json) is what this scene shows
     doc = json.loads(next((tmp_path / "on").rglob(f"{scene_id}.json")).read_text(encoding="utf-8"))
     assert doc["formulas"] and [(k, t, o) for k, t, o in doc["typeset"]] == reference_typeset(scene_id)
@@ -544,5 +564,5 @@ def test_on_an_unverified_manim_nothing_is_installed_and_one_warning_line_says_s
 @pytest.mark.slow
 def test_a_lecture_scene_renders_the_same_frames_on_an_unverified_manim(tmp_path):
     scene = ROOT / "scenes" / "conv2d.py"
-    assert frame_hashes("unverified", scene, "SlideKernelOverImage", tmp_path) == \
-        frame_hashes("manim", scene, "SlideKernelOverImage", tmp_path)
+    unverified, manim = frame_hashes(("unverified", "manim"), scene, "SlideKernelOverImage", tmp_path)
+    assert unverified == manim
