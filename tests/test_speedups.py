@@ -330,9 +330,10 @@ def frame_hashes(modes: Sequence[str], scene_file: Path, cls: str, tmp_path: Pat
     runs = []
     for mode in modes:
         (tmp_path / mode).mkdir()
-        with open(tmp_path / mode / "out.txt", "w") as out:  # a file, not a pipe: nothing blocks on a full pipe
+        # files, not pipes: nothing blocks on a full pipe; stderr apart, so nothing lands inside the HASHES line
+        with open(tmp_path / mode / "out.txt", "w") as out, open(tmp_path / mode / "err.txt", "w") as err:
             runs.append(subprocess.Popen([sys.executable, "-c", HASHER, mode, str(scene_file), cls, str(tmp_path / mode)],
-                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True))
+                                         cwd=ROOT, env=env, stdout=out, stderr=err))
     try:
         for run in runs:
             run.wait(timeout=600)
@@ -343,9 +344,9 @@ def frame_hashes(modes: Sequence[str], scene_file: Path, cls: str, tmp_path: Pat
                 run.wait()
     hashes = []
     for mode, run in zip(modes, runs, strict=True):
-        out = (tmp_path / mode / "out.txt").read_text()
+        out, err = ((tmp_path / mode / name).read_text() for name in ("out.txt", "err.txt"))
         line = [s for s in out.splitlines() if s.startswith("HASHES")]
-        assert run.returncode == 0 and line, f"{mode}: {out[-4000:]}"
+        assert run.returncode == 0 and line, f"{mode}: {out[-2000:]}{err[-2000:]}"
         hashes.append(line[0].split()[1:])
     return hashes
 
