@@ -148,7 +148,10 @@ class DaskEngine:
         return self.client.submit(fn, arg, priority=int(priority), key=key, pure=False)
 
     def workers(self) -> set[str]:
-        return set(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        # asked of the scheduler each time: Client.scheduler_info() returns a cache that the client's own
+        # periodic refresh overwrites (without the workers) at any moment, which read as "every worker lost"
+        info = self.client.sync(self.client.scheduler.identity, n_workers=-1)
+        return set(info.get("workers", {}))
 
     def versions(self) -> dict[str, str]:
         from .tasks import code_version

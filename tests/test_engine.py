@@ -72,3 +72,18 @@ def test_workers_of_the_same_version_are_used_and_another_version_is_refused(tmp
         with pytest.raises(EngineError, match="another version of cnnviz") as refused:
             DaskEngine(cluster.address)
         assert "stranger" in str(refused.value) or "127.0.0.1" in str(refused.value)
+
+
+def test_the_workers_of_a_cluster_are_read_fresh_not_from_the_clients_cache(tmp_path):
+    # the client refreshes a cache of the scheduler's identity every few seconds without the workers in it;
+    # reading the workers from that cache reported every worker lost now and then (a CI run saw both "lost")
+    import dask
+
+    with local_cluster(2, tmp_path / "logs") as cluster, \
+            dask.config.set({"distributed.client.scheduler-info-interval": "2ms"}):
+        engine = DaskEngine(cluster.address)
+        try:
+            seen = [engine.workers() for _ in range(300)]
+        finally:
+            engine.close()
+    assert all(len(s) == 2 for s in seen), sorted({len(s) for s in seen})

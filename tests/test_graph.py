@@ -129,7 +129,8 @@ def test_a_worker_killed_during_a_task_is_reported_and_its_task_runs_elsewhere(w
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline and not killed:
                 processing = engine.client.processing()
-                names = {a: w["name"] for a, w in engine.client.scheduler_info()["workers"].items()}
+                info = engine.client.sync(engine.client.scheduler.identity, n_workers=-1)  # fresh, as engine.workers()
+                names = {a: w["name"] for a, w in info["workers"].items()}
                 busy = [names[a] for a, tasks in processing.items() if any("-plan" not in str(t) for t in tasks)]
                 if busy:
                     time.sleep(1.0)  # well into the chunk's Manim process
