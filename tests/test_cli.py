@@ -262,6 +262,24 @@ def test_a_course_takes_lists_of_languages_and_themes_and_refuses_an_unknown_one
     assert bad.exit_code == 2 and "fr" in bad.output and "en, zh" in bad.output
 
 
+def test_a_course_folder_is_named_for_the_lectures_own_theme_when_none_is_given(tmp_path, monkeypatch):
+    from cnnviz.cli import course
+
+    seen = []
+    monkeypatch.setattr(course, "make_course", lambda paths, lectures, opts, named: seen.append(opts["out_dir"]))
+    dark = tmp_path / "dark.yaml"
+    dark.write_text("title: T\ntheme: dark\nscenes:\n  - scene: conv2d\n", encoding="utf-8")
+    light = tmp_path / "light.yaml"
+    light.write_text("title: U\ntheme: solarized\nscenes:\n  - scene: pooling\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["course", str(dark), "--language", "en,zh", "--out", str(out)]).exit_code == 0
+    assert seen == [out / "en-dark", out / "zh-dark"]  # what the one lecture renders in, not "config"
+    seen.clear()
+    assert CliRunner().invoke(cli, ["course", str(dark), str(light), "--language", "en,zh",
+                                    "--out", str(out)]).exit_code == 0
+    assert seen == [out / "en-config", out / "zh-config"]  # two themes: each lecture keeps its own
+
+
 def test_one_language_and_theme_keep_the_course_in_out_itself(tmp_path, monkeypatch):
     from cnnviz.cli import course
 

@@ -55,12 +55,17 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
     languages, themes = opts.pop("language") or (None,), opts.pop("theme") or (None,)
     combos = [(lang, theme) for lang in languages for theme in themes]
     out = opts["out_dir"]
-    folders = [out if len(combos) == 1 else out / f"{lang or 'config'}-{theme or 'config'}" for lang, theme in combos]
+    # a folder is named for what renders in it: the option's value, else the lectures' own when they agree
+    def named(value, field):
+        own = {getattr(lecture, field) for lecture in lectures}
+        return value or (own.pop() if len(own) == 1 else "config")
+    folders = [out if len(combos) == 1 else out / f"{named(lang, 'language')}-{named(theme, 'theme')}"
+               for lang, theme in combos]
     if opts.get("cluster") or opts.get("chunk_seconds"):
         render_course_graph(paths, lectures, combos, folders, opts)  # every clip first, as one task graph
     for (lang, theme), folder in zip(combos, folders):
         if len(combos) > 1:
-            click.echo(f"\n=== {lang or 'config'}, {theme or 'config'}: {folder}", err=True)
+            click.echo(f"\n=== {named(lang, 'language')}, {named(theme, 'theme')}: {folder}", err=True)
         make_course(paths, lectures, {**opts, "language": lang, "theme": theme, "out_dir": folder}, bool(files))
 
 
