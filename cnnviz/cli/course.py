@@ -56,16 +56,15 @@ def command(files: tuple[Path, ...], config_path: Path | None, **opts) -> None:
     combos = [(lang, theme) for lang in languages for theme in themes]
     out = opts["out_dir"]
     # a folder is named for what renders in it: the option's value, else the lectures' own when they agree
-    def named(value, field):
-        own = {getattr(lecture, field) for lecture in lectures}
-        return value or (own.pop() if len(own) == 1 else "config")
-    folders = [out if len(combos) == 1 else out / f"{named(lang, 'language')}-{named(theme, 'theme')}"
-               for lang, theme in combos]
+    own = {field: {getattr(lecture, field) for lecture in lectures} for field in ("language", "theme")}
+    agreed = {field: next(iter(values)) if len(values) == 1 else "config" for field, values in own.items()}
+    names = [(lang or agreed["language"], theme or agreed["theme"]) for lang, theme in combos]
+    folders = [out if len(combos) == 1 else out / f"{lang}-{theme}" for lang, theme in names]
     if opts.get("cluster") or opts.get("chunk_seconds"):
         render_course_graph(paths, lectures, combos, folders, opts)  # every clip first, as one task graph
-    for (lang, theme), folder in zip(combos, folders):
+    for (lang, theme), (lang_name, theme_name), folder in zip(combos, names, folders):
         if len(combos) > 1:
-            click.echo(f"\n=== {named(lang, 'language')}, {named(theme, 'theme')}: {folder}", err=True)
+            click.echo(f"\n=== {lang_name}, {theme_name}: {folder}", err=True)
         make_course(paths, lectures, {**opts, "language": lang, "theme": theme, "out_dir": folder}, bool(files))
 
 
