@@ -24,6 +24,7 @@ from manim.camera.camera import Camera
 import scenes.speedups.copies
 import scenes.speedups.drawing
 from scenes import speedups
+from scenes.kit import conceal, reveal
 from scenes.speedups.drawing import (cached_formula, cached_text, forget_display_lists, frame_extent, keep_display_lists,
                                      raise_moving, updaters_in_play)
 from scenes.speedups.copies import _fade_out_begin, _fast_deepcopy, manim_deepcopy, manim_fade_out_begin
@@ -100,6 +101,18 @@ def test_a_group_whose_part_animates_rises_whole():
     scene = [parts, still]
     raise_moving(scene, begun(Transform(parts[1], Square(0.4).move_to(UP * 2 + RIGHT * 2))))
     assert names(scene) == ["still", "parts"]
+
+
+def test_a_part_fading_in_place_rises_with_its_group_unless_a_still_one_covers_it():
+    parts = named(VGroup(Square(0.4).move_to(UP * 2), Square(0.4).move_to(UP * 2 + RIGHT)), "parts")
+    still = named(Circle(0.4).move_to(DOWN * 2), "still")
+    scene = [parts, still]
+    raise_moving(scene, begun(conceal(parts[1])))  # an OpacityFade draws within its mobject's box
+    assert names(scene) == ["still", "parts"]
+    over = named(Circle(0.4).move_to(UP * 2 + RIGHT), "over")  # drawn over the fading part
+    scene = [parts, over]
+    raise_moving(scene, begun(reveal(parts[1])))
+    assert names(scene) == ["parts", "over"]
 
 
 # ----------------------------------------------------------------- copies and cached text
@@ -304,6 +317,7 @@ HASHER = textwrap.dedent('''
 PROBE = textwrap.dedent('''
     from manim import DOWN, LEFT, RIGHT, UP, Circle, FadeIn, FadeOut, Square, Transform
     from scenes.common import LectureScene
+    from scenes.kit import conceal
 
 
     class Probe(LectureScene):
@@ -318,6 +332,7 @@ PROBE = textwrap.dedent('''
             self.add(box, over, aside)
             self.play(Transform(box, box.copy().move_to(LEFT * 1.2)), run_time=0.6)  # under `over`
             self.play(Transform(aside, aside.copy().move_to(RIGHT * 3 + DOWN)), run_time=0.6)  # alone
+            self.play(conceal(box), conceal(aside), run_time=0.6)  # fades in place: under `over`, alone
             self.play(FadeOut(box), FadeIn(Square(0.5).move_to(UP * 2)), run_time=0.6)
 ''')
 
@@ -489,6 +504,7 @@ def scene(mobjects, animations, updaters=()):
 def test_a_play_with_no_updater_anywhere_has_none_in_play():
     shown, moving = Square(), Circle()
     assert not updaters_in_play(scene([shown, moving], [FadeIn(moving), Write(Text("a")), Wait(0.5)]))
+    assert not updaters_in_play(scene([shown], [conceal(shown)]))  # the kit's fade writes alphas, runs no code
 
 
 def test_an_updater_on_a_mobject_a_copy_the_scene_or_a_code_running_animation_counts():
@@ -516,7 +532,7 @@ def test_display_lists_are_flattened_once_per_play_and_only_where_nothing_can_ch
     expected = manims(camera, shown)
     monkeypatch.setattr(scenes.speedups.drawing, "manim_mobjects_to_display", counted)
     monkeypatch.setattr(Camera, "get_mobjects_to_display", scenes.speedups.drawing._kept_mobjects_to_display)
-    keep_display_lists(camera, [FadeIn(shown[1]), Wait(1)], updaters=False)
+    keep_display_lists(camera, [FadeIn(shown[1]), Wait(1), conceal(shown[0][1])], updaters=False)
     assert [camera.get_mobjects_to_display(shown) for _ in range(3)] == [expected] * 3
     assert len(calls) == 1
     forget_display_lists(camera)

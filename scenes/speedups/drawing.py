@@ -53,6 +53,7 @@ from manim.utils.bezier import interpolate
 from PIL import Image
 
 from cnnviz.paths import atomic_write
+from scenes.kit.fades import OpacityFade
 
 from . import active as speedups_active
 
@@ -181,8 +182,9 @@ def leaf_animations(animations: Iterable[Any]) -> list[Any]:
 
 
 #: animations that run no code of the scene's while they play (Create and Write are ShowPartial and
-#: DrawBorderThenFill); an UpdateFromFunc, for one, could add an updater mid-play
-_QUIET = (Transform, ShowPartial, DrawBorderThenFill, Wait)
+#: DrawBorderThenFill; the kit's OpacityFade writes alphas only); an UpdateFromFunc, for one, could add an
+#: updater mid-play
+_QUIET = (Transform, ShowPartial, DrawBorderThenFill, Wait, OpacityFade)
 
 
 def updaters_in_play(scene: Any) -> bool:
@@ -226,11 +228,12 @@ def keep_display_lists(camera: Camera, animations: Iterable[Any], *, updaters: b
     (``Camera.get_mobjects_to_display``, which the renderer calls on every frame).
 
     Only where no member can appear, leave or gain or lose its points while the play runs: transforms and
-    waits (their families are aligned when they begin) and no updater anywhere (``updaters``: what
+    waits (their families are aligned when they begin), opacity fades (they change colours only) and no
+    updater anywhere (``updaters``: what
     :func:`updaters_in_play` said); otherwise Manim's call runs on every frame, as before.
     :func:`forget_display_lists` ends it.
     """
-    frozen = not updaters and all(isinstance(a, (Transform, Wait)) for a in leaf_animations(animations))
+    frozen = not updaters and all(isinstance(a, (Transform, Wait, OpacityFade)) for a in leaf_animations(animations))
     camera.__dict__[_DISPLAY] = {} if frozen else None
 
 
@@ -244,7 +247,8 @@ def _reach(anim: Any) -> list[Mobject] | None:
         if anim.path_func is not interpolate:  # along an arc: points may leave both boxes
             return None
         return [anim.mobject, getattr(anim, "starting_mobject", None), getattr(anim, "target_copy", None)]
-    if isinstance(anim, (ShowPartial, DrawBorderThenFill, Wait, AnimationGroup)):  # Create/Write draw within
+    if isinstance(anim, (ShowPartial, DrawBorderThenFill, Wait, AnimationGroup, OpacityFade)):  # within: Create/Write
+        # draw parts of their mobject, an OpacityFade changes only its colours
         return [anim.mobject]
     return None
 
