@@ -247,10 +247,17 @@ def test_frame_extent_gives_manims_corners():
 
 # ----------------------------------------------------------------- fast Cairo paths
 class RecordingContext:
-    """Stands in for a ``cairo.Context``: records the path calls, with every number as a Python float."""
+    """Stands in for a ``cairo.Context``: records the path calls, with every number as a Python float (the
+    matrix and the path copy the fast path keeps are not path calls)."""
 
     def __init__(self):
         self.calls = []
+
+    def get_matrix(self):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+    def copy_path(self):
+        return None
 
     def __getattr__(self, name):
         return lambda *args: self.calls.append((name, *map(float, args)))
@@ -279,6 +286,35 @@ def path_cases() -> list[VMobject]:
 def test_fast_cairo_path_makes_the_same_calls_as_manims():
     for vmobject in path_cases():
         assert path_calls(_fast_set_path, vmobject) == path_calls(manim_cairo_path, vmobject), vmobject
+
+
+def drawn(set_path, vmobjects, camera) -> tuple[list, bytes]:
+    """Each mobject's Cairo path and the pixels of filling and stroking them all, on the camera's context."""
+    camera.reset()
+    ctx = camera.get_cairo_context(camera.pixel_array)
+    paths = []
+    for vmobject in vmobjects:
+        ctx.new_path()
+        set_path(camera, ctx, vmobject)
+        paths.append(list(ctx.copy_path()))
+        ctx.set_source_rgba(1, 1, 1, 0.5)
+        ctx.fill_preserve()
+        ctx.set_line_width(0.02)
+        ctx.stroke()
+    return paths, camera.pixel_array.tobytes()
+
+
+def test_a_kept_path_is_the_path_and_the_pixels_manims_call_makes_until_the_points_change():
+    camera = Camera()
+    cases = [m for m in path_cases() if len(m.points)]
+    manims = drawn(manim_cairo_path, cases, camera)
+    scenes.speedups.paths._kept_paths.clear()
+    assert drawn(_fast_set_path, cases, camera) == manims  # built, and kept
+    assert len(scenes.speedups.paths._kept_paths) == len(cases)
+    assert drawn(_fast_set_path, cases, camera) == manims  # handed back from what was kept
+    for m in cases:
+        m.points[:, 0] += 0.25  # in place: the same arrays, other points
+    assert drawn(_fast_set_path, cases, camera) == drawn(manim_cairo_path, cases, camera)
 
 
 # ----------------------------------------------------------------- pixels, frame by frame

@@ -8,11 +8,19 @@ and passes NumPy scalars to Cairo one at a time. :func:`fast_cairo_paths` builds
 the same order as Manim's vectorised ``isclose`` (``|end - start| <= atol + rtol * |start|``), so Cairo
 receives exactly the same coordinates and draws exactly the same pixels (frame hashes in
 ``tests/test_speedups.py``). A mobject class that overrides how it splits subpaths keeps Manim's path.
+
+Most draws repeat a path: a glyph that fades, a grid that stays while something above it moves, the still
+background every play redraws. So the path Cairo was given is kept per mobject (``Context.copy_path``)
+with the points it came from, and handed back (``append_path``) while the mobject's points, tolerance and
+the context's matrix are byte for byte the same. Cairo keeps a path in fixed point (1/256 px); the copy
+maps those back through the matrix and the replay maps them forth again, which lands on the same fixed
+values, so the same pixels are drawn (frame hashes in ``tests/test_speedups.py``).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from manim import VMobject
 from manim.camera.camera import Camera
@@ -24,6 +32,10 @@ manim_cairo_path = Camera.set_cairo_context_path
 
 _RTOL = 1.0e-5  # np.isclose's default, as Manim uses it
 _INF = math.inf
+#: per mobject (by id): (points as bytes, tolerance, points per curve, context matrix, Cairo's path). An id
+#: reused by a new mobject is harmless: a hit needs the same points, hence builds the same path
+_kept_paths: dict[int, tuple[bytes, float, int, Any, Any]] = {}
+_KEEP_AT_MOST = 100_000  # then start again: the dead mobjects' entries go
 
 
 def _close(a: float, b: float, atol: float) -> bool:
@@ -39,16 +51,31 @@ def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
     if (cls.get_subpath_split_indices_from_points is not VMobject.get_subpath_split_indices_from_points
             or cls.consider_points_equals_2d is not VMobject.consider_points_equals_2d):
         return manim_cairo_path(self, ctx, vmobject)
-    points = self.transform_points_pre_display(vmobject, vmobject.points)
+    raw = vmobject.points
+    key = raw.tobytes()
+    atol, nppcc, matrix = vmobject.tolerance_for_point_equality, vmobject.n_points_per_cubic_curve, ctx.get_matrix()
+    kept = _kept_paths.get(id(vmobject))
+    if kept is not None and kept[0] == key and kept[1] == atol and kept[2] == nppcc and kept[3] == matrix:
+        ctx.new_path()
+        ctx.append_path(kept[4])
+        return self
+    points = self.transform_points_pre_display(vmobject, raw)
     n = len(points)
     if n == 0:
-        return self
-    nppcc = vmobject.n_points_per_cubic_curve
+        return self  # Manim leaves the context's path as it is
+    _build_path(ctx, points, n, nppcc, atol, vmobject)
+    if len(_kept_paths) >= _KEEP_AT_MOST:
+        _kept_paths.clear()
+    _kept_paths[id(vmobject)] = (key, atol, nppcc, matrix, ctx.copy_path())
+    return self
+
+
+def _build_path(ctx, points, n: int, nppcc: int, atol: float, vmobject: VMobject) -> None:
+    """Manim's ``set_cairo_context_path`` from ``ctx.new_path()`` on, for ``n`` > 0 finite points."""
     ctx.new_path()
     if n < nppcc:
-        return self
+        return
     xy = points[:, :2].tolist()
-    atol = vmobject.tolerance_for_point_equality
     # subpath boundaries: where a curve's end anchor is not close to the next curve's start
     starts = [0]
     for b in range(nppcc, n, nppcc):
@@ -70,4 +97,3 @@ def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
             curve_to(x1, y1, x2, y2, x3, y3)
         if vmobject.consider_points_equals_2d(xy[start], xy[end - 1]):
             close_path()
-    return self
