@@ -35,7 +35,7 @@ _INF = math.inf
 #: per mobject (by id): (points as bytes, tolerance, points per curve, context matrix, Cairo's path). An id
 #: reused by a new mobject is harmless: a hit needs the same points, hence builds the same path
 _kept_paths: dict[int, tuple[bytes, float, int, Any, Any]] = {}
-_KEEP_AT_MOST = 100_000  # then start again: the dead mobjects' entries go
+_KEEP_AT_MOST = 20_000  # then start again (a few tens of MB at most): the dead mobjects' entries go
 
 
 def _close(a: float, b: float, atol: float) -> bool:
