@@ -229,8 +229,8 @@ def keep_display_lists(camera: Camera, animations: Iterable[Any], *, updaters: b
 
     Only where no member can appear, leave or gain or lose its points while the play runs: transforms and
     waits (their families are aligned when they begin), opacity fades (they change colours only) and no
-    updater anywhere (``updaters``: what
-    :func:`updaters_in_play` said); otherwise Manim's call runs on every frame, as before.
+    updater anywhere (``updaters``: what :func:`updaters_in_play` said); otherwise Manim's call runs on
+    every frame, as before.
     :func:`forget_display_lists` ends it.
     """
     frozen = not updaters and all(isinstance(a, (Transform, Wait, OpacityFade)) for a in leaf_animations(animations))
@@ -247,8 +247,8 @@ def _reach(anim: Any) -> list[Mobject] | None:
         if anim.path_func is not interpolate:  # along an arc: points may leave both boxes
             return None
         return [anim.mobject, getattr(anim, "starting_mobject", None), getattr(anim, "target_copy", None)]
-    if isinstance(anim, (ShowPartial, DrawBorderThenFill, Wait, AnimationGroup, OpacityFade)):  # within: Create/Write
-        # draw parts of their mobject, an OpacityFade changes only its colours
+    # Create/Write draw parts of their mobject; an OpacityFade changes only its colours
+    if isinstance(anim, (ShowPartial, DrawBorderThenFill, Wait, AnimationGroup, OpacityFade)):
         return [anim.mobject]
     return None
 

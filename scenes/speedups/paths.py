@@ -55,23 +55,23 @@ def _fast_set_path(self: Camera, ctx, vmobject: VMobject) -> Camera:
     key = raw.tobytes()
     atol, nppcc, matrix = vmobject.tolerance_for_point_equality, vmobject.n_points_per_cubic_curve, ctx.get_matrix()
     kept = _kept_paths.get(id(vmobject))
-    if kept is not None and kept[0] == key and kept[1] == atol and kept[2] == nppcc and kept[3] == matrix:
+    if kept is not None and kept[:4] == (key, atol, nppcc, matrix):
         ctx.new_path()
         ctx.append_path(kept[4])
         return self
     points = self.transform_points_pre_display(vmobject, raw)
-    n = len(points)
-    if n == 0:
+    if len(points) == 0:
         return self  # Manim leaves the context's path as it is
-    _build_path(ctx, points, n, nppcc, atol, vmobject)
+    _build_path(ctx, points, nppcc, atol, vmobject)
     if len(_kept_paths) >= _KEEP_AT_MOST:
         _kept_paths.clear()
     _kept_paths[id(vmobject)] = (key, atol, nppcc, matrix, ctx.copy_path())
     return self
 
 
-def _build_path(ctx, points, n: int, nppcc: int, atol: float, vmobject: VMobject) -> None:
-    """Manim's ``set_cairo_context_path`` from ``ctx.new_path()`` on, for ``n`` > 0 finite points."""
+def _build_path(ctx, points, nppcc: int, atol: float, vmobject: VMobject) -> None:
+    """Manim's ``set_cairo_context_path`` from ``ctx.new_path()`` on, for at least one finite point."""
+    n = len(points)
     ctx.new_path()
     if n < nppcc:
         return
