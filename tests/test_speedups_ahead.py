@@ -67,6 +67,38 @@ def test_stopping_the_helper_leaves_only_whole_files(text_dir):
             assert isinstance(pickle.load(f), Text)
 
 
+def test_the_board_gives_the_scene_a_free_entry_and_the_helper_the_free_ones_past_the_scenes_next():
+    board = speed_ahead._Board([["text", f"line {i}", {"font_size": 26}] for i in range(5)])
+    board.ask("text", "line 0", _key({"font_size": 26}))  # the scene's now: the helper never takes it
+    assert board.state[0] == board.SCENE and board.cursor.value == 1
+    # past the scene's next one (line 1: the scene will likely ask for it while the helper builds), then wrap
+    assert [board.take_next() for _ in range(5)] == [2, 3, 4, 1, None]
+    board.done(2)
+    board.ask("text", "line 2", _key({"font_size": 26}))  # built by the helper: the scene loads it
+    assert board.state[2] == board.DONE and board.cursor.value == 3
+    board.ask("text", "not listed", _key({}))  # not on the board: nothing changes
+    assert list(board.state) == [board.SCENE, board.HELPER, board.DONE, board.HELPER, board.HELPER]
+
+
+def test_the_scene_and_the_helper_share_the_work_and_the_scene_gets_what_it_would_build(text_dir):
+    from scenes.speedups.drawing import cached_text
+
+    options = dict(TYPESET[0][2])
+    many = [("text", f"Caption {i}: the error flows back, layer by layer.", options) for i in range(24)]
+    build_ahead(many)
+    board = speed_ahead._board
+    assert board is not None
+    got = [cached_text(text, **options) for _, text, _ in many]  # as a scene asks: in order
+    assert speed_ahead._helper.wait(timeout=120) == 0
+    states = list(board.state)
+    assert set(states) <= {board.SCENE, board.DONE} and states.count(board.DONE) > 0
+    for (_, text, _), ahead in zip(many, got, strict=True):
+        fresh = Text(text, **options)
+        for a, b in zip(ahead.family_members_with_points(), fresh.family_members_with_points(), strict=True):
+            np.testing.assert_array_equal(a.points, b.points)
+            np.testing.assert_array_equal(a.fill_rgbas, b.fill_rgbas)
+
+
 def test_the_reference_list_comes_from_a_lecture_renders_json_and_anything_unreadable_gives_none(tmp_path):
     renders = tmp_path / "out"
     renders.mkdir()

@@ -14,16 +14,20 @@ only a hint: where something is not listed or differs (another language, theme o
 builds it as always.
 
 :func:`build_ahead` forks a helper process (the other core; Manim already imported, so it starts at once;
-its own interpreter from then on, so no lock is shared) that builds the listed ones not on disk yet, each into the cache the scene reads (``built/<key>.pkl``,
-written whole), last first: the scene starts from the first, so the two meet in the middle. Pango's SVGs
-and LaTeX's files go to folders of the helper's own: Manim would read an SVG the helper is still writing,
-and deletes LaTeX's other files after each formula. The scene builds what it needs before the helper got
-there, as before; at worst something is built twice, the same.
+its own interpreter from then on, so no lock is shared but the board's) that builds the listed ones not on disk
+yet, each into the cache the scene reads (``built/<key>.pkl``, written whole). The two share a board (shared
+memory, one lock): who builds which entry, and how far the scene has come. The helper takes the first free
+entry past the one after the scene's latest (so during a burst of new texts the two build alternate ones, and
+while the scene draws the helper gets ahead of it); the scene builds a free entry itself, loads a built one
+and waits for one the helper is building (less than building it again). Pango's SVGs and LaTeX's files go to
+folders of the helper's own: Manim would read an SVG the helper is still writing, and deletes LaTeX's other
+files after each formula.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sys
@@ -36,6 +40,7 @@ from manim import config
 
 from cnnviz import registry
 from cnnviz.paths import ASSETS, atomic_write
+from scenes.speedups import drawing
 from scenes.speedups.drawing import _key, _stored, built_path
 
 __all__ = ["REFERENCE", "build_ahead", "reference_spoken", "reference_typeset", "stop_building_ahead", "write_reference"]
@@ -45,6 +50,7 @@ REFERENCE = ASSETS / "typeset-ahead.json"
 KINDS = ("text", "tex")
 
 _helper: _Helper | None = None
+_board: _Board | None = None
 
 
 def reference_typeset(scene_id: str, path: Path = REFERENCE) -> list[tuple[str, str, dict[str, Any]]]:
@@ -115,6 +121,54 @@ class _Helper:
         return self.returncode
 
 
+class _Board:
+    """Who builds which entry, shared by the scene and its forked helper (made before the fork).
+
+    An entry is free, the helper's, the scene's, or done (built by the helper, or failed there: the scene then
+    builds it, and reports what is wrong). ``cursor`` is one past the entry the scene asked for last.
+    """
+
+    FREE, HELPER, SCENE, DONE = 0, 1, 2, 3
+
+    def __init__(self, entries: list[list[Any]]) -> None:
+        self.entries = entries
+        self.index = {(k, t, _option_key(o)): i for i, (k, t, o) in reversed(list(enumerate(entries)))}
+        self.lock = multiprocessing.Lock()
+        self.state = multiprocessing.RawArray("b", len(entries))
+        self.cursor = multiprocessing.RawValue("i", 0)
+
+    def take_next(self) -> int | None:
+        """The helper's next entry: the first free one past the scene's next, else the first free one."""
+        with self.lock:
+            state, start = self.state, min(self.cursor.value + 1, len(self.entries))
+            for i in (*range(start, len(self.entries)), *range(start)):
+                if state[i] == self.FREE:
+                    state[i] = self.HELPER
+                    return i
+        return None
+
+    def done(self, i: int) -> None:
+        self.state[i] = self.DONE  # one byte, written by its one owner: no lock needed
+
+    def ask(self, kind: str, text: str, key: tuple[tuple[str, Any], ...]) -> None:
+        """The scene asks for an entry: it is the scene's if free; if the helper is building it, wait."""
+        i = self.index.get((kind, text, key))
+        if i is None:
+            return
+        if not self.lock.acquire(timeout=1.0):  # the helper died holding it: build alone
+            drawing.ask_ahead_first(None)
+            return
+        try:
+            self.cursor.value = max(self.cursor.value, i + 1)
+            if self.state[i] == self.FREE:
+                self.state[i] = self.SCENE
+                return
+        finally:
+            self.lock.release()
+        while self.state[i] == self.HELPER and _helper is not None and _helper.poll() is None:
+            time.sleep(0.002)
+
+
 def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
     """Start the helper on the entries of ``typeset`` not built on disk yet (none: no helper).
 
@@ -124,9 +178,10 @@ def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
     missing = [[k, t, o] for k, t, o in typeset if not built_path(k, t, _option_key(o)).exists()]
     if not missing:
         return
-    global _helper
+    global _helper, _board
     built_dir = config.get_dir("text_dir") / "built"
     try:
+        board = _Board(missing)
         pid = os.fork()
     except OSError:  # no helper: the scene builds everything itself, as always
         return
@@ -135,16 +190,19 @@ def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
-            # last first: the scene goes from the first, so the two meet in the middle and do not race
-            _build(built_dir, missing[::-1])
+            drawing.ask_ahead_first(None)
+            _build(built_dir, board)
         finally:
             os._exit(0)
-    _helper = _Helper(pid)
+    _helper, _board = _Helper(pid), board
+    drawing.ask_ahead_first(board.ask)
 
 
 def stop_building_ahead() -> None:
     """Stop the helper after the file it is writing (every file it leaves is whole)."""
-    global _helper
+    global _helper, _board
+    drawing.ask_ahead_first(None)
+    _board = None
     if _helper is None:
         return
     if _helper.poll() is None:
@@ -155,21 +213,24 @@ def stop_building_ahead() -> None:
     _helper = None
 
 
-def _build(built_dir: Path, typeset: list[list[Any]]) -> None:
-    """The helper: build each entry into ``built_dir``; Pango's and LaTeX's files in a folder of its own."""
+def _build(built_dir: Path, board: _Board) -> None:
+    """The helper: build the board's entries into ``built_dir``; Pango's and LaTeX's files in a folder of its
+    own."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # an exception: a file being written is removed
     from scenes import speedups
 
     speedups.install()  # the preloaded LaTeX format among them (a no-op in a scene's fork: installed there)
     with tempfile.TemporaryDirectory(prefix="cnnviz-ahead-") as own:
         config.text_dir, config.tex_dir = str(Path(own) / "texts"), str(Path(own) / "Tex")
-        for kind, text, options in typeset:
+        while (i := board.take_next()) is not None:
+            kind, text, options = board.entries[i]
             key = _option_key(options)
-            if not built_path(kind, text, key, built_dir).exists():
-                try:
+            try:
+                if not built_path(kind, text, key, built_dir).exists():
                     _stored(kind, text, key, built_dir)
-                except Exception:  # noqa: BLE001 - the scene builds it itself, and reports what is wrong
-                    pass
+            except Exception:  # noqa: BLE001 - the scene builds it itself, and reports what is wrong
+                pass
+            board.done(i)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ from scenes.kit.fades import OpacityFade
 
 from . import active as speedups_active
 
-__all__ = ["built_path", "cached_formula", "cached_text", "forget_display_lists",
+__all__ = ["ask_ahead_first", "built_path", "cached_formula", "cached_text", "forget_display_lists",
            "formulas_built", "frame_extent", "keep_display_lists", "leaf_animations",
            "raise_moving", "typeset_built", "updaters_in_play"]
 
@@ -87,6 +87,8 @@ def _stored(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...], built_dir
     see :func:`built_path`) when an earlier render built it."""
     cls = _BUILDERS[kind]
     path = built_path(kind, text, kwargs, built_dir)
+    if _ahead is not None:
+        _ahead(kind, text, kwargs)  # waits while the helper builds this one (then it is on disk)
     try:
         with open(path, "rb") as f:
             return pickle.load(f)
@@ -104,6 +106,18 @@ def built_path(kind: str, text: str, kwargs: tuple[tuple[str, Any], ...], built_
     (beside its text cache; not in its tex_dir, where Manim deletes all but .tex and .svg files)."""
     key = hashlib.sha256(repr((manim.__version__, kind, text, kwargs)).encode()).hexdigest()[:32]
     return (built_dir or config.get_dir("text_dir") / "built") / f"{key}.pkl"
+
+
+#: Set by :mod:`scenes.speedups.ahead` while its helper builds ahead: told of each text and formula the scene
+#: asks for before it is looked up on disk; returns once the helper is not building that one.
+_ahead: Callable[[str, str, tuple[tuple[str, Any], ...]], None] | None = None
+
+
+def ask_ahead_first(ask: Callable[[str, str, tuple[tuple[str, Any], ...]], None] | None) -> None:
+    """Have :func:`cached_text` and :func:`cached_formula` call ``ask(kind, text, options)`` before they look
+    for a built one on disk (``None``: stop)."""
+    global _ahead
+    _ahead = ask
 
 
 @lru_cache(maxsize=4096)
