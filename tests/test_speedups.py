@@ -485,27 +485,47 @@ def test_preloaded_format_gives_the_same_svg_and_falls_back_when_broken(tmp_path
     assert tex_file_writing.tex_to_svg_file(r"\delta", environment="align*").exists()
 
 
-def test_the_format_built_ahead_is_the_one_the_first_formula_waits_for_and_uses(tmp_path, monkeypatch):
+def test_a_formula_needed_while_the_format_is_built_ahead_does_not_wait_and_the_format_is_built_once(
+        tmp_path, monkeypatch):
     import threading
+
+    from manim import config
 
     import scenes.speedups.latex as fast
 
     monkeypatch.setattr(fast, "cache_dir", lambda: tmp_path / "cache")
     monkeypatch.setattr(fast, "_formats", {})
-    builds, started = [], threading.Event()
+    monkeypatch.setattr(fast.tex_file_writing, "compile_tex", fast._compile_tex)
+    builds, started, go_on = [], threading.Event(), threading.Event()
     build = fast._build_format
 
-    def counted(preamble, target):
+    def held(preamble, target):  # the format's build, held until the formula below is done
         builds.append(target)
         started.set()
+        go_on.wait(timeout=30)
         build(preamble, target)
 
-    monkeypatch.setattr(fast, "_build_format", counted)
+    monkeypatch.setattr(fast, "_build_format", held)
     fast.format_ahead()
-    assert started.wait(timeout=30)  # on its thread now; the formula's call waits for it, builds nothing
+    assert started.wait(timeout=30)
+    formula = r"\delta^{l} = \delta^{l+1} \tilde{\otimes} \mathrm{rot180}(W)"
+    svgs, done = {}, threading.Event()
+
+    def typeset(name):
+        monkeypatch.setattr(config, "tex_dir", str(tmp_path / name))
+        svgs[name] = fast.tex_file_writing.tex_to_svg_file(formula, environment="align*").read_bytes()
+        done.set()
+
+    threading.Thread(target=typeset, args=("meanwhile",), daemon=True).start()
+    finished_meanwhile = done.wait(timeout=20)  # it would wait for go_on (30 s) if it waited for the format
+    go_on.set()
+    assert finished_meanwhile
     code = fast.tex_file_writing.config["tex_template"].get_texcode_for_expression_in_env(r"\delta", "align*")
-    fmt = fast.format_for_preamble(code[: code.index(fast._BEGIN)])
+    fmt = fast.format_for_preamble(code[: code.index(fast._BEGIN)])  # waits for the thread's build: its format
     assert fmt is not None and fmt.exists() and builds == [fmt]
+    monkeypatch.setattr(fast.tex_file_writing, "compile_tex", fast.manim_compile_tex)
+    typeset("manim")
+    assert svgs["meanwhile"] == svgs["manim"]
 
 
 def test_compositing_a_picture_in_its_box_gives_the_whole_frame_composite():
