@@ -6,6 +6,7 @@ Scenes draw; they never compute. Every number comes from :func:`cnnviz.values.sc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -40,7 +41,7 @@ from cnnviz.script import Script, load_script
 from cnnviz.paths import atomic_write
 from cnnviz.registry import scene_spec
 from cnnviz.scene_env import SceneEnv
-from cnnviz.sound import encode_narration, replace_sound
+from cnnviz.sound import NarrationEncoder, encode_narration, replace_sound
 from cnnviz.theme import THEMES, Theme
 from cnnviz.values import SceneValues, load_values, scene_json, scene_values
 
@@ -218,13 +219,20 @@ class LectureScene(Scene):
 
     def render(self, preview: bool = False) -> Any:
         self._narration_wav: Path | None = None
-        result = super().render(preview)
-        movie = Path(getattr(self.renderer.file_writer, "movie_file_path", None) or "")
-        if self._narration_wav is not None and movie.is_file():  # the sound tear_down took from Manim's writer
-            aac = self._narration_wav.with_suffix(".aac")
-            encode_narration(self._narration_wav, aac)
-            replace_sound(movie, aac)
-            aac.unlink()
+        self._sound_stream: NarrationEncoder | None | bool = None  # False: not streamed (see _stream_sound)
+        try:
+            result = super().render(preview)
+            movie = Path(getattr(self.renderer.file_writer, "movie_file_path", None) or "")
+            if self._narration_wav is not None and movie.is_file():  # the sound tear_down took from Manim's writer
+                aac = self._narration_wav.with_suffix(".aac")
+                stream = self._sound_stream
+                if not (isinstance(stream, NarrationEncoder) and stream.finish()):
+                    encode_narration(self._narration_wav, aac)
+                replace_sound(movie, aac)
+                aac.unlink()
+        finally:
+            if isinstance(self._sound_stream, NarrationEncoder):
+                self._sound_stream.abandon()  # a no-op once finished
         if self.env.exit_after_render:
             # set by the render pipeline, whose scene process has written everything by now: freeing the
             # scene's objects one by one as Python exits took about 1 s (~12 % of a render), so skip it
@@ -537,6 +545,50 @@ class LectureScene(Scene):
             self.renderer.file_writer.add_sound(sound_file, self.time + time_offset, gain, **kwargs)
             return
         super().add_sound(sound_file, time_offset, gain, **kwargs)
+        self._stream_sound(self.time + time_offset)
+
+    def _stream_sound(self, upto: float) -> None:
+        """Hand the narration's encoder (:class:`cnnviz.sound.NarrationEncoder`) the mix's samples before ``upto``
+        seconds, the start of the line just added: a line is added at the scene's time, so no later one changes
+        them (tear_down checks that they are still the mix's, else the finished WAV is encoded as before). The
+        encoding, 0.6 s for multichannel's two minutes at the end of a render, then runs on the other core while
+        the scene draws."""
+        writer = self.renderer.file_writer
+        mix, stream = writer.audio_segment, getattr(self, "_sound_stream", False)
+        if stream is False:
+            return
+        if stream is None:
+            if self.env.plan is not None or self._partial_render() or not self._sound_our_own():
+                self._sound_stream = False
+                return
+            stream = self._sound_stream = NarrationEncoder(self._narration_path().with_suffix(".aac"),
+                                                           rate=mix.frame_rate, channels=mix.channels,
+                                                           sample_width=mix.sample_width)
+        if stream.format != (mix.frame_rate, mix.channels, mix.sample_width):  # resampled by a later line's rate
+            stream.abandon()
+            self._sound_stream = False
+            return
+        end = mix._parse_position(min(int(1000 * upto), len(mix))) * mix.frame_width
+        if end > stream.fed:
+            stream.feed(mix.raw_data[stream.fed:end])
+
+    def _end_sound_stream(self) -> None:
+        """The mix is final: give the encoder the rest, if what it has is still the mix's start (else stop it)."""
+        stream = getattr(self, "_sound_stream", None)
+        if not isinstance(stream, NarrationEncoder):
+            return
+        mix = self.renderer.file_writer.audio_segment
+        data = mix.raw_data
+        if (stream.format == (mix.frame_rate, mix.channels, mix.sample_width)
+                and hashlib.blake2b(data[:stream.fed]).digest() == stream.digest()):
+            stream.feed(data[stream.fed:])
+        else:
+            stream.abandon()
+            self._sound_stream = False
+
+    def _narration_path(self) -> Path:
+        """Where the scene's mix is written for the encoding (``narration.wav`` beside the JSON or the video)."""
+        return (self.env.json_dir or Path(self.renderer.file_writer.movie_file_path).parent) / "narration.wav"
 
     def get_moving_and_static_mobjects(self, animations: Any) -> tuple[list[Any], list[Any]]:
         if self.fast:
@@ -595,11 +647,12 @@ class LectureScene(Scene):
         if writer.includes_sound and self.env.plan is None and self._sound_our_own():
             # the sound encoded once, our way (cnnviz.sound), not first as Manim's stereo AAC (2.4 s a minute of
             # narration at -ql, then replaced): Manim writes the video alone; render() adds the track
-            wav = (self.env.json_dir or Path(writer.movie_file_path).parent) / "narration.wav"
-            if not wav.exists():
+            wav = self._narration_path()
+            if self.env.json_dir is None:  # else written just above
                 self._write_narration(wav)
             writer.includes_sound = False
             self._narration_wav = None if self._partial_render() else wav  # a chunk's sound is the plan's
+            self._end_sound_stream()
         if self.env.plan is not None:
             self._write_plan(self.env.plan)
             # a plan render ends here: it drew nothing, and Manim would go on to combine sections of no frames

@@ -91,6 +91,26 @@ def test_scene_renders_in_frame_with_json(info, tmp_path):
     starts = [(n["start"], n["end"]) for n in doc["narration"]]
     assert all(e1 <= s2 + 1e-6 for (_, e1), (s2, _) in zip(starts, starts[1:])), "spoken lines overlap"
     assert doc["out_of_frame"] == [], "\n".join(doc["out_of_frame"])
+    if (clip.parent / "narration.wav").exists():  # spoken (espeak-ng): the track encoded during the render
+        assert sound_packets(clip) == encoded_mix(clip.parent / "narration.wav", tmp_path), \
+            "the clip's sound is not the finished mix encoded (cnnviz.sound.NarrationEncoder)"
+
+
+def sound_packets(path: Path) -> list[bytes]:
+    """The AAC frames of ``path``'s sound (an ADTS file's packets without their 7-byte headers, as in a clip)."""
+    import av
+
+    with av.open(str(path)) as c:
+        adts = c.format.name == "aac"
+        return [bytes(p)[7:] if adts else bytes(p) for p in c.demux(audio=0) if p.size]
+
+
+def encoded_mix(wav: Path, tmp_path: Path) -> list[bytes]:
+    """``wav`` encoded after the render, as a render did before it streamed the encoding (its packets)."""
+    from cnnviz.sound import encode_narration
+
+    encode_narration(wav, tmp_path / "mix.aac")
+    return sound_packets(tmp_path / "mix.aac")
 
 
 @pytest.mark.slow

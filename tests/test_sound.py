@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
 import wave
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
-from cnnviz.sound import SOUND_RATE, encode_narration, replace_sound
+from cnnviz.sound import SOUND_RATE, NarrationEncoder, encode_narration, replace_sound
 
 
 def write_wav(path: Path, seconds: float = 3.0, rate: int = 22050) -> None:
@@ -82,3 +84,76 @@ def test_the_encoded_narration_sounds_like_its_mix(tmp_path):
     assert n > 2.5 * SOUND_RATE
     error = decoded[lag: lag + n] - source[:n]
     assert 10 * np.log10(np.sum(source[:n] ** 2) / np.sum(error ** 2)) > 15
+
+
+def _pcm(path: Path) -> tuple[bytes, tuple[int, int, int]]:
+    with wave.open(str(path)) as w:
+        return w.readframes(w.getnframes()), (w.getframerate(), w.getnchannels(), w.getsampwidth())
+
+
+def test_a_narration_encoded_while_it_is_mixed_is_the_same_bytes_as_the_finished_mix_encoded(tmp_path):
+    # a scene feeds its encoder the mix as its lines are added, in pieces of any length (not whole samples)
+    wav = tmp_path / "narration.wav"
+    write_wav(wav, seconds=4.0)
+    encode_narration(wav, tmp_path / "whole.aac")
+    data, (rate, channels, width) = _pcm(wav)
+    encoder = NarrationEncoder(tmp_path / "streamed.aac", rate=rate, channels=channels, sample_width=width)
+    cuts = sorted(np.random.default_rng(0).choice(len(data), size=25, replace=False).tolist())
+    for a, b in zip([0, *cuts], [*cuts, len(data)]):
+        encoder.feed(data[a:b])
+    assert encoder.fed == len(data) and encoder.digest() == hashlib.blake2b(data).digest()
+    assert encoder.finish()
+    assert (tmp_path / "streamed.aac").read_bytes() == (tmp_path / "whole.aac").read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    with pytest.raises(RuntimeError):
+        encoder.feed(b"\0\0")
+
+
+def test_an_abandoned_narration_leaves_nothing_and_its_process_ends(tmp_path):
+    encoder = NarrationEncoder(tmp_path / "n.aac", rate=22050, channels=1, sample_width=2)
+    encoder.feed(b"\1\0" * 22050)
+    encoder.abandon()
+    assert encoder._process.poll() is not None
+    assert not encoder.finish()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_encoding_starts_before_its_last_samples_come(tmp_path):
+    # the point of encoding during the render: the encoder takes the frames as they come (it once read them
+    # all before encoding one, and the render waited for the whole encoding at its end as before)
+    from cnnviz.sound import _encode, _frames_from
+
+    write_wav(tmp_path / "n.wav", seconds=30.0)
+    data, (rate, channels, width) = _pcm(tmp_path / "n.wav")
+    events: list[str] = []
+
+    class Source(io.RawIOBase):
+        def __init__(self) -> None:
+            self.at = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            chunk = data[self.at: self.at + len(buffer)]
+            buffer[: len(chunk)] = chunk
+            self.at += len(chunk)
+            events.append("read")
+            return len(chunk)
+
+    class Sink(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b) -> int:
+            events.append("write")
+            return len(b)
+
+    _encode(_frames_from(io.BufferedReader(Source()), rate, channels, width), Sink())
+    assert "write" in events and events.index("write") < len(events) - events[::-1].index("read") - 1, \
+        "nothing was encoded before the last samples were read"
+
+
+def test_the_encoder_refuses_a_sample_format_it_cannot_read(tmp_path):
+    with pytest.raises(ValueError, match="3 channels"):
+        NarrationEncoder(tmp_path / "n.aac", rate=22050, channels=3, sample_width=2)
