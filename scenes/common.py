@@ -553,14 +553,16 @@ class LectureScene(Scene):
         them (tear_down checks that they are still the mix's, else the finished WAV is encoded as before). The
         encoding, 0.6 s for multichannel's two minutes at the end of a render, then runs on the other core while
         the scene draws."""
-        writer = self.renderer.file_writer
-        mix, stream = writer.audio_segment, getattr(self, "_sound_stream", False)
+        stream = getattr(self, "_sound_stream", False)
         if stream is False:
             return
+        if stream is None and (self.env.plan is not None or self._partial_render() or not self._sound_our_own()):
+            self._sound_stream = False  # a chunk (-n) skips the sounds before its frames: the writer has no mix yet
+            return
+        mix = getattr(self.renderer.file_writer, "audio_segment", None)
+        if mix is None:  # Manim adds no sound while it skips animations
+            return
         if stream is None:
-            if self.env.plan is not None or self._partial_render() or not self._sound_our_own():
-                self._sound_stream = False
-                return
             stream = self._sound_stream = NarrationEncoder(self._narration_path().with_suffix(".aac"),
                                                            rate=mix.frame_rate, channels=mix.channels,
                                                            sample_width=mix.sample_width)

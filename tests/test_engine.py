@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import threading
 
+import av
+
 import pytest
 
+from cnnviz.config import DEFAULT_CONFIG
 from cnnviz.engine import DaskEngine, EngineError, LocalEngine, open_engine
 from cnnviz.registry import ROOT
 from cnnviz.tasks import SceneJob, Task, VersionMismatch, code_version, run_task
@@ -45,6 +49,17 @@ def test_a_task_from_another_version_is_refused_where_it_runs():
                    values=None)
     with pytest.raises(VersionMismatch, match="another|client"):
         run_task(Task(job))
+
+
+def test_a_narrated_chunk_task_renders_its_plays():
+    # a chunk (Manim's -n) skips the sounds before its first play: the narration's encoder must not ask the
+    # writer for a mix it has not made (the whole lecture on a cluster failed so, AttributeError audio_segment)
+    job = SceneJob(scene="backprop_pool", key="k", version=code_version(), lecture_path=str(DEFAULT_CONFIG),
+                   lecture_text=DEFAULT_CONFIG.read_bytes(), values=None, voice="espeak")
+    result = run_task(Task(job, span=(3, 4)))
+    with av.open(io.BytesIO(result.files["chunk.mp4"])) as clip:
+        assert [st.type for st in clip.streams] == ["video"]  # the joined clip gets the plan's whole track
+        assert sum(1 for _ in clip.decode(video=0)) > 0
 
 
 def test_a_cluster_address_is_checked():
