@@ -12,8 +12,12 @@ import pytest
 from manim import MathTex, Text, config
 
 import scenes.speedups.ahead as speed_ahead
+from manim.utils import tex_file_writing
+from manim.utils.tex_file_writing import tex_hash
+
 from scenes.speedups.drawing import _key, built_path
-from scenes.speedups.ahead import build_ahead, reference_spoken, reference_typeset, stop_building_ahead, write_reference
+from scenes.speedups.latex import typeset_together
+from scenes.speedups.ahead import build_ahead, formula_code, reference_spoken, reference_typeset, stop_building_ahead, write_reference
 
 pytestmark = pytest.mark.usefixtures("speedups_installed")
 
@@ -39,8 +43,11 @@ def test_the_helper_builds_what_the_scene_would_build_into_the_scenes_cache(text
     build_ahead(TYPESET)
     assert speed_ahead._helper is not None
     assert speed_ahead._helper.wait(timeout=120) == 0
-    # Pango's SVGs and LaTeX's files stayed in the helper's own folders
-    assert not list(text_dir.glob("*.svg")) and not (tmp_path / "Tex").exists()
+    # Pango's SVGs and LaTeX's work files stayed in the helper's own folders; the formulas' SVGs, typeset together,
+    # are where the scene's MathTex looks first, whole, under the names Manim gives them
+    assert not list(text_dir.glob("*.svg"))
+    formulas = {tex_hash(formula_code(t, o)) + ".svg" for k, t, o in TYPESET if k == "tex"}
+    assert {p.name for p in (tmp_path / "Tex").iterdir()} == formulas
     for kind, text, options in TYPESET:
         path = built_path(kind, text, _key(dict(options)))
         assert path.parent == text_dir / "built"
@@ -52,6 +59,64 @@ def test_the_helper_builds_what_the_scene_would_build_into_the_scenes_cache(text
             np.testing.assert_array_equal(a.fill_rgbas, b.fill_rgbas)
     build_ahead(TYPESET)
     assert speed_ahead._helper is None  # all built: no helper
+
+
+#: formulas as the scenes write them: a split one (MathTex's groups), a coloured one, a fraction, a matrix
+FORMULAS = [(r"Z = A \otimes W + b", {"font_size": 36}),
+            (r"{{ \delta^{l} }} = \mathrm{up}(\delta^{l+1}) \odot h'(Z^{l})", {"font_size": 30}),
+            (r"\frac{\partial \mathcal{L}}{\partial b_l} = \sum_{i,j} \delta_{l,ij}", {"color": "#FC6255"}),
+            (r"\mathrm{rot}(W) = \begin{bmatrix} 1 & -2 \\ 0.5 & 3 \end{bmatrix}", {"tex_to_color_map": {"W": "#58C4DD"}})]
+
+
+def _formula(entry: tuple[str, dict]) -> MathTex:
+    return MathTex(entry[0], **entry[1])
+
+
+def test_formulas_typeset_together_are_the_formulas_manim_typesets_one_by_one(tmp_path, monkeypatch):
+    old = config.tex_dir
+    try:
+        config.tex_dir = str(tmp_path / "own")
+        manims = [_formula(e) for e in FORMULAS]
+        codes = [formula_code(text, options) for text, options in FORMULAS]
+        # the files MathTex asked LaTeX for, recorded without compiling them
+        assert {tex_hash(c) + ".svg" for c in codes} == {p.name for p in (tmp_path / "own").glob("*.svg")}
+        config.tex_dir = str(tmp_path / "together")
+        assert typeset_together(codes, tmp_path / "together") == len(FORMULAS)
+        # no formula is compiled again: each one's SVG is there
+        monkeypatch.setattr(tex_file_writing, "compile_tex", lambda *a: pytest.fail(f"compiled {a[0]}"))
+        for entry, manim in zip(FORMULAS, manims):
+            together = _formula(entry)
+            assert [len(m) for m in together.submobjects] == [len(m) for m in manim.submobjects]
+            for a, b in zip(together.family_members_with_points(), manim.family_members_with_points(), strict=True):
+                np.testing.assert_array_equal(a.points, b.points)
+                np.testing.assert_array_equal(a.fill_rgbas, b.fill_rgbas)
+    finally:
+        config.tex_dir = old
+
+
+def test_a_wrong_formula_among_them_leaves_every_formula_to_be_typeset_on_its_own(tmp_path):
+    old = config.tex_dir
+    try:
+        config.tex_dir = str(tmp_path / "Tex")
+        codes = [formula_code(r"x^2", {}), formula_code(r"\nosuchmacro{1}", {}), formula_code(r"y_1", {})]
+        assert all(codes)
+        assert typeset_together(codes, tmp_path / "Tex") == 0  # the run fails: nothing written
+        assert not (tmp_path / "Tex").exists() or not list((tmp_path / "Tex").glob("*.svg"))
+        assert len(MathTex("x^2")) == 1  # typeset on its own, as always
+        with pytest.raises(ValueError, match="latex error"):
+            MathTex(r"\nosuchmacro{1}")
+    finally:
+        config.tex_dir = old
+
+
+def test_a_file_whose_braces_do_not_balance_is_left_out_not_merged_with_the_next(tmp_path):
+    # MathTex balances a formula's braces itself; a file that does not would take in the next formula's braces
+    # among others, and typeset without the error it gives alone
+    unbalanced = config["tex_template"].get_texcode_for_expression_in_env(r"\frac{1}{", "align*")
+    codes = [formula_code(r"x^2", {}), unbalanced, formula_code(r"y_1", {})]
+    assert typeset_together(codes, tmp_path / "Tex") == 2
+    assert {p.name for p in (tmp_path / "Tex").glob("*.svg")} == {tex_hash(codes[0]) + ".svg",
+                                                                  tex_hash(codes[2]) + ".svg"}
 
 
 def test_stopping_the_helper_leaves_only_whole_files(text_dir):
