@@ -184,9 +184,9 @@ class LectureScene(Scene):
         if self.fast:
             # a first render on this machine builds the scene's texts and formulas on the other core while it
             # draws (the render pipeline says whether a core is free; a plain `manim render` has one)
-            if env.build_ahead:
-                build_ahead(reference_typeset(self.scene_id))
-            format_ahead()  # on a fresh machine the LaTeX format, on a thread, before the scene's first formula
+            typeset_ahead = env.build_ahead and build_ahead(reference_typeset(self.scene_id))
+            if not typeset_ahead:  # the helper typesets the listed formulas; the format is for the rest
+                format_ahead()  # on a fresh machine the LaTeX format, on a thread, before the scene's first formula
         # the render pipeline computes values in its own process and passes them in a file ($CNNVIZ_VALUES),
         # so this process need not import torch; a plain `manim` run computes them here
         values = load_values(env.values, self.scene_id, self.params) if env.values else None

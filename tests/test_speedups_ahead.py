@@ -40,7 +40,7 @@ def text_dir(tmp_path, monkeypatch):
 
 
 def test_the_helper_builds_what_the_scene_would_build_into_the_scenes_cache(text_dir, tmp_path):
-    build_ahead(TYPESET)
+    assert build_ahead(TYPESET) is True  # it typesets the formulas: the scene builds no LaTeX format ahead
     assert speed_ahead._helper is not None
     assert speed_ahead._helper.wait(timeout=120) == 0
     # Pango's SVGs and LaTeX's work files stayed in the helper's own folders; the formulas' SVGs, typeset together,
@@ -57,7 +57,7 @@ def test_the_helper_builds_what_the_scene_would_build_into_the_scenes_cache(text
         for a, b in zip(ahead.family_members_with_points(), fresh.family_members_with_points(), strict=True):
             np.testing.assert_array_equal(a.points, b.points)
             np.testing.assert_array_equal(a.fill_rgbas, b.fill_rgbas)
-    build_ahead(TYPESET)
+    assert build_ahead(TYPESET) is False
     assert speed_ahead._helper is None  # all built: no helper
 
 

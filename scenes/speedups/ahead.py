@@ -172,22 +172,23 @@ class _Board:
             time.sleep(0.002)
 
 
-def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Start the helper on the entries of ``typeset`` not built on disk yet (none: no helper).
+def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> bool:
+    """Start the helper on the entries of ``typeset`` not built on disk yet (none: no helper); ``True`` if it
+    started and will typeset formulas (then no LaTeX format need be built ahead for them).
 
     The helper is a fork of the scene's process: Manim is imported already, so it starts at once.
     """
     stop_building_ahead()
     missing = [[k, t, o] for k, t, o in typeset if not built_path(k, t, _option_key(o)).exists()]
     if not missing:
-        return
+        return False
     global _helper, _board
     built_dir = config.get_dir("text_dir") / "built"
     try:
         board = _Board(missing)
         pid = os.fork()
     except OSError:  # no helper: the scene builds everything itself, as always
-        return
+        return False
     if pid == 0:  # the helper; it never returns into the scene's code
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -199,6 +200,7 @@ def build_ahead(typeset: list[tuple[str, str, dict[str, Any]]]) -> None:
             os._exit(0)
     _helper, _board = _Helper(pid), board
     drawing.ask_ahead_first(board.ask)
+    return any(kind == "tex" for kind, _, _ in missing)
 
 
 def stop_building_ahead() -> None:
