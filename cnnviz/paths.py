@@ -34,15 +34,16 @@ def cache_dir() -> Path:
     return base / "cnnviz"
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object], *, suffix: str = ".tmp") -> None:
     """Write ``path`` through a temp file in the same folder, then ``os.replace``: old or new, never half.
 
     ``write`` gets the open binary file. The folder is created if missing; a temp file is unique per
-    call, so parallel writers of the same file never mix (the last rename wins, whole).
+    call, so parallel writers of the same file never mix (the last rename wins, whole). ``suffix`` ends the
+    temp file's name (say, one a folder's cleaner keeps).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would make an output readable by its owner only
         with os.fdopen(fd, "wb") as fh:

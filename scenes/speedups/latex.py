@@ -25,7 +25,7 @@ from pathlib import Path
 from manim import TexTemplate
 from manim.utils import tex_file_writing
 
-from cnnviz.paths import cache_dir
+from cnnviz.paths import atomic_write, cache_dir
 
 __all__ = ["format_ahead", "format_for_preamble", "manim_compile_tex", "typeset_together"]
 
@@ -192,13 +192,9 @@ def typeset_together(codes: list[str], *tex_dirs: Path) -> int:
                     target = Path(tex_dir) / f"{tex_hash(code)}.svg"
                     if target.exists():
                         continue
-                    part = target.with_name(f".{target.stem}.part.svg")  # kept by Manim's delete_nonsvg_files
-                    try:
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        part.write_bytes(data)
-                        os.replace(part, target)  # whole or absent: Manim may read it at once
+                    try:  # whole or absent: Manim may read it at once; a .svg temp file outlives its cleaner
+                        atomic_write(target, lambda f: f.write(data), suffix=".svg")
                     except OSError:
-                        part.unlink(missing_ok=True)
                         continue
                     written += 1
     return written
