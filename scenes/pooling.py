@@ -20,8 +20,8 @@ NAMES = {"max": ("max pooling", "最大池化"), "avg": ("mean pooling", "平均
 #: the band between the title and the caption that the windows share (scene units): above a caption of two
 #: lines, so a long line never covers a step's working
 BAND = (-2.6, 3.0)
-#: between the two outputs, in cells (their names are wider than they are)
-GAP = 1.6
+#: between the two outputs side by side (or their names, where wider than their grids), in cells
+GAP = 0.6
 #: the widest the two windows (the input, the arrow, this mode's output and the other's beside it) may be
 ROW_WIDTH = 12.4
 #: the windows' labels ("max 2×2", "stride 2", the grids' names): fixed, 16 px tall at 480p whatever the cell
@@ -55,24 +55,37 @@ class PoolWindows(LectureScene):
                                  number_height=NUMBER_HEIGHT,
                                  fast_run_time=0.5 if mode == v.order[0] else 0.4)
 
-        probe = [build(m, 1.0) for m in v.order]  # measured at cell 1, then built to fit the band
-        width = max(w.body.width + GAP + w.output.width for w in probe)
-        height = max(w.height for w in probe)
+        def placed(cell: float) -> tuple[dict[str, SlidingWindow], float, float]:
+            """Both windows at ``cell``, the second's input on the first's; the final row's width (the input,
+            the second mode's arrow and output, a gap, the first output moved beside it, the grids' names
+            counted: they are wider than their grids) and how far right the first output moves."""
+            wins = {m: build(m, cell) for m in v.order}
+            first, second = (wins[m] for m in v.order)
+            second.shift(first.input.get_center() - second.input.get_center())
+            moved = VGroup(first.output, first.name_labels[-1])
+            beside = VGroup(second.output, second.name_labels[-1])
+            slot = beside.get_right()[0] + GAP * cell - moved.get_left()[0]
+            left = min(first.get_left()[0], second.get_left()[0])
+            return wins, moved.get_right()[0] + slot - left, slot
+
+        wins, width, _ = placed(1.0)  # measured at cell 1, then built to fit the band
+        height = max(w.height for w in wins.values())
         cell = min(0.75, ROW_WIDTH / width, (BAND[1] - BAND[0]) / height)
-        wins = {m: build(m, cell) for m in v.order}
+        wins, width, slot = placed(cell)
         # the kit widens cells for numbers like 3.25 (legible at 480p), so not every part scales with `cell`:
         # measured again, and built once more to the room if the first fit came out too wide
-        width = max(w.body.width + GAP * cell + w.output.width for w in wins.values())
         if width > ROW_WIDTH:
             cell *= ROW_WIDTH / width
-            wins = {m: build(m, cell) for m in v.order}
+            wins, width, slot = placed(cell)
         first, second = (wins[m] for m in v.order)
-        first.shift(RIGHT * (-(first.body.width + GAP * cell + first.output.width) / 2 - first.body.get_left()[0])
-                    + UP * (BAND[1] - first.get_top()[1]))
-        second.shift(first.input.get_center() - second.input.get_center())
+        # the final row (both outputs side by side) centred; the first mode's walk sits where that row begins
+        left = min(first.get_left()[0], second.get_left()[0])
+        offset = RIGHT * (-width / 2 - left) + UP * (BAND[1] - first.get_top()[1])
+        for w in (first, second):
+            w.shift(offset)
         for part in (second.input, second.name_labels[0]):
             part.set_opacity(0.0)  # the second window reads the input already on screen
-        self.slot = RIGHT * (first.output.get_right()[0] + GAP * cell + first.output.width / 2 - first.output.get_x())
+        self.slot = RIGHT * slot
         return wins
 
     def play_scene(self) -> None:

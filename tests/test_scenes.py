@@ -155,3 +155,28 @@ def test_the_pipeline_cache_folder_holds_latex_and_pango_output(tmp_path, monkey
                                                                             tmp_path / "cache" / "texts")
     finally:
         config.tex_dir, config.text_dir = old
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_pooling_puts_its_two_outputs_side_by_side_without_overlap(language, monkeypatch, clean_cnnviz_env):
+    """After the first mode's walk its output moves aside and the second mode's comes in its place: the mean's
+    cells are widened for "3.25", so the aside must be measured from the second output (and its name), not the
+    first; seen in the lecture as the max grid over the mean grid's corner (2026-12-06). The row stays inside
+    the safe area."""
+    from manim import VGroup, config, tempconfig
+
+    from scenes.common import SAFE_MARGIN
+    from scenes.pooling import PoolWindows
+
+    monkeypatch.setenv("CNNVIZ_LANGUAGE", language)
+    monkeypatch.setenv("CNNVIZ_VOICE", "none")
+    with tempconfig({"dry_run": True, "disable_caching": True, "verbosity": "WARNING"}):
+        scene = PoolWindows()
+        scene.setup()
+        wins = scene.windows()
+        first, second = (wins[m] for m in scene.values.order)
+        moved = VGroup(first.output, first.name_labels[-1]).copy().shift(scene.slot)
+        beside = VGroup(second.output, second.name_labels[-1], second.ops)
+        assert moved.get_left()[0] > beside.get_right()[0] + 0.1
+        inside = config.frame_width / 2 * (1 - 2 * SAFE_MARGIN)
+        assert -inside < first.get_left()[0] and moved.get_right()[0] < inside
