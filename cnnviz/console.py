@@ -4,6 +4,7 @@
   line per finished scene.
 * :class:`TaskProgress`: a course's bar in chunks (tasks done/total, elapsed, ETA) and a line each tenth.
 * :func:`summary_table`: ``render``'s table of results (scene, seconds, cache hit/miss, output).
+* :func:`layout_warnings`: one line per clip whose frames broke the layout rules (``<id>.json``'s ``layout``).
 * :func:`scene_table`: ``list`` on a terminal.
 * :class:`TrainProgress`: training's bars (epochs, and the batches of the epoch with loss and accuracy)
   and its two lines per epoch.
@@ -15,6 +16,8 @@ never wrapped, so that a log stays readable and greppable.
 """
 
 from __future__ import annotations
+
+import json
 
 import math
 import time
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from .pipeline import RenderResult
     from .registry import SceneSpec
 
-__all__ = ["SceneProgress", "TaskProgress", "TrainProgress", "err_console", "out_console", "scene_table", "summary_table"]
+__all__ = ["SceneProgress", "TaskProgress", "TrainProgress", "err_console", "out_console", "layout_warnings", "scene_table", "summary_table"]
 
 #: Where output is no terminal, lines and tables are laid out this wide (never wrapped at rich's default 80).
 UNWRAPPED_WIDTH = 4096
@@ -207,6 +210,36 @@ def summary_table(results: Iterable[RenderResult]) -> Table:
         output = Text(str(r.clip)) if r.ok else Text("FAILED", style=_STATE_STYLE["FAILED"])
         table.add_row(r.scene, f"{r.seconds:.1f}", Text("hit", style="dim") if r.cached else "miss", output)
     return table
+
+
+#: how layout_check's kinds read in a warning
+_LAYOUT_KINDS = {"outside safe area": "within 5 % of the frame's edge", "small text": "text under 16 px at 480p",
+                 "small formula glyph": "a formula glyph under 16 px at 480p"}
+
+
+def layout_warnings(results: Iterable[RenderResult]) -> list[str]:
+    """One line per rendered clip whose frames broke the layout rules (the scene's layout_check, kept in
+    ``<id>.json`` under ``layout``): how many problems, the first of each kind with its time, and where to read
+    them all. The default lecture keeps the rules (its tests hold them); a lecture file's larger parameters can
+    draw smaller, and the clip is still written: this says so rather than leaving it to be found by eye."""
+    lines = []
+    for r in results:
+        if not r.ok or r.clip is None:
+            continue
+        doc_path = r.clip.parent / f"{r.scene}.json"
+        try:
+            problems = json.loads(doc_path.read_text(encoding="utf-8")).get("layout") or []
+        except (OSError, ValueError):
+            continue
+        first: dict[str, dict] = {}
+        for p in problems:
+            first.setdefault(p.get("kind", "?"), p)
+        seen = "; ".join(f"{_LAYOUT_KINDS.get(k, k)} ({p.get('what', '')!r} at {p.get('t', 0):.1f} s"
+                         + (f", {p['px']} px" if "px" in p else "") + ")" for k, p in first.items())
+        if problems:
+            lines.append(f"warning: {r.scene}: {len(problems)} layout problem(s): {seen}. Smaller parameters "
+                         f"draw larger; all of them in {doc_path}, key \"layout\".")
+    return lines
 
 
 def scene_table(scenes: Iterable[SceneSpec]) -> Table:

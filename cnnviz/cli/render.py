@@ -120,7 +120,7 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
     import os
 
     from ..pipeline import RenderOptions, expected_seconds, longest_first, render_scenes
-    from ..console import SceneProgress, out_console, summary_table
+    from ..console import SceneProgress, layout_warnings, out_console, summary_table
 
     data_dir = opts.pop("data_dir", None)
     if data_dir is not None:
@@ -158,6 +158,8 @@ def run_render(scene_ids: list[str], config_path: Path | None, **opts) -> list:
                 engine.close()
     click.echo()
     out_console().print(summary_table(results))
+    for line in layout_warnings(results):
+        click.echo(line, err=True)
     failed = [r for r in results if not r.ok]
     for r in failed:
         click.echo(f"\n{r.scene} failed:\n{r.error}", err=True)
