@@ -66,6 +66,7 @@ class FilterPhotograph(LectureScene):
         after = {"blur": "blur_result", "edge": "edge_result", "laplacian": "laplacian_result"}
         legend = label(self.tr("grey = 0,  lighter > 0,  darker < 0", "灰色 = 0，更亮 > 0，更暗 < 0"), t,
                        color=t.muted)
+        worked = VGroup()  # each filter's worked sum, and the legend: they make room for the summary's law
         for n, (name, en, zh, _, _) in enumerate(v.filters, start=1):
             if name == "laplacian":
                 self.laplacian_from_differences()
@@ -86,6 +87,7 @@ class FilterPhotograph(LectureScene):
             self.play(FadeIn(parts), FadeIn(title), run_time=0.8)
             self.play(FadeIn(img), FadeIn(frame), run_time=1.2)
             self.play(FadeIn(spot), FadeIn(sums), run_time=0.6)
+            worked.add(sums)
             self.say(after[name])
             if name == "blur":
                 out_h, out_w = np.shape(a["blur_output"])
@@ -93,10 +95,13 @@ class FilterPhotograph(LectureScene):
             if name == "edge":
                 legend.next_to(sums, DOWN, buff=0.12).set_x((xs[2] + xs[3]) / 2)
                 self.play(FadeIn(legend), run_time=0.5)
+                worked.add(legend)
                 self.say("legend")
         self.next_section("summary")
-        law = formula(r"\mathbf{Z} = \mathbf{A} \otimes \mathbf{W}", t, font_size=40).next_to(patch, DOWN, buff=0.15)
-        self.play(FadeIn(law), run_time=0.6)
+        # in the worked sums' place, not under the patch: there the recap's second line ran over it
+        law = formula(r"\mathbf{Z} = \mathbf{A} \otimes \mathbf{W}", t, font_size=40)
+        law.move_to(worked) if len(worked) else law.next_to(patch, DOWN, buff=0.15)
+        self.play(FadeOut(worked), FadeIn(law), run_time=0.6)
         self.say("summary")
 
     def laplacian_from_differences(self) -> None:

@@ -42,18 +42,27 @@ class StrideAndPadding(LectureScene):
                  "same": (self.tr("same", "等宽卷积"), "p = (c − 1)/2")}
         shown = VGroup()
         cell = min(0.42, 4.6 / max(len(v["padding_mask"]) for v in a["variants"].values()))
+        values = {kind: formula(tex[kind], t, font_size=40) for kind in a["variants"]}
+        # the sizes in one column, left-aligned just right of the widest row (the wide one, padding drawn):
+        # right-aligned to the edge they ran into its padding cells; the rows move left if the column needs it
+        widest = cell * max(len(v["padding_mask"]) for v in a["variants"].values())
+        rows_x = -0.75
+        value_left = rows_x + widest / 2 + 0.35
+        excess = value_left + max(m.width for m in values.values()) - 6.2
+        if excess > 0:
+            rows_x, value_left = rows_x - excess, value_left - excess
         for n, (kind, v) in enumerate(a["variants"].items()):
             self.next_section(kind)
             row = NumberGrid(np.zeros(len(v["padding_mask"])), t, t.input, cell=cell, show_values=False,
                              padding_mask=v["padding_mask"])
             out = NumberGrid(np.zeros(v["m"]), t, t.output, cell=cell, show_values=False)
-            rows = VGroup(row, out).arrange(DOWN, buff=0.12).move_to(LEFT * 0.75 + UP * (1.0 - 1.3 * n))
+            rows = VGroup(row, out).arrange(DOWN, buff=0.12).move_to(RIGHT * rows_x + UP * (1.0 - 1.3 * n))
             name, pad = names[kind]
             # sizes at which every glyph is at least 16 px tall at 480p
             title = VGroup(label(name, t, font_size=36), label(pad, t, color=t.muted, font_size=28))
             title.arrange(DOWN, buff=0.06).move_to(LEFT * 5.0 + UP * rows.get_y())
-            value = formula(tex[kind], t, font_size=40)
-            value.move_to(RIGHT * (5.6 - value.width / 2) + UP * rows.get_y())
+            value = values[kind]
+            value.move_to(RIGHT * (value_left + value.width / 2) + UP * rows.get_y())
             window = cells_box(row, [(0, 0), (0, v["c"] - 1)], t.kernel, stroke_width=4)
             self.play(FadeIn(title), FadeIn(row), FadeIn(window), run_time=0.6)
             self.say(kind, wait=False, **({"m": v["m"], "n": v["n"]} if kind == "narrow" else
