@@ -319,39 +319,8 @@ class LectureScene(Scene):
                 super().wait(rest)
             finally:
                 self._settling = False
-        self.caption_check()
         self._settle(FadeOut(self._caption))
         self._caption = None
-
-    def caption_check(self) -> None:
-        """Record what the caption on screen runs over, as its line ends: a visible part of another mobject
-        (not the title) whose box meets the caption's, by more than a hair. Into the JSON's ``layout`` as
-        ``caption over content``, once per mobject."""
-        from manim import VMobject
-
-        cap = self._caption
-        box = frame_extent(cap) if cap is not None and cap in self.mobjects else None
-        if box is None:
-            return
-        cx0, cy0, cx1, cy1 = box
-        hair = 0.02
-        seen = {(p["kind"], p["what"]) for p in self.layout_problems}
-        for mob in self.mobjects:
-            if mob is cap or mob is getattr(self, "heading", None):
-                continue
-            for part in mob.family_members_with_points():
-                if isinstance(part, VMobject) and part.get_fill_opacity() == 0 and part.get_stroke_opacity() == 0:
-                    continue
-                extent = frame_extent(part)
-                if extent is None:
-                    continue
-                x0, y0, x1, y1 = extent
-                if x0 < cx1 - hair and x1 > cx0 + hair and y0 < cy1 - hair and y1 > cy0 + hair:
-                    what = _describe(mob)
-                    if ("caption over content", what) not in seen and len(self.layout_problems) < 200:
-                        self.layout_problems.append({"kind": "caption over content", "what": what,
-                                                     "t": round(self.time, 2), "caption": getattr(cap, "original_text", cap.text)[:60]})
-                    break
 
     def _settle(self, animation: Any) -> None:
         self._settling = True

@@ -46,28 +46,3 @@ def test_a_legible_formula_grows_until_the_check_passes(tex):
     assert formula_glyph_px(grown) == pytest.approx(MIN_GLYPH_PX)
     big = legible_formula(tex, Theme.solarized(), font_size=90)  # large enough already: kept at its size
     assert big.font_size == pytest.approx(90)
-
-
-def caption_findings(*content, hidden=()) -> list[dict]:
-    """What caption_check records for a bottom caption with ``content`` (and ``hidden``: set transparent)."""
-    from manim import DOWN, Text
-
-    with tempconfig(DRY):
-        caption = Text("Down to pool1: again a wide convolution", font_size=26).to_edge(DOWN, buff=0.3)
-        for m in hidden:
-            m.set_opacity(0)
-        frame = SimpleNamespace(mobjects=[*content, *hidden, caption], layout_problems=[], time=3.0,
-                                _caption=caption, heading=None)
-        LectureScene.caption_check(frame)
-    return frame.layout_problems
-
-
-def test_content_the_caption_runs_over_is_found_and_content_clear_of_it_is_not():
-    from manim import DOWN, UP, Square
-
-    over = Square(1.0).to_edge(DOWN, buff=0.5)  # its lower half behind the caption's line
-    found = caption_findings(over)
-    assert [(p["kind"], p["t"]) for p in found] == [("caption over content", 3.0)]
-    assert found[0]["caption"].startswith("Down to pool1")
-    assert caption_findings(Square(1.0).to_edge(UP)) == []  # far above it
-    assert caption_findings(hidden=[Square(1.0).to_edge(DOWN, buff=0.5)]) == []  # faded out: not drawn
