@@ -18,7 +18,6 @@ never wrapped, so that a log stays readable and greppable.
 from __future__ import annotations
 
 import json
-
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -231,13 +230,14 @@ def layout_warnings(results: Iterable[RenderResult]) -> list[str]:
             problems = json.loads(doc_path.read_text(encoding="utf-8")).get("layout") or []
         except (OSError, ValueError):
             continue
+        if not problems:
+            continue
         first: dict[str, dict] = {}
         for p in problems:
             first.setdefault(p.get("kind", "?"), p)
         seen = "; ".join(f"{_LAYOUT_KINDS.get(k, k)} ({p.get('what', '')!r} at {p.get('t', 0):.1f} s"
                          + (f", {p['px']} px" if "px" in p else "") + ")" for k, p in first.items())
-        if problems:
-            lines.append(f"warning: {r.scene}: {len(problems)} layout problem(s): {seen}. Smaller parameters "
+        lines.append(f"warning: {r.scene}: {len(problems)} layout problem(s): {seen}. Smaller parameters "
                          f"draw larger; all of them in {doc_path}, key \"layout\".")
     return lines
 

@@ -99,8 +99,7 @@ class FilterPhotograph(LectureScene):
                 self.say("legend")
         self.next_section("summary")
         # in the worked sums' place, not under the patch: there the recap's second line ran over it
-        law = formula(r"\mathbf{Z} = \mathbf{A} \otimes \mathbf{W}", t, font_size=40)
-        law.move_to(worked) if len(worked) else law.next_to(patch, DOWN, buff=0.15)
+        law = formula(r"\mathbf{Z} = \mathbf{A} \otimes \mathbf{W}", t, font_size=40).move_to(worked)
         self.play(FadeOut(worked), FadeIn(law), run_time=0.6)
         self.say("summary")
 

@@ -55,10 +55,10 @@ class PoolWindows(LectureScene):
                                  number_height=NUMBER_HEIGHT,
                                  fast_run_time=0.5 if mode == v.order[0] else 0.4)
 
-        def placed(cell: float) -> tuple[dict[str, SlidingWindow], float, float]:
-            """Both windows at ``cell``, the second's input on the first's; the final row's width (the input,
-            the second mode's arrow and output, a gap, the first output moved beside it, the grids' names
-            counted: they are wider than their grids) and how far right the first output moves."""
+        def placed(cell: float) -> tuple[dict[str, SlidingWindow], float, float, float]:
+            """Both windows at ``cell``, the second's input on the first's; the final row's left edge and width
+            (the input, the second mode's arrow and output, a gap, the first output moved beside it, the grids'
+            names counted: they are wider than their grids) and how far right the first output moves."""
             wins = {m: build(m, cell) for m in v.order}
             first, second = (wins[m] for m in v.order)
             second.shift(first.input.get_center() - second.input.get_center())
@@ -66,20 +66,19 @@ class PoolWindows(LectureScene):
             beside = VGroup(second.output, second.name_labels[-1])
             slot = beside.get_right()[0] + GAP * cell - moved.get_left()[0]
             left = min(first.get_left()[0], second.get_left()[0])
-            return wins, moved.get_right()[0] + slot - left, slot
+            return wins, left, moved.get_right()[0] + slot - left, slot
 
-        wins, width, _ = placed(1.0)  # measured at cell 1, then built to fit the band
+        wins, _, width, _ = placed(1.0)  # measured at cell 1, then built to fit the band
         height = max(w.height for w in wins.values())
         cell = min(0.75, ROW_WIDTH / width, (BAND[1] - BAND[0]) / height)
-        wins, width, slot = placed(cell)
+        wins, left, width, slot = placed(cell)
         # the kit widens cells for numbers like 3.25 (legible at 480p), so not every part scales with `cell`:
         # measured again, and built once more to the room if the first fit came out too wide
         if width > ROW_WIDTH:
             cell *= ROW_WIDTH / width
-            wins, width, slot = placed(cell)
+            wins, left, width, slot = placed(cell)
         first, second = (wins[m] for m in v.order)
         # the final row (both outputs side by side) centred; the first mode's walk sits where that row begins
-        left = min(first.get_left()[0], second.get_left()[0])
         offset = RIGHT * (-width / 2 - left) + UP * (BAND[1] - first.get_top()[1])
         for w in (first, second):
             w.shift(offset)

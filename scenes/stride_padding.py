@@ -7,11 +7,11 @@ Render alone with ``manim -ql scenes/stride_padding.py StrideAndPadding``.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, VGroup, config
 
 from cnnviz.values import fmt
 
-from scenes.common import LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
+from scenes.common import SAFE_MARGIN, LectureScene, NumberGrid, cached_text, cells_box, formula, label, step_times
 from scenes.kit import SlidingWindow
 from scenes.kit.style import safe_size
 
@@ -41,14 +41,15 @@ class StrideAndPadding(LectureScene):
         names = {"narrow": (self.tr("narrow", "窄卷积"), "p = 0"), "wide": (self.tr("wide", "宽卷积"), "p = c − 1"),
                  "same": (self.tr("same", "等宽卷积"), "p = (c − 1)/2")}
         shown = VGroup()
-        cell = min(0.42, 4.6 / max(len(v["padding_mask"]) for v in a["variants"].values()))
+        longest = max(len(v["padding_mask"]) for v in a["variants"].values())
+        cell = min(0.42, 4.6 / longest)
         values = {kind: formula(tex[kind], t, font_size=40) for kind in a["variants"]}
-        # the sizes in one column, left-aligned just right of the widest row (the wide one, padding drawn):
-        # right-aligned to the edge they ran into its padding cells; the rows move left if the column needs it
-        widest = cell * max(len(v["padding_mask"]) for v in a["variants"].values())
+        # the sizes in one column, left-aligned just right of the longest row (the wide one, padding drawn;
+        # right-aligned to the frame's edge they ran into its padding cells); the rows move left if need be
         rows_x = -0.75
-        value_left = rows_x + widest / 2 + 0.35
-        excess = value_left + max(m.width for m in values.values()) - 6.2
+        value_left = rows_x + cell * longest / 2 + 0.35
+        inside = config.frame_width / 2 * (1 - 2 * SAFE_MARGIN) - 0.2
+        excess = value_left + max(m.width for m in values.values()) - inside
         if excess > 0:
             rows_x, value_left = rows_x - excess, value_left - excess
         for n, (kind, v) in enumerate(a["variants"].items()):

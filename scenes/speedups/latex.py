@@ -162,7 +162,7 @@ def typeset_together(codes: list[str], *tex_dirs: Path) -> int:
     for code in dict.fromkeys(codes):
         head, _, tail = code.partition(_BEGIN)
         found = _BODY.fullmatch(tail)
-        if (_BEGIN not in code or _CLASS not in head or found is None or rf"\begin{{{found[1]}}}" in found[2]
+        if (_CLASS not in head or found is None or rf"\begin{{{found[1]}}}" in found[2]
                 or r"\end{document}" in found[2] or not _self_contained(found[2])):
             continue
         groups.setdefault((head, found[1]), []).append((code, tail[: tail.rindex(r"\end{document}")]))
@@ -187,9 +187,9 @@ def typeset_together(codes: list[str], *tex_dirs: Path) -> int:
             if len(pages) != len(members):  # a formula that made no page, or two: the pages cannot be matched
                 continue
             for (code, _), page in zip(members, pages):
-                data = page.read_bytes()
+                data, name = page.read_bytes(), f"{tex_hash(code)}.svg"
                 for tex_dir in tex_dirs:
-                    target = Path(tex_dir) / f"{tex_hash(code)}.svg"
+                    target = Path(tex_dir) / name
                     if target.exists():
                         continue
                     try:  # whole or absent: Manim may read it at once; a .svg temp file outlives its cleaner
