@@ -19,8 +19,8 @@ LAW_LOWEST = -2.9  # the law's lowest bottom: clear of a caption's top (one line
 #: the grids' top (scene units): the formulas naming them fit between it and the title
 TOP_Y = 2.42
 #: the largest cell: the panel of a step's working stays above a one-line caption, and a four-character
-#: share ("0.25") in the kit's cells still 16 px tall at 480p
-CELL = 0.875
+#: share ("0.25") at the kit's 0.75 of a cell still 16 px tall at 480p
+CELL = 0.93
 NAMES = {"max": ("max pooling", "最大池化"), "avg": ("mean pooling", "平均池化")}
 # R_k: the k-th pooling window
 LAWS = {"max": r"\mathrm{up}(\delta)_{ij} = \sum_{k:\ (i,j) = \arg\max_{R_k} A} \delta_k",
@@ -37,7 +37,7 @@ class BackpropThroughPooling(LectureScene):
     def routing(self, mv) -> RoutingWindow:
         """The mode's routing window, its grids named by formulas (the scene's) rather than texts."""
         x = self.values.arrays["input"]
-        cell = min(CELL, 3.5 / max(x.shape))
+        cell = min(CELL, 3.72 / max(x.shape))
         piece = RoutingWindow(mv, theme=self.theme, text=cached_text, cell=cell, labels=False, fit=False,
                               detailed=self.detailed_steps, run_time=2.2, fast_run_time=0.6)
         return piece.shift(RIGHT * -piece.body.get_x() + UP * (TOP_Y - piece.body.get_top()[1]))

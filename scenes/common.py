@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from manim import (
     RIGHT,
     UP,
     Arrow,
+    Rectangle,
     FadeIn,
     FadeOut,
     MathTex,
@@ -86,6 +88,10 @@ _ANTIALIAS_PX = 0.6
 #: delimiter (a display Σ is 1/69, a parenthesis 1/96): it sets no measure for the glyphs beside it, else the
 #: subscripts under a tall Σ would pass as signs
 _BIG_GLYPH_PER_POINT = 1 / 80
+#: a number in a cell keeps this many pixels (at 480 lines) clear between its ink and the inner edge of each
+#: outline around it (its cell's border, a window's): less reads as touching it
+MIN_CELL_PAD_PX = 3.0
+_NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)?%?")
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy
 
@@ -410,6 +416,8 @@ class LectureScene(Scene):
                 seen.add((kind, what))
                 self.layout_problems.append({"kind": kind, "what": what, "t": round(self.time, 2), **detail})
 
+        for text, pad in crowded_numbers(self.mobjects, px):
+            note("number crowds its cell", text, px=round(pad, 1))
         for mob in self.mobjects:
             extent = frame_extent(mob)
             if extent is None or getattr(mob, "fill_opacity", 1) == 0 and getattr(mob, "stroke_opacity", 1) == 0:
@@ -707,6 +715,38 @@ def two_lines(text: str) -> str:
     spaces = [i for i, ch in enumerate(text) if ch == " "]
     cut = min(marks or spaces or [round(mid)], key=lambda i: abs(i - mid))
     return text[:cut].rstrip() + "\n" + text[cut:].lstrip()
+
+
+def crowded_numbers(mobjects: Sequence[Any], px_per_unit: float,
+                    min_pad_px: float = MIN_CELL_PAD_PX) -> list[tuple[str, float]]:
+    """The numbers among ``mobjects`` drawn in a cell or a window (a visible rectangle's outline around a
+    number's centre, taller than the number) with less than ``min_pad_px`` pixels between their ink and the
+    inner edge of an outline on some side: ``(text, pixels)``, the tightest of each, sorted by text."""
+    family = [p for m in mobjects for p in m.get_family()]
+    cells = [p for p in family if isinstance(p, Rectangle) and p.get_stroke_opacity() > 0 and p.get_stroke_width() > 0]
+    numbers = [p for p in family if isinstance(p, Text) and p.submobjects and _NUMBER.fullmatch(p.text)
+               and max(g.get_fill_opacity() for g in p.submobjects) > 0]  # faded out: its glyphs' opacity 0
+    if not cells or not numbers:
+        return []
+    boxes = np.array([frame_extent(c) or (0, 0, 0, 0) for c in cells])
+    inset = np.array([c.get_stroke_width() * 0.01 / 2 for c in cells])  # half a border lies inside the cell
+    found: dict[str, float] = {}
+    for n in numbers:
+        extent = frame_extent(n)
+        if extent is None:
+            continue
+        x0, y0, x1, y1 = extent
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        around = np.flatnonzero((boxes[:, 0] < cx) & (cx < boxes[:, 2]) & (boxes[:, 1] < cy) & (cy < boxes[:, 3])
+                                & (boxes[:, 3] - boxes[:, 1] > y1 - y0))
+        if not len(around):
+            continue
+        b = boxes[around]
+        pad = float(np.min(np.minimum.reduce([x0 - b[:, 0], b[:, 2] - x1, y0 - b[:, 1], b[:, 3] - y1])
+                           - inset[around])) * px_per_unit
+        if pad < min_pad_px:
+            found[n.text] = min(pad, found.get(n.text, pad))
+    return sorted(found.items())
 
 
 def _describe(mob: Any) -> str:

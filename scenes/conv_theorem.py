@@ -96,9 +96,9 @@ class MultiplyInFrequency(LectureScene):
         self.play(FadeIn(spectrum), FadeIn(spectrum_name), FadeIn(log_note), run_time=0.9)
 
         blur = v.blur
-        # two-digit weights (the Gaussian's) need wider cells to keep font 26; the name goes beside the grid,
-        # where a 5x5 grid of them leaves room
-        cell = 0.36 if np.max(np.abs(a["blur_kernel_shown"])) < 10 else 0.4
+        # cells of 0.4 whatever the weights: a two-digit one (the Gaussian's) fits at font 26, a digit keeps 3 px
+        # clear of its cell's border at 480p; the name goes beside the grid, where a 5x5 grid of them leaves room
+        cell = 0.4
         kernel = NumberGrid(a["blur_kernel_shown"], t, t.kernel, cell=cell, font_size=26).move_to([c1, ROW_SPACE, 0])
         kernel_name = formula(r"\mathbf{W}", t, font_size=FONT_TEX, color=t.kernel)
         factor = label(blur["factor_text"], t, color=t.kernel)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, VGroup
 
 from scenes.common import FONT, MONO, LectureScene, NumberGrid, cached_text, cells_box, formula, label, text_table
-from scenes.kit import TensorVolume, subscript
+from scenes.kit import TensorVolume, reveal, subscript
 
 __all__ = ["DepthwiseThenPointwise"]
 
@@ -49,6 +49,8 @@ class DepthwiseThenPointwise(LectureScene):
         # the spread row is centred where the stack is: there, so that the channels land in one row at the top left
         volume.move_to([left + row_width / 2, top - volume.layer(0).height / 2, 0])
         shape = label(txt["input_shape"], t, color=t.input, font_size=SMALL).next_to(volume, DOWN, buff=0.2)
+        # the channels behind the front one show their numbers once spread: stacked, each is half hidden
+        behind = [reveal(volume.grid(c).numbers, run_time=0.5) for c in range(1, c_in)]
         self.next_section("input")
         self.say("input", wait=False, c_in=txt["c_in"], shape=txt["input_shape"])
         self.play(FadeIn(volume), FadeIn(shape), run_time=0.8)
@@ -56,6 +58,8 @@ class DepthwiseThenPointwise(LectureScene):
 
         self.next_section("depthwise")
         self.play(volume.spread(buff=gap), FadeOut(shape), run_time=1.2)
+        if behind:
+            self.play(*behind)
         inputs = [volume.grid(c) for c in range(c_in)]
         in_names = self.names(inputs, "A", "input")
         kernels = [self.grid(a["kernel"][c], "kernel").next_to(inputs[c], DOWN, buff=0.5) for c in range(c_in)]

@@ -190,11 +190,12 @@ class SplitChannelsIntoGroups(LectureScene):
         # the law right of the inputs, under the outputs: G_d, the input channels of output channel d's group (said
         # under the law: a c ∈ G_d under the Σ, 16 px tall, makes the law wider than the room)
         room = 6.3 - (piece.inputs.get_right()[0] + 0.3)
-        head, rest = self.tr("c ∈ G_d:", "c ∈ G_d："), self.tr("the channels of d's group", "d 所在组的输入通道")
-        note = label(head + self.tr(" ", "") + rest, t, color=t.muted, font_size=SMALL)
+        # (c ∈ G_d as a formula: G's subscript a subscript, not a raw "_d")
+        head = legible_formula(r"c \in G_d:", t, font_size=40, color=t.muted)
+        rest = label(self.tr("the channels of d's group", "d 所在组的输入通道"), t, color=t.muted, font_size=SMALL)
+        note = VGroup(head, rest).arrange(RIGHT, buff=0.15)
         if note.width > room:  # on two lines rather than smaller
-            note = VGroup(*(label(s, t, color=t.muted, font_size=SMALL) for s in (head, rest))).arrange(
-                DOWN, aligned_edge=LEFT, buff=0.1)
+            note.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
         law = VGroup(legible_formula(r"Z_d = {\textstyle\sum_{c}}\, A_c \otimes W_{d,c} + b_d", t, font_size=40),
                      note).arrange(DOWN, buff=0.2)
         if law.width > room:  # wide inputs (5x5): a little smaller, still 16 px a capital (at most 10 % less)

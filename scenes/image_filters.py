@@ -51,7 +51,7 @@ class FilterPhotograph(LectureScene):
         r, c = a["probe"]
         size = a["image"].shape
         probe = self.marker(photo_frame, size, r + 1.5, c + 1.5)
-        patch = NumberGrid(a["probe_patch"], t, t.input, cell=0.85, font_size=26)
+        patch = NumberGrid(a["probe_patch"], t, t.input, cell=0.9, font_size=26)  # "0.52" at 0.75 of it
         patch.next_to(photo_frame, DOWN, buff=0.22)
         self.patch = patch
         zoom = VGroup(Line(probe.get_corner(DOWN + LEFT), patch.get_corner(UP + LEFT), color=t.highlight,

@@ -15,14 +15,13 @@ from cnnviz.values import fmt
 
 from scenes.common import FONT, MONO, LectureScene, NumberGrid, Theme, arrow, cached_text, label
 from scenes.kit import FeatureMap
+from scenes.kit.style import CELL_PAD
 
 __all__ = ["DIGIT_FONT", "digit_opening", "map_picture", "picture", "region", "role_color", "sign_legend",
            "small_grid"]
 
 #: the smallest font size of a number on screen: a digit 16 px tall at 480p (0.267 scene units)
 DIGIT_FONT = 26
-#: the widest number of a grid takes at most this fraction of its cell (NumberGrid narrows it beyond 0.86)
-FILL = 0.855
 
 
 def picture(rgb: np.ndarray, side: float, color: str, *, stroke: float = 2.5) -> Group:
@@ -69,7 +68,7 @@ def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_ce
     longest = max(shown, key=len)
     widest = max(cached_text(s, font=MONO, font_size=font_size).width
                  for s in sorted(set(shown)) if len(s) >= len(longest) - 1)
-    cell = max(min_cell, widest / FILL)
+    cell = max(min_cell, widest + 2 * CELL_PAD)  # the widest number 3 px clear of a window at 480p
     return NumberGrid(values, theme, color, cell=cell, font_size=font_size, digits=digits)
 
 

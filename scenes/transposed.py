@@ -20,7 +20,7 @@ from scenes.transposed_parts import MATRIX_TOP, direct_view, matrix_grid, odd_ca
 __all__ = ["TransposedConvolution"]
 
 #: the scatter row's middle (scene units): under the matrix C, above a caption of two lines
-ROW_Y = -0.85
+ROW_Y = -0.97
 
 
 class TransposedConvolution(LectureScene):
@@ -62,7 +62,8 @@ class TransposedConvolution(LectureScene):
         self.say("intro", shape=v.shape_text, s=a["stride"])
 
         self.next_section("convolution as a matrix")
-        mat_name = cached_text(v.matrix_text, font=MONO, font_size=26, color=t.kernel)
+        # the name in two lines ("C:" over its shape): the room it leaves widens C's cells for their "-1"s
+        mat_name = cached_text(v.matrix_text.replace(": ", ":\n", 1), font=MONO, font_size=26, color=t.kernel)
         mat = matrix_grid(self, a["matrix"], v.taps, mat_name)
         VGroup(mat_name, mat).arrange(RIGHT, buff=0.2)
         VGroup(mat_name, mat).move_to([0, MATRIX_TOP - mat.height / 2, 0])

@@ -15,8 +15,8 @@ from scenes.kit import SAFE_MARGIN, PieceStep, SlidingWindow, as_padding, concea
 if TYPE_CHECKING:
     from scenes.transposed import TransposedConvolution
 
-#: the top of the matrix C (scene units): under the title
-MATRIX_TOP = 2.92
+#: the top of the matrix C (scene units): under the title, clear of its descenders
+MATRIX_TOP = 2.86
 #: the widest C and its name may be together: inside the safe area
 MATRIX_ROW_WIDTH = 12.4
 #: the direct view's digits, as a fraction of their cells (16 px tall at 480p in the cells that fit)
@@ -29,13 +29,13 @@ class MatrixGrid(VGroup):
 
     Whole rather than in part: what C teaches is its pattern (row i is the kernel laid where window i sits,
     shifted by the stride from row to row, zeros elsewhere), which a part would hide; at the default 4×25 its
-    cells of 0.42 (25 px at 480p) hold 16 px digits and the row fits the safe area beside its name."""
+    cells of 0.44 (26 px at 480p) hold 16 px digits and the row fits the safe area beside its name."""
 
     def __init__(self, scene: TransposedConvolution, matrix: np.ndarray, taps: np.ndarray, room: float) -> None:
         super().__init__()
         t = scene.theme
         rows, cols = matrix.shape
-        cell = min(0.46, room / cols, 1.7 / rows)
+        cell = min(0.46, room / cols, 1.76 / rows)  # 0.44 at 4×25: a "-1" keeps 3 px clear of its cell at 480p
         # numbers 26 (16 px at 480p) where cells hold them (each is narrowed to its cell if need be)
         self.grid = NumberGrid(matrix, t, t.padding, cell=cell, font_size=max(26 * cell / 0.6, min(26, 62 * cell)),
                                show_values=False, fill_opacity=0.0)
@@ -47,7 +47,8 @@ class MatrixGrid(VGroup):
         self.add(self.grid, fills, numbers)
 
     def row_box(self, i: int, color: str) -> VGroup:
-        return cells_box(self.grid, [(i, 0), (i, self.grid.shape[1] - 1)], color)
+        # thinner than a window's: C's digits fill more of its small cells
+        return cells_box(self.grid, [(i, 0), (i, self.grid.shape[1] - 1)], color, stroke_width=3)
 
 
 def matrix_grid(scene: TransposedConvolution, matrix: np.ndarray, taps: np.ndarray, name: VGroup) -> MatrixGrid:

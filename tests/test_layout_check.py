@@ -46,3 +46,24 @@ def test_a_legible_formula_grows_until_the_check_passes(tex):
     assert formula_glyph_px(grown) == pytest.approx(MIN_GLYPH_PX)
     big = legible_formula(tex, Theme.solarized(), font_size=90)  # large enough already: kept at its size
     assert big.font_size == pytest.approx(90)
+
+
+def test_a_number_crowding_its_cell_is_found_and_a_kit_grid_passes():
+    from manim import Square, Text
+
+    from scenes.common import MONO, crowded_numbers
+    from scenes.kit import NumberGrid, cells_box
+
+    with tempconfig(DRY):
+        # "-114" at font 26 is 0.57 units wide: in a 0.6 cell it meets the border (a pad under 1 px at 480p)
+        cell = Square(side_length=0.6, stroke_width=2.5)
+        tight = findings(cell, Text("-114", font=MONO, font_size=26))
+        grid = NumberGrid([[-114, 3.25], [0.5, 7]], cell=0.6)  # the kit widens its cells for the widest number
+        window = cells_box(grid, [(0, 0), (1, 1)], grid.theme.kernel)  # a window's outline lies on them
+        kit = findings(grid, window)
+        one = crowded_numbers([grid, window], 480 / 8.0, min_pad_px=100)  # every number, with its pad
+    assert [(p["kind"], p["what"]) for p in tight] == [("number crowds its cell", "-114")]
+    assert tight[0]["px"] < 1
+    assert kit == []
+    assert sorted(t for t, _ in one) == ["-114", "0.5", "3.25", "7"]
+    assert min(pad for _, pad in one) >= 3.0

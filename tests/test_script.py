@@ -58,6 +58,20 @@ def test_every_shipped_script_loads():
         assert load_script(path.stem).lines
 
 
+def test_no_shipped_caption_writes_a_subscript_as_a_raw_underscore():
+    # "C_in" on screen reads as code: captions write C(in), which espeak-ng says as "C in" too (Unicode
+    # subscripts would be 7 px tall at 480p, and are read out letter by letter); output_padding is torch's name
+    import re
+
+    from cnnviz.script import SCRIPTS
+
+    raw = re.compile(r"(?<![{\w])[A-Za-z]+_[A-Za-z]+(?![\w}])")
+    found = [(path.stem, key, hit) for path in sorted(SCRIPTS.glob("*.yaml"))
+             for key, line in load_script(path.stem).lines.items() for text in (line.en, line.zh)
+             for hit in raw.findall(text) if hit != "output_padding"]
+    assert found == []
+
+
 def test_a_line_said_only_for_some_inputs_says_when(tmp_path):
     script = write(tmp_path, "a:\n  en: always\n  zh: 总是\nb:\n  when: the model has dropout\n  en: sometimes\n"
                              "  zh: 有时\n")

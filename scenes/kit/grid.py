@@ -11,7 +11,7 @@ from manim import Rectangle, Square, SurroundingRectangle, Text, VGroup
 from cnnviz.theme import Theme
 from cnnviz.values import fmt
 
-from .style import MONO, TextBuilder, legible_cell, number_font_size
+from .style import CELL_PAD, MONO, NUMBER_WIDTH, TextBuilder, legible_cell, number_font_size
 
 __all__ = ["NumberGrid", "cells_box", "taps_box"]
 
@@ -37,10 +37,10 @@ class NumberGrid(VGroup):
     font_size
         The numbers' font size; ``None`` derives it from the cell and the widest number
         (:func:`scenes.kit.style.number_font_size`: a digit 0.43 of the cell tall, no number wider than
-        0.8 of it).
+        0.7 of it).
     legible
         With ``font_size=None``: cells large enough for every number at a legible size (a digit at least
-        16 px tall at 480 lines, the widest number 0.8 of the cell: :func:`scenes.kit.style.legible_cell`);
+        16 px tall at 480 lines, the widest number 0.7 of the cell: :func:`scenes.kit.style.legible_cell`);
         ``False`` keeps ``cell`` and lets the numbers shrink to fit it.
     padding_mask
         True where a cell is padding: drawn grey and thinner, with a muted number.
@@ -112,8 +112,10 @@ class NumberGrid(VGroup):
         to the grid."""
         t = self.text_builder(fmt(value, self.digits), font=MONO, font_size=self.font_size,
                               color=color or (self.theme.muted if muted else self.theme.text))
-        if t.width > self.cell_size * 0.86:
-            t.scale_to_fit_width(self.cell_size * 0.86)
+        # narrowed past NUMBER_WIDTH of the cell, or past CELL_PAD each side in a large one (a cell sized for it)
+        room = max(self.cell_size * NUMBER_WIDTH, self.cell_size - 2 * CELL_PAD)
+        if t.width > room:
+            t.scale_to_fit_width(room)
         return t.move_to(self.cell(i, j).get_center())
 
 

@@ -15,7 +15,7 @@ from cnnviz.values import fmt
 from .fades import reveal
 from .grid import NumberGrid, cells_box
 from .piece import PieceStep, StepPiece
-from .style import TextBuilder, number_font_size
+from .style import MARK_SIDE, MARK_STROKE, TextBuilder, number_font_size
 
 __all__ = ["RoutingWindow"]
 
@@ -163,7 +163,8 @@ class RoutingWindow(StepPiece):
         if self.mode == "max":
             k = [tuple(int(x) for x in cell) for cell in st.cells].index(tuple(int(x) for x in st.chosen))
             i, j = divmod(k, shares.shape[1])
-            grid.add(Square(side_length=self.panel_cell * 0.8, color=t.highlight, stroke_width=4)
+            grid.add(Square(side_length=self.panel_cell * MARK_SIDE, color=t.highlight,
+                            stroke_width=MARK_STROKE)
                      .move_to(grid.cell(i, j).get_center()))
         head = self._t(self._head(st), self.line_size, t.gradient)
         arrow = self._t("→", self.line_size, t.text)
@@ -203,7 +204,8 @@ class RoutingWindow(StepPiece):
             return self.group_step(moves, fills, times=[0.6 * total, 0.4 * total])
         shown = VGroup(self._panel(st).scale(r).move_to(self.panel_area))
         if self.mode == "max":  # the maximum, marked in A
-            shown.add(Square(side_length=self.input.cell_size * r * 0.8, color=t.highlight, stroke_width=4)
+            shown.add(Square(side_length=self.input.cell_size * r * MARK_SIDE, color=t.highlight,
+                            stroke_width=MARK_STROKE)
                       .move_to(self.input.cell(*(int(x) for x in st.chosen)).get_center()))
         return self.group_step(moves, self.show(shown), fills, times=[0.35 * total, 0.35 * total, 0.3 * total])
 
