@@ -214,7 +214,7 @@ def summary_table(results: Iterable[RenderResult]) -> Table:
 #: how layout_check's kinds read in a warning
 _LAYOUT_KINDS = {"outside safe area": "within 5 % of the frame's edge", "small text": "text under 16 px at 480p",
                  "small formula glyph": "a formula glyph under 16 px at 480p",
-                 "number crowds its cell": "a number under 3 px from its cell's outline at 480p"}
+                 "number crowds its cell": "a number under 2.5 px from its cell's outline at 480p"}
 
 
 def layout_warnings(results: Iterable[RenderResult]) -> list[str]:

@@ -90,7 +90,7 @@ _ANTIALIAS_PX = 0.6
 _BIG_GLYPH_PER_POINT = 1 / 80
 #: a number in a cell keeps this many pixels (at 480 lines) clear between its ink and the inner edge of each
 #: outline around it (its cell's border, a window's): less reads as touching it
-MIN_CELL_PAD_PX = 3.0
+MIN_CELL_PAD_PX = 2.5
 _NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)?%?")
 FONT = "Noto Sans CJK SC"  # covers Latin and Chinese alike, installed by the set-up
 MONO = "Noto Sans Mono CJK SC"  # numbers: equal widths keep grids tidy

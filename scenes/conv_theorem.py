@@ -96,10 +96,12 @@ class MultiplyInFrequency(LectureScene):
         self.play(FadeIn(spectrum), FadeIn(spectrum_name), FadeIn(log_note), run_time=0.9)
 
         blur = v.blur
-        # cells of 0.4 whatever the weights: a two-digit one (the Gaussian's) fits at font 26, a digit keeps 3 px
-        # clear of its cell's border at 480p; the name goes beside the grid, where a 5x5 grid of them leaves room
-        cell = 0.4
-        kernel = NumberGrid(a["blur_kernel_shown"], t, t.kernel, cell=cell, font_size=26).move_to([c1, ROW_SPACE, 0])
+        # cells of 0.38 or more: a digit keeps 2.5 px clear of its cell's border at 480p; two-digit weights (the
+        # Gaussian's) 0.4 to keep font 26. The grid sits a little high: its bottom level with the photo's, so the
+        # arrows under both are alike. The name goes beside the grid, where a 5x5 grid of them leaves room
+        cell = 0.38 if np.max(np.abs(a["blur_kernel_shown"])) < 10 else 0.4
+        kernel = NumberGrid(a["blur_kernel_shown"], t, t.kernel, cell=cell, font_size=26)
+        kernel.move_to([c1, photo.get_bottom()[1] + kernel.height / 2, 0])
         kernel_name = formula(r"\mathbf{W}", t, font_size=FONT_TEX, color=t.kernel)
         factor = label(blur["factor_text"], t, color=t.kernel)
         VGroup(kernel_name, factor).arrange(DOWN, buff=0.1).next_to(kernel, RIGHT, buff=0.15)

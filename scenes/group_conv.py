@@ -191,7 +191,7 @@ class SplitChannelsIntoGroups(LectureScene):
         # under the law: a c ∈ G_d under the Σ, 16 px tall, makes the law wider than the room)
         room = 6.3 - (piece.inputs.get_right()[0] + 0.3)
         # (c ∈ G_d as a formula: G's subscript a subscript, not a raw "_d")
-        head = legible_formula(r"c \in G_d:", t, font_size=40, color=t.muted)
+        head = legible_formula(r"c \in G_d:", t, font_size=28, color=t.muted)  # grown to 16 px glyphs
         rest = label(self.tr("the channels of d's group", "d 所在组的输入通道"), t, color=t.muted, font_size=SMALL)
         note = VGroup(head, rest).arrange(RIGHT, buff=0.15)
         if note.width > room:  # on two lines rather than smaller

@@ -21,7 +21,7 @@ MAP_BUFF = 0.08  # between two maps of a column
 MAPS_TOP = -0.05 + (4 * MAP + 3 * MAP_BUFF) / 2  # the columns' top (a column of 4 rows centred at y = -0.05)
 NUMBERS_LOWEST = -3.15  # the kernels' numbers stay above a caption (its top, one line: about -3.2)
 RIGHT_BUFF = 0.75  # a right edge's distance from the frame's (5 % of its width inside)
-KERNEL = 0.46  # side of one kernel's picture
+KERNEL = 0.5  # side of one kernel's picture
 BAR_X0, BAR_STEP = -5.7, 1.0  # the softmax bars: first centre, distance between two
 
 
@@ -106,7 +106,7 @@ class InsideTrainedNetwork(LectureScene):
         pics = Group(*(map_picture(k, KERNEL, t, signed=True, role="kernel", limit=a["kernel_scale"])
                        for k in a["kernels"]))
         count, k, layer = v.kernel_count, v.kernel_size, v.kernel_layer
-        pics.arrange_in_grid(cols=min(8, len(pics)), buff=0.1).move_to([-0.4, 1.38, 0])
+        pics.arrange_in_grid(cols=min(8, len(pics)), buff=0.1).move_to([-0.4, 1.3, 0])
         if count > len(pics):  # a wide first layer: the first ones
             head = self.tr(f"{layer}: {len(pics)} of its {count} learned {k}×{k} kernels",
                            f"{layer}：学到的 {count} 个 {k}×{k} 卷积核中的 {len(pics)} 个")

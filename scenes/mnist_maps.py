@@ -15,7 +15,6 @@ from cnnviz.values import fmt
 
 from scenes.common import FONT, MONO, LectureScene, NumberGrid, Theme, arrow, cached_text, label
 from scenes.kit import FeatureMap
-from scenes.kit.style import CELL_PAD
 
 __all__ = ["DIGIT_FONT", "digit_opening", "map_picture", "picture", "region", "role_color", "sign_legend",
            "small_grid"]
@@ -59,6 +58,11 @@ def role_color(theme: Theme, role: str) -> str:
     return theme.role(role)
 
 
+#: the widest number of a grid takes at most this fraction of its cell: 2.5 px clear of the border at 480p in
+#: error_flow's cells of "-114" (the kit's 0.75 would make its 8×8 δ grids reach the caption)
+FILL = 0.855
+
+
 def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_cell: float = 0.6,
                font_size: float = DIGIT_FONT) -> NumberGrid:
     """A NumberGrid whose numbers are ``font_size`` (never smaller: a digit at least 16 px tall at 480p), its
@@ -68,7 +72,7 @@ def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_ce
     longest = max(shown, key=len)
     widest = max(cached_text(s, font=MONO, font_size=font_size).width
                  for s in sorted(set(shown)) if len(s) >= len(longest) - 1)
-    cell = max(min_cell, widest + 2 * CELL_PAD)  # the widest number 3 px clear of a window at 480p
+    cell = max(min_cell, widest / FILL)
     return NumberGrid(values, theme, color, cell=cell, font_size=font_size, digits=digits)
 
 

@@ -11,7 +11,7 @@ from manim import Rectangle, Square, SurroundingRectangle, Text, VGroup
 from cnnviz.theme import Theme
 from cnnviz.values import fmt
 
-from .style import CELL_PAD, MONO, NUMBER_WIDTH, TextBuilder, legible_cell, number_font_size
+from .style import MONO, TextBuilder, legible_cell, number_font_size
 
 __all__ = ["NumberGrid", "cells_box", "taps_box"]
 
@@ -112,10 +112,10 @@ class NumberGrid(VGroup):
         to the grid."""
         t = self.text_builder(fmt(value, self.digits), font=MONO, font_size=self.font_size,
                               color=color or (self.theme.muted if muted else self.theme.text))
-        # narrowed past NUMBER_WIDTH of the cell, or past CELL_PAD each side in a large one (a cell sized for it)
-        room = max(self.cell_size * NUMBER_WIDTH, self.cell_size - 2 * CELL_PAD)
-        if t.width > room:
-            t.scale_to_fit_width(room)
+        # a number wider than the grid's font allows (not among the values it was sized from; or a font size
+        # given) is narrowed past 0.86 of the cell only: the layout check says where it then crowds its cell
+        if t.width > self.cell_size * 0.86:
+            t.scale_to_fit_width(self.cell_size * 0.86)
         return t.move_to(self.cell(i, j).get_center())
 
 

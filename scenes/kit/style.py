@@ -19,7 +19,6 @@ __all__ = [
     "MIN_GLYPH_PX",
     "MONO",
     "NUMBER_HEIGHT",
-    "CELL_PAD",
     "MARK_SIDE",
     "MARK_STROKE",
     "NUMBER_WIDTH",
@@ -38,12 +37,9 @@ MONO = "Noto Sans Mono CJK SC"  #: numbers: equal widths keep grids tidy
 
 #: a digit's glyph height as a fraction of its cell (the lecture's 26 pt in a 0.62 cell)
 NUMBER_HEIGHT = 0.43
-#: the widest number of a grid takes at most this fraction of its cell's width: 0.15 of the cell clear on each
-#: side, which keeps 4 px (at 480 lines) between the number and a window's outline in the smallest cells
+#: the widest number of a grid takes at most this fraction of its cell's width: 0.125 of the cell clear on each
+#: side, which keeps 2.5 px (at 480 lines) between the number and a window's outline in the smallest cells
 NUMBER_WIDTH = 0.75
-#: the room a cell keeps on each side of its widest number where the cell is sized from the number (scene units):
-#: 3 px clear of a window's outline at 480 lines ((3 + 1.5 of the outline inside the cell + 0.6 antialiasing) / 60)
-CELL_PAD = 0.085
 #: a mark on one cell (the max of a pooling window): this fraction of the cell, its outline this wide, so
 #: that a number as tall as a window's digits (half a cell) keeps 3 px clear inside it at 480 lines
 MARK_SIDE, MARK_STROKE = 0.88, 3

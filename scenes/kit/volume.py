@@ -125,7 +125,8 @@ class TensorVolume(VGroup):
         buff = 0.4 * self.cell_size if buff is None else buff
         row = VGroup(*(self.layer(ch).copy() for ch in range(len(self.grids))))
         row.arrange(direction, buff=buff).move_to(self.layers.get_center())
-        anims = [self.layer(ch).animate.move_to(row[ch].get_center()) for ch in range(len(self.grids))]
+        # back to front: a scene draws the moved layers in this order, channel 0 on top as in the stack
+        anims = [self.layer(ch).animate.move_to(row[ch].get_center()) for ch in reversed(range(len(self.grids)))]
         if self.label is not None:
             anims.append(self.label.animate.next_to(row, DOWN, buff=0.25 * self.cell_size))
         return AnimationGroup(*anims, **kwargs)
