@@ -21,6 +21,9 @@ __all__ = ["DIGIT_FONT", "digit_opening", "map_picture", "picture", "region", "r
 
 #: the smallest font size of a number on screen: a digit 16 px tall at 480p (0.267 scene units)
 DIGIT_FONT = 26
+#: the widest number of a grid takes at most this fraction of its cell: 2.5 px clear of the border at 480p in
+#: error_flow's cells of "-114" (the kit's 0.75 would make its 8×8 δ grids reach the caption)
+FILL = 0.855
 
 
 def picture(rgb: np.ndarray, side: float, color: str, *, stroke: float = 2.5) -> Group:
@@ -56,11 +59,6 @@ def region(pic: Group, row: int, col: int, size: int, color: str, *, rows: int |
 
 def role_color(theme: Theme, role: str) -> str:
     return theme.role(role)
-
-
-#: the widest number of a grid takes at most this fraction of its cell: 2.5 px clear of the border at 480p in
-#: error_flow's cells of "-114" (the kit's 0.75 would make its 8×8 δ grids reach the caption)
-FILL = 0.855
 
 
 def small_grid(values: Any, theme: Theme, color: str, *, digits: int = 0, min_cell: float = 0.6,

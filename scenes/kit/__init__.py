@@ -32,7 +32,7 @@ from .adapt import as_padding, recast, worded
 from .channels import ChannelSum, subscript
 from .fades import OpacityFade, conceal, reveal
 from .feature_map import FeatureMap
-from .grid import NumberGrid, cells_box, taps_box
+from .grid import NumberGrid, cell_mark, cells_box, taps_box
 from .piece import PieceStep, StepPiece
 from .routing import RoutingWindow
 from .scatter import ScatterWindow
@@ -60,6 +60,7 @@ __all__ = [
     "Theme",
     "WindowStep",
     "as_padding",
+    "cell_mark",
     "cells_box",
     "conceal",
     "fit_in_frame",

@@ -151,7 +151,7 @@ class ChannelSum(StepPiece):
                 names.add(name)
             self.kernels.add(ks)
             self.kernel_names.add(names)
-        # the outputs' cells widen where their widest number ("-10") would be under 16 px at 480p in the piece's
+        # the outputs' cells widen where their widest number ("-10") would be under 16 px at 480p in the piece's cell
         out_kw = {**kw, "legible": True}
         self.outputs = VGroup(*(NumberGrid(tr.output[o], role="output", show_values=False, **out_kw)
                                 for o in range(self.c_out)))

@@ -11,9 +11,9 @@ from manim import Rectangle, Square, SurroundingRectangle, Text, VGroup
 from cnnviz.theme import Theme
 from cnnviz.values import fmt
 
-from .style import MONO, TextBuilder, legible_cell, number_font_size
+from .style import MARK_SIDE, MARK_STROKE, MONO, TextBuilder, legible_cell, number_font_size
 
-__all__ = ["NumberGrid", "cells_box", "taps_box"]
+__all__ = ["NumberGrid", "cell_mark", "cells_box", "taps_box"]
 
 
 class NumberGrid(VGroup):
@@ -37,10 +37,10 @@ class NumberGrid(VGroup):
     font_size
         The numbers' font size; ``None`` derives it from the cell and the widest number
         (:func:`scenes.kit.style.number_font_size`: a digit 0.43 of the cell tall, no number wider than
-        0.7 of it).
+        0.75 of it).
     legible
         With ``font_size=None``: cells large enough for every number at a legible size (a digit at least
-        16 px tall at 480 lines, the widest number 0.7 of the cell: :func:`scenes.kit.style.legible_cell`);
+        16 px tall at 480 lines, the widest number 0.75 of the cell: :func:`scenes.kit.style.legible_cell`);
         ``False`` keeps ``cell`` and lets the numbers shrink to fit it.
     padding_mask
         True where a cell is padding: drawn grey and thinner, with a muted number.
@@ -146,3 +146,17 @@ def taps_box(grid: NumberGrid, cells: Iterable[tuple[int, int]], color: str, *, 
     """
     return VGroup(*(Square(side_length=grid.cell_size * 0.92, color=color, stroke_width=stroke_width)
                     .move_to(grid.cell(*c).get_center()) for c in cells))
+
+
+def cell_mark(cell: Any, color: str, *, side: float) -> Square:
+    """A mark on one cell of side ``side`` (a pooling window's maximum): :data:`~scenes.kit.style.MARK_SIDE` of
+    it, inside its border, with a thin outline, so that the number it marks keeps clear of it.
+
+    Examples
+    --------
+    >>> g = NumberGrid([[1, 7]])
+    >>> mark = cell_mark(g.cell(0, 1), g.theme.highlight, side=g.cell_size)
+    >>> bool(mark.width < g.cell_size)
+    True
+    """
+    return Square(side_length=side * MARK_SIDE, color=color, stroke_width=MARK_STROKE).move_to(cell.get_center())

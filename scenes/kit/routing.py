@@ -13,9 +13,9 @@ from cnnviz.theme import Theme
 from cnnviz.values import fmt
 
 from .fades import reveal
-from .grid import NumberGrid, cells_box
+from .grid import NumberGrid, cell_mark, cells_box
 from .piece import PieceStep, StepPiece
-from .style import MARK_SIDE, MARK_STROKE, TextBuilder, number_font_size
+from .style import TextBuilder, number_font_size
 
 __all__ = ["RoutingWindow"]
 
@@ -163,9 +163,7 @@ class RoutingWindow(StepPiece):
         if self.mode == "max":
             k = [tuple(int(x) for x in cell) for cell in st.cells].index(tuple(int(x) for x in st.chosen))
             i, j = divmod(k, shares.shape[1])
-            grid.add(Square(side_length=self.panel_cell * MARK_SIDE, color=t.highlight,
-                            stroke_width=MARK_STROKE)
-                     .move_to(grid.cell(i, j).get_center()))
+            grid.add(cell_mark(grid.cell(i, j), t.highlight, side=self.panel_cell))
         head = self._t(self._head(st), self.line_size, t.gradient)
         arrow = self._t("→", self.line_size, t.text)
         return VGroup(head, arrow, grid).arrange(RIGHT, buff=0.3 * c)
@@ -204,9 +202,8 @@ class RoutingWindow(StepPiece):
             return self.group_step(moves, fills, times=[0.6 * total, 0.4 * total])
         shown = VGroup(self._panel(st).scale(r).move_to(self.panel_area))
         if self.mode == "max":  # the maximum, marked in A
-            shown.add(Square(side_length=self.input.cell_size * r * MARK_SIDE, color=t.highlight,
-                            stroke_width=MARK_STROKE)
-                      .move_to(self.input.cell(*(int(x) for x in st.chosen)).get_center()))
+            shown.add(cell_mark(self.input.cell(*(int(x) for x in st.chosen)), t.highlight,
+                                side=self.input.cell_size * r))
         return self.group_step(moves, self.show(shown), fills, times=[0.35 * total, 0.35 * total, 0.3 * total])
 
     def marks(self) -> list[VMobject]:

@@ -16,11 +16,11 @@ from manim import Mobject, Text, config
 __all__ = [
     "FONT",
     "LEGIBLE_LINES",
+    "MARK_SIDE",
+    "MARK_STROKE",
     "MIN_GLYPH_PX",
     "MONO",
     "NUMBER_HEIGHT",
-    "MARK_SIDE",
-    "MARK_STROKE",
     "NUMBER_WIDTH",
     "SAFE_MARGIN",
     "TextBuilder",

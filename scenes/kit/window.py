@@ -15,9 +15,9 @@ from cnnviz.trace import ConvTrace, PoolTrace
 from cnnviz.values import fmt
 
 from .fades import conceal, reveal
-from .grid import NumberGrid, cells_box, taps_box
-from .style import (FONT, MARK_SIDE, MARK_STROKE, MONO, NUMBER_HEIGHT, TextBuilder, _size_at_100, legible_cell,
-                    legible_font_size, number_font_size, safe_size)
+from .grid import NumberGrid, cell_mark, cells_box, taps_box
+from .style import (FONT, MONO, NUMBER_HEIGHT, TextBuilder, _size_at_100, legible_cell, legible_font_size,
+                    number_font_size, safe_size)
 
 __all__ = ["WORDS", "SlidingWindow", "WindowStep"]
 
@@ -671,9 +671,7 @@ class SlidingWindow(VGroup):
                               text=self.text_builder)
             if step.chosen is not None:
                 i, j = divmod(step.chosen, step.grid.shape[1])
-                grid.add(Square(side_length=self.panel_cell * MARK_SIDE, color=t.highlight,
-                            stroke_width=MARK_STROKE)
-                         .move_to(grid.cell(i, j).get_center()))
+                grid.add(cell_mark(grid.cell(i, j), t.highlight, side=self.panel_cell))
         result = VGroup(*(self._t(line, self.text_size, t.output) for line in step.lines))
         result.arrange(DOWN, buff=0.2 * c, aligned_edge=LEFT)
         return VGroup(head, grid, result).arrange(RIGHT, buff=0.35 * c)
@@ -813,9 +811,7 @@ class SlidingWindow(VGroup):
                               reveal(value, run_time=0.4 * total))
         shown = VGroup(self._panel(st).scale(r).move_to(self.panel_area))
         if st.chosen is not None:
-            shown.add(Square(side_length=self.input.cell_size * r * MARK_SIDE, color=t.highlight,
-                            stroke_width=MARK_STROKE)
-                      .move_to(self.input.cell(*st.cells[st.chosen]).get_center()))
+            shown.add(cell_mark(self.input.cell(*st.cells[st.chosen]), t.highlight, side=self.input.cell_size * r))
         self.transients.add(shown)
         anims: list[Animation] = [AnimationGroup(*moves, run_time=0.35 * total),
                                   reveal(shown, run_time=0.35 * total), reveal(value, run_time=0.3 * total)]
